@@ -1,0 +1,59 @@
+import type { BatchNormAttrs, BatchNormBackwardInputs, BatchNormBackwardOutputs } from '../../backend.js';
+import { flatIndex, geometryOf } from '../../layout.js';
+import { referenceTensor, type ReferenceTensor } from '../tensor.js';
+
+/**
+ * The paper's chain rule, term by term and unsimplified: it is the specification the fast
+ * kernels' `dx = (γ/(m·√(σ²+ε)))·(m·dy − Σdy − x̂·Σdy·x̂)` is tested against.
+ */
+export function batchNormBackward(
+  { dy, x, gamma, mean, variance }: BatchNormBackwardInputs<ReferenceTensor>,
+  { layout, epsilon }: BatchNormAttrs,
+): BatchNormBackwardOutputs<ReferenceTensor> {
+  const g = geometryOf(layout, x.shape);
+  const dx = new Float64Array(g.size);
+  const dgamma = new Float64Array(g.c);
+  const dbeta = new Float64Array(g.c);
+  const { m } = g;
+  const each = (c: number, visit: (i: number) => void): void => {
+    for (let n = 0; n < g.n; n++) for (let s = 0; s < g.spatial; s++) visit(flatIndex(g, n, c, s));
+  };
+  for (let c = 0; c < g.c; c++) {
+    const mu = mean.data[c]!;
+    const varEps = variance.data[c]! + epsilon;
+    const std = Math.sqrt(varEps);
+    const gammaC = gamma.data[c]!;
+    // ∂l/∂x̂ᵢ = ∂l/∂yᵢ · γ
+    const dxHat = (i: number): number => dy.data[i]! * gammaC;
+    // ∂l/∂σ² = Σ ∂l/∂x̂ᵢ · (xᵢ − μ) · (−1/2)·(σ² + ε)^(−3/2)
+    let dVariance = 0;
+    each(c, (i) => {
+      dVariance += dxHat(i) * (x.data[i]! - mu) * -0.5 * Math.pow(varEps, -1.5);
+    });
+    // ∂l/∂μ = Σ ∂l/∂x̂ᵢ · (−1/√(σ² + ε)) + ∂l/∂σ² · Σ(−2(xᵢ − μ))/m
+    let sumDxHat = 0;
+    let sumCentered = 0;
+    each(c, (i) => {
+      sumDxHat += dxHat(i) * (-1 / std);
+      sumCentered += -2 * (x.data[i]! - mu);
+    });
+    const dMean = sumDxHat + (dVariance * sumCentered) / m;
+    // ∂l/∂xᵢ = ∂l/∂x̂ᵢ/√(σ² + ε) + ∂l/∂σ²·2(xᵢ − μ)/m + ∂l/∂μ/m
+    // ∂l/∂γ = Σ ∂l/∂yᵢ·x̂ᵢ,  ∂l/∂β = Σ ∂l/∂yᵢ
+    let dGammaC = 0;
+    let dBetaC = 0;
+    each(c, (i) => {
+      const centered = x.data[i]! - mu;
+      dx[i] = dxHat(i) / std + (dVariance * 2 * centered) / m + dMean / m;
+      dGammaC += dy.data[i]! * (centered / std);
+      dBetaC += dy.data[i]!;
+    });
+    dgamma[c] = dGammaC;
+    dbeta[c] = dBetaC;
+  }
+  return {
+    dx: referenceTensor(dx, x.shape),
+    dgamma: referenceTensor(dgamma, [g.c]),
+    dbeta: referenceTensor(dbeta, [g.c]),
+  };
+}

@@ -1,0 +1,12 @@
+import type { TensorHandle } from '../backend.js';
+import type { Shape } from '../types.js';
+
+/** A reference tensor: float64 values on the host. */
+export interface ReferenceTensor extends TensorHandle {
+  readonly shape: Shape;
+  readonly data: Float64Array;
+}
+
+export function referenceTensor(data: Float64Array, shape: Shape): ReferenceTensor {
+  return { data, shape: [...shape] };
+}
