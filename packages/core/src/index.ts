@@ -6,3 +6,4 @@ export * from './validate.js';
 export * from './registry.js';
 export * from './BatchNorm.js';
 export * from './reference/index.js';
+export * from './random.js';
