@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The whole test suite: lint, types, unit and conformance tests of every package (GPU tests under
+# a virtual X display), the browser tests, and the conformance CLI on the shared vectors.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export TURBO_TELEMETRY_DISABLED=1
+
+# headless-gl needs an X display; Xvfb gives one (rendered by Mesa in software).
+with_display() {
+  if [[ -n "${DISPLAY:-}" ]]; then
+    "$@"
+  elif command -v xvfb-run >/dev/null; then
+    xvfb-run -a -s '-screen 0 1280x1024x24' "$@"
+  else
+    echo 'warning: no DISPLAY and no xvfb-run: GPU tests will fail (apt-get install xvfb xauth)' >&2
+    "$@"
+  fi
+}
+
+pnpm build
+pnpm turbo run lint typecheck
+with_display pnpm turbo run test --concurrency=1
