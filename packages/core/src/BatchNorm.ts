@@ -105,6 +105,7 @@ export class BatchNorm<T extends TensorHandle = TensorHandle> {
     assertEpsilon(epsilon);
     assertMomentum(momentum);
     assertVarianceCorrection(varianceCorrection);
+    if (typeof checkFinite !== 'boolean') throw invalid('checkFinite', 'true or false', checkFinite);
     const gamma =
       options.gamma === undefined
         ? new Float64Array(numFeatures).fill(1)
@@ -128,10 +129,13 @@ export class BatchNorm<T extends TensorHandle = TensorHandle> {
 
   /** Restores a layer from `state()` output on `backend`. */
   static fromState<T extends TensorHandle>(backend: Backend<T>, state: BatchNormState): BatchNorm<T> {
-    const layer = new BatchNorm(backend, {
-      numFeatures: (state as { numFeatures?: unknown })?.numFeatures as number,
-      layout: (state as { layout?: unknown })?.layout as Layout,
-    });
+    if (typeof state !== 'object' || state === null) {
+      throw invalid('state', 'an object of schema "batchnorm-state/1"', state);
+    }
+    // checked here so the error names the state's field, not a constructor option
+    assertPositiveInteger(state.numFeatures, 'state.numFeatures');
+    assertLayout(state.layout, 'state.layout');
+    const layer = new BatchNorm(backend, { numFeatures: state.numFeatures, layout: state.layout });
     layer.load(state);
     return layer;
   }
@@ -258,6 +262,9 @@ export class BatchNorm<T extends TensorHandle = TensorHandle> {
         expected: 'a training-mode forward() before backward()',
         received: this.#training ? 'no forward since the last state change' : 'a layer in eval mode',
       });
+    }
+    if (typeof dy !== 'object' || dy === null || !Array.isArray(dy.shape)) {
+      throw invalid('dy', `a tensor of backend "${this.backend.name}"`, dy);
     }
     if (!sameShape(dy.shape, saved.x.shape)) {
       throw new BatchNormError({

@@ -81,6 +81,7 @@ export function assertTensorData(data: unknown, shape: Shape, argument = 'data')
   if (!(data instanceof Float32Array) && !(data instanceof Float64Array)) {
     throw invalid(argument, 'a Float32Array or Float64Array', data);
   }
+  if (!Array.isArray(shape)) throw invalid('shape', 'an array of positive integers', shape);
   let size = 1;
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 1) throw invalid('shape', 'an array of positive integers', shape);
