@@ -315,6 +315,16 @@ describe('backend registry', () => {
     for (const known of ['reference', 'js', 'gpujs', 'tfjs-node']) expect(error.expected).toContain(`"${known}"`);
   });
 
+  it.each(['constructor', 'toString', '__proto__'])('%s is an unknown name, not an Object member', async (name) => {
+    const imported: string[] = [];
+    await expectBatchNormErrorAsync(
+      () => loadBackend(name, {}, async (specifier) => imported.push(specifier)),
+      'UNKNOWN_BACKEND',
+      'backend',
+    );
+    expect(imported).toEqual([]);
+  });
+
   it('a known backend whose package is missing: BACKEND_NOT_INSTALLED naming the package', async () => {
     const notFound = moduleNotFound('@batchnorm/backend-js');
     const error = await expectBatchNormErrorAsync(

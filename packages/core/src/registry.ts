@@ -83,7 +83,8 @@ export async function loadBackend(
   importModule?: ModuleImporter,
 ): Promise<Backend> {
   let factory = factories.get(name);
-  const packageName = KNOWN_BACKEND_PACKAGES[name];
+  // own keys only: 'constructor' or 'toString' must not find Object.prototype's members
+  const packageName = Object.hasOwn(KNOWN_BACKEND_PACKAGES, name) ? KNOWN_BACKEND_PACKAGES[name] : undefined;
   if (factory === undefined && packageName !== undefined && importModule !== undefined) {
     let module: unknown;
     try {
