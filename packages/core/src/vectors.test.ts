@@ -65,7 +65,9 @@ function check(c: VectorCase, key: string, got: ArrayLike<number>): void {
   const want = c.expected[key];
   expect(want, `case ${c.name}: expected.${key}`).toBeDefined();
   const result = compareClose(got, want!, c.tolerance.atol, c.tolerance.rtol);
-  worst.set(`${c.op}.${key}`, Math.max(worst.get(`${c.op}.${key}`) ?? 0, result.maxAbsError));
+  // keyed by source (the name's first word: pytorch, onnxruntime) and array
+  const label = `${c.name.split('_')[0]} ${c.op}.${key}`;
+  worst.set(label, Math.max(worst.get(label) ?? 0, result.maxAbsError));
   expect(
     result.firstFailure,
     `${c.name}: ${key} has ${result.failures} values outside atol ${c.tolerance.atol} + rtol ${c.tolerance.rtol}`,
