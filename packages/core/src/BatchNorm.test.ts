@@ -185,3 +185,21 @@ describe('BatchNorm tensor ownership', () => {
     expect(live.size).toBe(4 + 1);
   });
 });
+
+describe('BatchNorm on a float32 backend', () => {
+  it('uploads its parameters and statistics as Float32Array', () => {
+    const uploaded: string[] = [];
+    const float32 = {
+      ...reference,
+      dtype: 'float32' as const,
+      upload(data: Float32Array | Float64Array, shape: readonly number[]) {
+        uploaded.push(data.constructor.name);
+        return reference.upload(data, shape);
+      },
+    };
+    const layer = new BatchNorm(float32, { numFeatures: 2, gamma: [0.1, 0.2] });
+    layer.load(layer.state());
+    expect(uploaded).toEqual(new Array(8).fill('Float32Array'));
+    expect(layer.state().gamma).toEqual([Math.fround(0.1), Math.fround(0.2)]);
+  });
+});
