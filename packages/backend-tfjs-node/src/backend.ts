@@ -1,0 +1,86 @@
+import { assertTensorData, SPECIFICATION_VERSION, type Backend, type BackendOptions } from '@batchnorm/core';
+import { createKernelContext } from './context.js';
+import { addBias } from './kernels/addBias.js';
+import { batchNormBackward } from './kernels/batchNormBackward.js';
+import { batchNormForwardInference } from './kernels/batchNormForwardInference.js';
+import { batchNormForwardTraining } from './kernels/batchNormForwardTraining.js';
+import { matMul } from './kernels/matMul.js';
+import { relu } from './kernels/relu.js';
+import { reluBackward } from './kernels/reluBackward.js';
+import { runningAverage } from './kernels/runningAverage.js';
+import { sgdUpdate } from './kernels/sgdUpdate.js';
+import { sigmoid } from './kernels/sigmoid.js';
+import { sigmoidBackward } from './kernels/sigmoidBackward.js';
+import { softmaxCrossEntropy } from './kernels/softmaxCrossEntropy.js';
+import { sumRows } from './kernels/sumRows.js';
+import { loadTensorFlow } from './loader.js';
+import { wrap, type TfjsNodeTensor } from './tensor.js';
+
+export const backendName = 'tfjs-node';
+
+/** Which TensorFlow op serves each kernel, for reports (`details.route.*`). */
+export const KERNEL_ROUTES = {
+  batchNormForwardTraining: 'FusedBatchNormV3(is_training)',
+  batchNormForwardInference: 'FusedBatchNormV3',
+  batchNormBackward: 'FusedBatchNormGradV3',
+  layouts: 'NHWC and NCHW native, NC as NHWC [N,1,1,C]',
+  sigmoidBackward: 'SigmoidGrad',
+  reluBackward: 'ReluGrad',
+  softmaxCrossEntropy: 'logSoftmax',
+} as const;
+
+/**
+ * The tfjs-node backend: TensorFlow's own kernels (its fused batch-norm ops) through
+ * @tensorflow/tfjs-node. Tensors stay TensorFlow tensors between kernels.
+ *
+ * @throws BatchNormError `BACKEND_UNAVAILABLE` naming the setup command when tfjs-node's native
+ * binding is not built; `BACKEND_NOT_INSTALLED` when @tensorflow/tfjs-node is missing.
+ */
+export function createBackend(_options: BackendOptions = {}): Backend<TfjsNodeTensor> {
+  const loaded = loadTensorFlow();
+  const { tf, native } = loaded;
+  const ctx = createKernelContext(loaded);
+  const details = {
+    tfjsNode: tf.version['tfjs-node'] ?? 'unknown',
+    tensorflow: native.binding.TF_Version,
+    device: native.isUsingGpuDevice ? 'gpu' : 'cpu',
+    oneDNN: process.env.TF_ENABLE_ONEDNN_OPTS !== '0',
+    ...Object.fromEntries(Object.entries(KERNEL_ROUTES).map(([kernel, route]) => [`route.${kernel}`, route])),
+  };
+  return {
+    name: backendName,
+    specificationVersion: SPECIFICATION_VERSION,
+    dtype: 'float32',
+    details,
+    upload(data, shape) {
+      assertTensorData(data, shape);
+      // tfjs-node hands the JS array's memory to TensorFlow without copying: copy it first so the
+      // caller's array stays theirs, and materialize it (Identity) so a later dataSync never
+      // returns this private copy itself.
+      const copy = data instanceof Float32Array ? data.slice() : Float32Array.from(data);
+      const staged = tf.tensor(copy, [...shape], 'float32');
+      const [tensor] = ctx.runOp('Identity', [staged], 1);
+      staged.dispose();
+      return wrap(tensor!, shape);
+    },
+    read: async (t) => t.tensor.data<'float32'>(),
+    readSync: (t) => t.tensor.dataSync<'float32'>(),
+    dispose: (t) => t.tensor.dispose(),
+    // Tensors belong to their callers and tfjs-node's engine is process-wide (shared with the
+    // user's own tfjs code): there is nothing of ours to release.
+    destroy() {},
+    batchNormForwardTraining: (inputs, attrs) => batchNormForwardTraining(ctx, inputs, attrs),
+    batchNormForwardInference: (inputs, attrs) => batchNormForwardInference(ctx, inputs, attrs),
+    batchNormBackward: (inputs, attrs) => batchNormBackward(ctx, inputs, attrs),
+    runningAverage: (inputs, attrs) => runningAverage(ctx, inputs, attrs),
+    matMul: (a, b, attrs) => matMul(ctx, a, b, attrs),
+    addBias: (x, bias) => addBias(ctx, x, bias),
+    sumRows: (x) => sumRows(ctx, x),
+    sigmoid: (x) => sigmoid(ctx, x),
+    sigmoidBackward: (dy, y) => sigmoidBackward(ctx, dy, y),
+    relu: (x) => relu(ctx, x),
+    reluBackward: (dy, x) => reluBackward(ctx, dy, x),
+    softmaxCrossEntropy: (logits, labels) => softmaxCrossEntropy(ctx, logits, labels),
+    sgdUpdate: (param, grad, attrs) => sgdUpdate(ctx, param, grad, attrs),
+  } satisfies Backend<TfjsNodeTensor>;
+}

@@ -1,0 +1,128 @@
+import { geometryOf, type BatchNormAttrs, type Layout, type Shape } from '@batchnorm/core';
+import { describe, expect, it } from 'vitest';
+import { compareWithReference, expectClose, randomValues, runOn, tfjs } from './__tests__/helpers.js';
+
+const SHAPES: Record<Layout, Shape[]> = {
+  NC: [[2, 3], [16, 5], [64, 33]],
+  NCHW: [[1, 3, 2, 2], [4, 6, 5, 3], [8, 16, 7, 7]],
+  NHWC: [[1, 2, 2, 3], [4, 5, 3, 6], [8, 7, 7, 16]],
+};
+// float32 against float64: the fused kernels sum in float32.
+const ATOL = 1e-5;
+const RTOL = 1e-4;
+
+function inputsFor(layout: Layout, shape: Shape, seed: number, offset = 0) {
+  const { c, size } = geometryOf(layout, shape);
+  return {
+    x: { data: randomValues(seed, size, 2, offset), shape },
+    gamma: { data: randomValues(seed + 1, c, 0.5, 1), shape: [c] },
+    beta: { data: randomValues(seed + 2, c), shape: [c] },
+    dy: { data: randomValues(seed + 3, size), shape },
+    mean: { data: randomValues(seed + 4, c), shape: [c] },
+    variance: { data: randomValues(seed + 5, c, 0.3, 1).map(Math.abs), shape: [c] },
+  };
+}
+
+describe.each(['NC', 'NCHW', 'NHWC'] as const)('batch norm on tfjs-node, layout %s', (layout) => {
+  const attrs: BatchNormAttrs = { layout, epsilon: 1e-5 };
+
+  it.each(SHAPES[layout])('forward training matches the reference for %j', (...shape) => {
+    const { x, gamma, beta } = inputsFor(layout, shape, 10);
+    const { got, want } = compareWithReference([x, gamma, beta], (b, [xt, g, bt]) => {
+      const out = b.batchNormForwardTraining({ x: xt!, gamma: g!, beta: bt! }, attrs);
+      return [out.y, out.mean, out.variance];
+    });
+    for (let k = 0; k < 3; k++) expectClose(got[k], want[k], ATOL, RTOL);
+  });
+
+  it('returns the biased batch variance (÷m), not TensorFlow’s Bessel-corrected one', () => {
+    // m = 4 values per feature: the two conventions differ by 4/3.
+    const shape = layout === 'NC' ? [4, 2] : layout === 'NCHW' ? [1, 2, 2, 2] : [1, 2, 2, 2];
+    const { c, m, size } = geometryOf(layout, shape);
+    const x = Float32Array.from({ length: size }, (_, i) => (i * 7) % 5);
+    const [variance] = runOn(tfjs, [{ data: Float64Array.from(x), shape }, { data: new Float64Array(c).fill(1), shape: [c] }, { data: new Float64Array(c), shape: [c] }], (b, [xt, g, bt]) => {
+      const out = b.batchNormForwardTraining({ x: xt!, gamma: g!, beta: bt! }, attrs);
+      b.dispose(out.y);
+      b.dispose(out.mean);
+      return [out.variance];
+    });
+    const geometry = geometryOf(layout, shape);
+    for (let feature = 0; feature < c; feature++) {
+      const values: number[] = [];
+      for (let n = 0; n < geometry.n; n++) {
+        for (let s = 0; s < geometry.spatial; s++) {
+          const index = layout === 'NC' ? n * c + feature : layout === 'NCHW' ? (n * c + feature) * geometry.spatial + s : (n * geometry.spatial + s) * c + feature;
+          values.push(x[index]!);
+        }
+      }
+      const mean = values.reduce((a, v) => a + v, 0) / m;
+      const biased = values.reduce((a, v) => a + (v - mean) ** 2, 0) / m;
+      expect(variance![feature]).toBeCloseTo(biased, 5);
+      expect(Math.abs(variance![feature]! - (biased * m) / (m - 1))).toBeGreaterThan(0.1);
+    }
+  });
+
+  it('keeps precision for inputs far from zero (1e4 + N(0, 1))', () => {
+    const shape = SHAPES[layout][1]!;
+    const { x, gamma, beta } = inputsFor(layout, shape, 20, 1e4);
+    x.data.forEach((v, i) => (x.data[i] = 1e4 + (v - 1e4) / 2));
+    const { got, want } = compareWithReference([x, gamma, beta], (b, [xt, g, bt]) => {
+      const out = b.batchNormForwardTraining({ x: xt!, gamma: g!, beta: bt! }, attrs);
+      return [out.y, out.mean, out.variance];
+    });
+    // The variance is what a one-pass E[x²] − E[x]² would ruin: it must stay float32-accurate.
+    expectClose(got[2], want[2], 0, 2e-5);
+    // The mean is accurate to a few float32 ulps (one ulp at 1e4 is 1e-3); y inherits that error
+    // divided by σ ≈ 1, so its tolerance is a few ulps of the mean, not of y.
+    expectClose(got[1], want[1], 0, 1e-6);
+    expectClose(got[0], want[0], 5e-3, 0);
+  });
+
+  it.each(SHAPES[layout])('forward inference matches the reference for %j', (...shape) => {
+    const { x, gamma, beta, mean, variance } = inputsFor(layout, shape, 30);
+    const { got, want } = compareWithReference([x, gamma, beta, mean, variance], (b, [xt, g, bt, mu, v]) => [
+      b.batchNormForwardInference({ x: xt!, gamma: g!, beta: bt!, mean: mu!, variance: v! }, attrs),
+    ]);
+    expectClose(got[0], want[0], ATOL, RTOL);
+  });
+
+  it.each(SHAPES[layout])('backward matches the reference chain rule for %j', (...shape) => {
+    const { x, gamma, beta, dy } = inputsFor(layout, shape, 40);
+    const { got, want } = compareWithReference([x, gamma, beta, dy], (b, [xt, g, bt, dyt]) => {
+      const forward = b.batchNormForwardTraining({ x: xt!, gamma: g!, beta: bt! }, attrs);
+      const grads = b.batchNormBackward(
+        { dy: dyt!, x: xt!, gamma: g!, mean: forward.mean, variance: forward.variance },
+        attrs,
+      );
+      for (const t of [forward.y, forward.mean, forward.variance]) b.dispose(t);
+      return [grads.dx, grads.dgamma, grads.dbeta];
+    });
+    expectClose(got[0], want[0], 1e-4, 1e-3);
+    expectClose(got[1], want[1], 1e-4, 1e-4);
+    expectClose(got[2], want[2], 1e-4, 1e-4);
+  });
+
+  it('honours a large epsilon in forward and backward', () => {
+    const big: BatchNormAttrs = { layout, epsilon: 0.5 };
+    const { x, gamma, beta, dy } = inputsFor(layout, SHAPES[layout][1]!, 50);
+    const { got, want } = compareWithReference([x, gamma, beta, dy], (b, [xt, g, bt, dyt]) => {
+      const forward = b.batchNormForwardTraining({ x: xt!, gamma: g!, beta: bt! }, big);
+      const grads = b.batchNormBackward({ dy: dyt!, x: xt!, gamma: g!, mean: forward.mean, variance: forward.variance }, big);
+      b.dispose(forward.mean);
+      b.dispose(forward.variance);
+      return [forward.y, grads.dx, grads.dgamma];
+    });
+    for (let k = 0; k < 3; k++) expectClose(got[k], want[k], 1e-4, 1e-4);
+  });
+});
+
+describe('runningAverage on tfjs-node', () => {
+  it('is (1 − factor)·running + factor·batchScale·batch', () => {
+    const running = { data: randomValues(1, 7), shape: [7] };
+    const batch = { data: randomValues(2, 7), shape: [7] };
+    const { got, want } = compareWithReference([running, batch], (b, [r, bt]) => [
+      b.runningAverage({ running: r!, batch: bt! }, { factor: 0.1, batchScale: 10 / 9 }),
+    ]);
+    expectClose(got[0], want[0], 1e-6, 1e-6);
+  });
+});

@@ -1,0 +1,12 @@
+/**
+ * TensorFlow reads these when its library loads, so they are set before tfjs-node is required
+ * (an ES module's static imports would run first: tfjs-node is loaded lazily, see loader.ts).
+ * - `TF_ENABLE_ONEDNN_OPTS=0`: TensorFlow 2.21's oneDNN kernels gave wrong convolution gradients
+ *   here; the plain Eigen kernels are exact and as fast for batch norm.
+ * - `TF_CPP_MIN_LOG_LEVEL=1`: hides TensorFlow's start-up INFO lines (warnings still show).
+ * A value the user set wins.
+ */
+export function setTensorFlowEnvironmentDefaults(): void {
+  process.env.TF_ENABLE_ONEDNN_OPTS ??= '0';
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '1';
+}

@@ -1,0 +1,97 @@
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { BatchNormError } from '@batchnorm/core';
+import type { KernelBackend } from '@tensorflow/tfjs-node';
+import type { NodeJSKernelBackend } from '@tensorflow/tfjs-node/dist/nodejs_kernel_backend.js';
+import { setTensorFlowEnvironmentDefaults } from './environment.js';
+
+export type TfModule = typeof import('@tensorflow/tfjs-node');
+
+/** The command that builds tfjs-node's native binding (online download or local wheel). */
+export const SETUP_COMMAND = 'npx batchnorm-tfjs-node-setup';
+const SETUP_HINT =
+  `Run ${SETUP_COMMAND} (in this monorepo: pnpm --filter @batchnorm/backend-tfjs-node setup-native); ` +
+  'offline it builds the binding from a TensorFlow CPU wheel (BATCHNORM_TF_WHEEL=/path/to/tensorflow_cpu-….whl).';
+
+export interface LoadedTensorFlow {
+  readonly tf: TfModule;
+  /** tfjs-node's kernel backend: runs any TensorFlow op by name. */
+  readonly native: NodeJSKernelBackend;
+}
+
+export interface LoadOptions {
+  /** Where the binding is expected; by default where tfjs-node itself looks. For diagnostics. */
+  readonly bindingPath?: string;
+}
+
+const require = createRequire(import.meta.url);
+
+/** The path tfjs-node loads its binding from (node-pre-gyp's `find`, as tfjs-node's index.js does). */
+export function tfjsNodeBindingPath(): string {
+  const packageJson = resolveTfjsNodePackageJson();
+  const preGyp: { find(packageJsonPath: string): string } = createRequire(packageJson)('@mapbox/node-pre-gyp');
+  return preGyp.find(packageJson);
+}
+
+function resolveTfjsNodePackageJson(): string {
+  try {
+    return require.resolve('@tensorflow/tfjs-node/package.json');
+  } catch (error) {
+    throw new BatchNormError(
+      {
+        code: 'BACKEND_NOT_INSTALLED',
+        argument: 'backend',
+        expected: 'the peer dependency @tensorflow/tfjs-node@4.22.0 to be installed',
+        received: 'no such package',
+        hint: `Install it (npm install @tensorflow/tfjs-node@4.22.0), then run ${SETUP_COMMAND} if its download fails.`,
+      },
+      { cause: error },
+    );
+  }
+}
+
+function isNodeJSKernelBackend(backend: KernelBackend): backend is NodeJSKernelBackend {
+  return 'binding' in backend && 'executeMultipleOutputs' in backend;
+}
+
+function unavailable(received: string, cause?: unknown): BatchNormError {
+  return new BatchNormError(
+    {
+      code: 'BACKEND_UNAVAILABLE',
+      argument: 'backend',
+      expected: "tfjs-node's native TensorFlow binding to be built and loadable",
+      received,
+      hint: SETUP_HINT,
+    },
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/**
+ * Loads tfjs-node (after setting TensorFlow's environment defaults) and checks its binding first,
+ * so a missing build gives a `BatchNormError` naming the setup command rather than tfjs-node's
+ * stack trace.
+ */
+export function loadTensorFlow(options: LoadOptions = {}): LoadedTensorFlow {
+  setTensorFlowEnvironmentDefaults();
+  const bindingPath = options.bindingPath ?? tfjsNodeBindingPath();
+  if (!fs.existsSync(bindingPath)) {
+    throw unavailable(`no binding at ${path.normalize(bindingPath)}`);
+  }
+  let tf: TfModule;
+  try {
+    tf = require('@tensorflow/tfjs-node');
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw unavailable(`an error loading it (${message})`, error);
+  }
+  // tfjs ops run on the engine's current backend: it must be TensorFlow's. Switching to it is
+  // synchronous (its factory is), although setBackend returns a promise.
+  if (tf.getBackend() !== 'tensorflow') void tf.setBackend('tensorflow');
+  const native = tf.backend();
+  if (!isNodeJSKernelBackend(native)) {
+    throw unavailable(`tfjs backend "${tf.getBackend()}" instead of "tensorflow"`);
+  }
+  return { tf, native };
+}
