@@ -1,0 +1,52 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import type { BenchDocument } from './document.js';
+
+const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
+const run = promisify(execFile);
+
+describe('the CLI (built dist/cli.js)', () => {
+  it('--quick --json --only js prints exactly one parseable document', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      [cli, '--quick', '--json', '--only', 'js', '--shapes', 'NC:60x100,NHWC:2x3x3x8'],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
+    const doc = JSON.parse(stdout) as BenchDocument;
+    expect(doc.machine.cpus).toBeGreaterThan(0);
+    expect(doc.machine.node).toBe(process.version);
+    // The copy baseline runs on every shape, whatever --only says.
+    const copies = doc.results.filter((r) => r.op === 'copy');
+    expect(copies.map((r) => `${r.layout}:${r.shape?.join('x')}`)).toEqual(['NC:60x100', 'NHWC:2x3x3x8']);
+    for (const copy of copies) expect(copy.medianMs).toBeGreaterThan(0);
+    // Only js (or nothing, when its package is missing, with a note saying so).
+    const others = doc.results.filter((r) => r.op !== 'copy' && r.backend !== 'js');
+    expect(others).toEqual([]);
+    const js = doc.results.filter((r) => r.backend === 'js');
+    if (js.length === 0) {
+      expect(doc.skipped.some((s) => s.backend === 'js')).toBe(true);
+    } else {
+      // three kernels on two shapes plus the two MNIST variants, each timed and correct
+      expect(js).toHaveLength(3 * 2 + 2);
+      for (const r of js) {
+        expect(r.error).toBeUndefined();
+        expect(r.medianMs).toBeGreaterThan(0);
+        if (r.op === 'mnistStep') expect(r.ratioToCopy).toBeUndefined();
+        else expect(r.ratioToCopy).toBeGreaterThan(0);
+      }
+    }
+    expect(doc.targets.length).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('rejects an unknown backend name with a usage message and exit status 2', async () => {
+    const error = await run(process.execPath, [cli, '--only', 'nope']).then(
+      () => undefined,
+      (e: { code?: number; stderr?: string }) => e,
+    );
+    expect(error?.code).toBe(2);
+    expect(error?.stderr).toContain('--only: expected names among js');
+  });
+});

@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+import { parseArgs, USAGE } from './args.js';
+import { hasFailures, runBench } from './bench.js';
+import { renderReport } from './report.js';
+
+// TensorFlow reads this when it loads (tfjs-node is imported later, dynamically): oneDNN's
+// reordering makes results and timings vary between runs.
+process.env.TF_ENABLE_ONEDNN_OPTS ??= '0';
+
+async function main(): Promise<number> {
+  let options;
+  try {
+    options = parseArgs(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (options.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const writeOut = process.stdout.write.bind(process.stdout);
+  if (options.json) {
+    // Libraries print banners and warnings through console: keep stdout for the one document.
+    console.log = console.info = console.debug = (...args: unknown[]) => console.error(...args);
+  }
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const doc = await runBench(options, log);
+  writeOut(options.json ? `${JSON.stringify(doc, null, 2)}\n` : `${renderReport(doc)}\n`);
+  if (options.json) process.stderr.write(`\n${renderReport(doc)}\n`);
+  return hasFailures(doc) ? 1 : 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,63 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+
+export { tf };
+
+/** TensorFlow.js engines the anchors run on, by tfjs backend name. */
+export type TfjsEngine = 'cpu' | 'wasm' | 'tensorflow';
+
+const require = createRequire(import.meta.url);
+let wasmPathsSet = false;
+let nodeLoad: Promise<string | undefined> | undefined;
+
+/**
+ * Loads tfjs-node (registers the `tensorflow` engine). Returns why it is unavailable, or
+ * undefined. Its native binding is built by packages/backend-tfjs-node/scripts/setup-native.mjs.
+ */
+export function loadTfjsNode(): Promise<string | undefined> {
+  nodeLoad ??= import('@tensorflow/tfjs-node').then(
+    () => undefined,
+    (error: unknown) =>
+      `@tensorflow/tfjs-node did not load (${firstLine(error)}); run node packages/backend-tfjs-node/scripts/setup-native.mjs`,
+  );
+  return nodeLoad;
+}
+
+/** Makes `engine` the active tfjs backend; returns why it cannot be, or undefined. */
+export async function activateTfjs(engine: TfjsEngine): Promise<string | undefined> {
+  if (engine === 'wasm' && !wasmPathsSet) {
+    // In Node the wasm binaries are read from the package's own dist directory.
+    const dist = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+    setWasmPaths(dist + path.sep);
+    wasmPathsSet = true;
+  }
+  if (engine === 'tensorflow') {
+    const reason = await loadTfjsNode();
+    if (reason !== undefined) return reason;
+  }
+  try {
+    if (!(await tf.setBackend(engine))) return `tfjs backend "${engine}" failed to initialise`;
+  } catch (error) {
+    return `tfjs backend "${engine}" failed to initialise: ${firstLine(error)}`;
+  }
+  await tf.ready();
+  return undefined;
+}
+
+/** Facts about the active engine for the report. */
+export async function tfjsDetails(engine: TfjsEngine): Promise<Record<string, string | number | boolean>> {
+  const details: Record<string, string | number | boolean> = { tfjs: tf.version_core, engine };
+  if (engine === 'wasm') {
+    details.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+    details.threads = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
+  }
+  return details;
+}
+
+export function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0]!.slice(0, 200);
+}
