@@ -77,6 +77,34 @@ describe.each(LAYOUTS)('training forward properties, %s', (layout) => {
   });
 });
 
+describe.each(LAYOUTS)('the chain rule equals the simplified backward fast kernels use, %s', (layout) => {
+  it('dx = (γ/(m·√(σ² + ε)))·(m·dy − Σdy − x̂·Σ(dy·x̂))', () => {
+    const shape = shapeOf(layout);
+    const g = geometryOf(layout, shape);
+    const epsilon = 1e-3;
+    const x = randomArray(80, g.size, 2, 3);
+    const dy = randomArray(81, g.size);
+    const gamma = randomArray(82, g.c);
+    const inputs = { x: tensor(x, shape), gamma: tensor(gamma, [g.c]), beta: tensor(new Float64Array(g.c), [g.c]) };
+    const attrs = { layout, epsilon };
+    const { mean, variance } = reference.batchNormForwardTraining(inputs, attrs);
+    const { dx } = reference.batchNormBackward({ dy: tensor(dy, shape), x: inputs.x, gamma: inputs.gamma, mean, variance }, attrs);
+    const mu = values(mean);
+    const sigma2 = values(variance);
+    const simplified = new Float64Array(g.size);
+    for (let c = 0; c < g.c; c++) {
+      const invStd = 1 / Math.sqrt(sigma2[c]! + epsilon);
+      const indices: number[] = [];
+      for (let n = 0; n < g.n; n++) for (let s = 0; s < g.spatial; s++) indices.push(flatIndex(g, n, c, s));
+      const xHat = (i: number) => (x[i]! - mu[c]!) * invStd;
+      const sumDy = indices.reduce((sum, i) => sum + dy[i]!, 0);
+      const sumDyXHat = indices.reduce((sum, i) => sum + dy[i]! * xHat(i), 0);
+      for (const i of indices) simplified[i] = ((gamma[c]! * invStd) / g.m) * (g.m * dy[i]! - sumDy - xHat(i) * sumDyXHat);
+    }
+    expectClose(values(dx), simplified, 1e-12, 1e-9);
+  });
+});
+
 describe('scale invariance, paper §3.3: BN(aWu) = BN(Wu)', () => {
   // u: a batch of 9 inputs of 6 units; W: 6 → 5 features; x = u·W is [N, C]
   const [batch, inputs, features] = [9, 6, 5];

@@ -2,9 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { compareClose, reference, tensor, values } from './__tests__/helpers.js';
+import { compareClose, fromNchw, reference, shapeIn, tensor, toNchw, values } from './__tests__/helpers.js';
 import { BatchNorm } from './BatchNorm.js';
 import { geometryOf } from './layout.js';
+import type { ReferenceTensor } from './reference/tensor.js';
 import type { Layout, VarianceCorrection } from './types.js';
 
 /**
@@ -168,6 +169,55 @@ describe(`vectors ${VECTOR_FILE}`, () => {
         check(c, 'dbeta', values(kernel.dbeta));
         break;
       }
+    }
+  });
+
+  // The vectors are NCHW: the same cases rearranged to NHWC and to NC (NHWC read as [N·H·W, C])
+  // check the other layouts against PyTorch too.
+  const nchwCases = file.cases.filter((c) => c.layout === 'NCHW');
+  it.each(
+    nchwCases.flatMap((c) => (['NHWC', 'NC'] as const).map((layout) => [c.name, layout, c] as const)),
+  )('%s rearranged to %s', (_name, layout, c) => {
+    const [n = 1, ch = 1, h = 1, w = 1] = c.shape;
+    const shape = shapeIn(layout, n, ch, h, w);
+    const rearrange = (data: number[]) => tensor(fromNchw(layout, data, n, ch, h, w), shape);
+    const back = (t: ReferenceTensor) => toNchw(layout, t.data, n, ch, h, w);
+    const attrs = { layout, epsilon: c.epsilon };
+    const x = rearrange(input(c, 'x'));
+    const gamma = tensor(input(c, 'gamma'), [ch]);
+    if (c.op === 'forwardTraining') {
+      const layer = new BatchNorm(reference, {
+        numFeatures: ch,
+        layout,
+        momentum: c.attrs!.momentum,
+        varianceCorrection: c.attrs!.varianceCorrection ?? 'unbiased',
+      });
+      layer.load({ ...stateFor(c, ch), layout });
+      check(c, 'y', back(layer.forward(x)));
+      check(c, 'runningMean', layer.state().runningMean);
+      check(c, 'runningVar', layer.state().runningVar);
+      const kernel = reference.batchNormForwardTraining({ x, gamma, beta: tensor(input(c, 'beta'), [ch]) }, attrs);
+      check(c, 'mean', values(kernel.mean));
+      check(c, 'variance', values(kernel.variance));
+    } else if (c.op === 'forwardInference') {
+      const y = reference.batchNormForwardInference(
+        {
+          x,
+          gamma,
+          beta: tensor(input(c, 'beta'), [ch]),
+          mean: tensor(input(c, 'runningMean'), [ch]),
+          variance: tensor(input(c, 'runningVar'), [ch]),
+        },
+        attrs,
+      );
+      check(c, 'y', back(y));
+    } else {
+      const beta = tensor(new Array<number>(ch).fill(0), [ch]);
+      const { mean, variance } = reference.batchNormForwardTraining({ x, gamma, beta }, attrs);
+      const grads = reference.batchNormBackward({ dy: rearrange(input(c, 'dy')), x, gamma, mean, variance }, attrs);
+      check(c, 'dx', back(grads.dx));
+      check(c, 'dgamma', values(grads.dgamma));
+      check(c, 'dbeta', values(grads.dbeta));
     }
   });
 
