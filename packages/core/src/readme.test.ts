@@ -4,6 +4,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BatchNorm } from './BatchNorm.js';
+import { createReferenceBackend } from './reference/index.js';
 
 /**
  * The README's ```ts examples, type-checked against the built declarations and run with node
@@ -31,6 +33,19 @@ describe('README.md', () => {
   it('has a usage example', () => {
     expect(examples.length).toBeGreaterThan(0);
     expect(examples[0]).toContain("from '@batchnorm/core'");
+  });
+
+  it('states the defaults the layer has', () => {
+    const layer = new BatchNorm(createReferenceBackend(), { numFeatures: 1 });
+    // the conventions table: | `option` | meaning | `default` |
+    const defaults = new Map(
+      [...readme.matchAll(/^\| `(\w+)` \|.*\| `([^`]+)` \|$/gm)].map((m) => [m[1]!, m[2]!] as const),
+    );
+    expect([...defaults.keys()].sort()).toEqual(['epsilon', 'layout', 'momentum', 'varianceCorrection']);
+    expect(Number(defaults.get('momentum'))).toBe(layer.momentum);
+    expect(Number(defaults.get('epsilon'))).toBe(layer.epsilon);
+    expect(defaults.get('varianceCorrection')).toBe(`'${layer.varianceCorrection}'`);
+    expect(defaults.get('layout')).toBe(`'${layer.layout}'`);
   });
 
   it.each(examples.map((source, i) => [i + 1, source] as const))(
