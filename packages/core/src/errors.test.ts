@@ -111,7 +111,8 @@ describe('forward input', () => {
     ['rank 4 for NC', 'NC', [2, 2, 1, 1]],
     ['rank 2 for NCHW', 'NCHW', [4, 2]],
     ['C on the wrong axis of NCHW', 'NCHW', [2, 1, 2, 2]],
-    ['C on the wrong axis of NHWC', 'NHWC', [2, 2, 1, 2, 1]],
+    ['C on the wrong axis of NHWC', 'NHWC', [2, 2, 1, 1]],
+    ['rank 5 for NHWC', 'NHWC', [2, 1, 1, 2, 1]],
     ['C = 3 for a 2-feature NC layer', 'NC', [4, 3]],
   ] as const)('wrong shape: %s', (_label, layout, shape) => {
     const { layer } = trainedLayer({ layout });
