@@ -1,0 +1,158 @@
+/* global process, console */
+// Kernel benchmark of @batchnorm/backend-js: median ms of each batch-norm kernel and its ratio
+// to a Float32Array.set copy of the same tensor, measured interleaved in the same run.
+// Usage: pnpm --filter @batchnorm/backend-js bench [--quick] [--json] [--threads N]
+import { performance } from 'node:perf_hooks';
+import { cpus } from 'node:os';
+import { createRandom } from '@batchnorm/core';
+import { createBackend } from '../dist/index.js';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const json = args.includes('--json');
+const threadsArg = args.indexOf('--threads');
+const threadOptions = threadsArg >= 0 ? [Number(args[threadsArg + 1])] : [1, 2];
+const reps = quick ? 7 : 21;
+
+const shapes = [
+  { layout: 'NC', shape: [4096, 4096] },
+  { layout: 'NCHW', shape: [32, 64, 56, 56] },
+  { layout: 'NHWC', shape: [32, 56, 56, 64] },
+  { layout: 'NC', shape: [256, 4096] },
+  { layout: 'NC', shape: [60, 100] },
+];
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function randomData(seed, length) {
+  const random = createRandom(seed);
+  const data = new Float32Array(length);
+  for (let i = 0; i < length; i++) data[i] = random.normal();
+  return data;
+}
+
+/** Times `op` and a copy alternately; small tensors run in batches so a sample is ≥ ~0.2 ms. */
+function measure(op, copy, inner) {
+  const opTimes = [];
+  const copyTimes = [];
+  for (let r = 0; r < reps + 3; r++) {
+    let t = performance.now();
+    for (let i = 0; i < inner; i++) copy();
+    const copyMs = (performance.now() - t) / inner;
+    t = performance.now();
+    for (let i = 0; i < inner; i++) op();
+    const opMs = (performance.now() - t) / inner;
+    if (r >= 3) {
+      copyTimes.push(copyMs);
+      opTimes.push(opMs);
+    }
+  }
+  return { medianMs: median(opTimes), copyMs: median(copyTimes), ratios: opTimes.map((o, i) => o / copyTimes[i]) };
+}
+
+const results = [];
+for (const threads of threadOptions) {
+  const backend = createBackend({ threads });
+  await backend.whenThreadsReady();
+  for (const { layout, shape } of shapes) {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const c = layout === 'NHWC' ? shape[3] : shape[1];
+    const xData = randomData(1, size);
+    const source = randomData(2, size);
+    const target = new Float32Array(size).fill(1); // touched, like a pooled buffer
+    const copy = () => target.set(source);
+    const x = backend.upload(xData, shape);
+    const dy = backend.upload(randomData(3, size), shape);
+    const gamma = backend.upload(randomData(4, c), [c]);
+    const beta = backend.upload(randomData(5, c), [c]);
+    const attrs = { layout, epsilon: 1e-5 };
+    const stats = backend.batchNormForwardTraining({ x, gamma, beta }, attrs);
+    const { mean, variance } = stats;
+    backend.dispose(stats.y);
+    const inner = Math.max(1, Math.round(2e5 / size));
+    const ops = {
+      forwardTraining: () => {
+        const out = backend.batchNormForwardTraining({ x, gamma, beta }, attrs);
+        backend.dispose(out.y);
+        backend.dispose(out.mean);
+        backend.dispose(out.variance);
+      },
+      forwardInference: () => backend.dispose(backend.batchNormForwardInference({ x, gamma, beta, mean, variance }, attrs)),
+      backward: () => {
+        const out = backend.batchNormBackward({ dy, x, gamma, mean, variance }, attrs);
+        backend.dispose(out.dx);
+        backend.dispose(out.dgamma);
+        backend.dispose(out.dbeta);
+      },
+    };
+    for (const [op, run] of Object.entries(ops)) {
+      const m = measure(run, copy, inner);
+      results.push({
+        backend: 'js',
+        threads,
+        op,
+        layout,
+        shape,
+        medianMs: m.medianMs,
+        copyMs: m.copyMs,
+        ratioToCopy: median(m.ratios),
+      });
+    }
+    for (const t of [x, dy, gamma, beta, mean, variance]) backend.dispose(t);
+  }
+
+  // matMul at the sizes of the paper's MNIST network (60 examples, 784-100-100-100-10).
+  const matMuls = [
+    { name: 'x·W1 [60,784]·[784,100]', a: [60, 784], b: [784, 100] },
+    { name: 'h·W [60,100]·[100,100]', a: [60, 100], b: [100, 100] },
+    { name: 'h·W4 [60,100]·[100,10]', a: [60, 100], b: [100, 10] },
+    { name: 'xᵀ·dy [60,784]ᵀ·[60,100]', a: [60, 784], b: [60, 100], attrs: { transposeA: true } },
+    { name: 'dy·W1ᵀ [60,100]·[784,100]ᵀ', a: [60, 100], b: [784, 100], attrs: { transposeB: true } },
+  ];
+  for (const { name, a: aShape, b: bShape, attrs = {} } of matMuls) {
+    const a = backend.upload(randomData(6, aShape[0] * aShape[1]), aShape);
+    const b = backend.upload(randomData(7, bShape[0] * bShape[1]), bShape);
+    const probe = backend.matMul(a, b, attrs);
+    const [rows, cols] = probe.shape;
+    backend.dispose(probe);
+    const depth = attrs.transposeA ? aShape[0] : aShape[1];
+    const outSize = rows * cols;
+    const source = randomData(8, outSize);
+    const target = new Float32Array(outSize).fill(1);
+    const m = measure(() => backend.dispose(backend.matMul(a, b, attrs)), () => target.set(source), 50);
+    results.push({
+      backend: 'js',
+      threads,
+      op: 'matMul',
+      name,
+      shape: [rows, depth, cols],
+      medianMs: m.medianMs,
+      gflops: (2 * rows * depth * cols) / (m.medianMs * 1e6),
+    });
+    backend.dispose(a);
+    backend.dispose(b);
+  }
+  backend.destroy();
+}
+
+if (json) {
+  console.log(JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version }, results }, null, 2));
+} else {
+  console.log(`backend-js kernels — ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, median of ${reps}`);
+  console.log('threads  op                layout  shape                 median ms   copy ms   ×copy');
+  for (const r of results) {
+    if (r.op === 'matMul') continue;
+    console.log(
+      `${String(r.threads).padEnd(8)} ${r.op.padEnd(17)} ${r.layout.padEnd(7)} ${`[${r.shape.join(',')}]`.padEnd(21)} ${r.medianMs.toFixed(3).padStart(9)} ${r.copyMs.toFixed(3).padStart(9)} ${r.ratioToCopy.toFixed(2).padStart(7)}`,
+    );
+  }
+  console.log('\nthreads  matMul                              median ms   GFLOP/s');
+  for (const r of results) {
+    if (r.op !== 'matMul') continue;
+    console.log(`${String(r.threads).padEnd(8)} ${r.name.padEnd(35)} ${r.medianMs.toFixed(4).padStart(9)} ${r.gflops.toFixed(2).padStart(9)}`);
+  }
+}

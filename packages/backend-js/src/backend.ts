@@ -1,0 +1,129 @@
+import { availableParallelism } from 'node:os';
+import {
+  assertTensorData,
+  BatchNormError,
+  describeValue,
+  SPECIFICATION_VERSION,
+  type Backend,
+} from '@batchnorm/core';
+import { KernelContext } from './context.js';
+import { addBias } from './kernels/addBias.js';
+import { batchNormBackward } from './kernels/batchNormBackward.js';
+import { batchNormForwardInference } from './kernels/batchNormForwardInference.js';
+import { batchNormForwardTraining } from './kernels/batchNormForwardTraining.js';
+import { matMul } from './kernels/matMul.js';
+import { relu } from './kernels/relu.js';
+import { reluBackward } from './kernels/reluBackward.js';
+import { runningAverage } from './kernels/runningAverage.js';
+import { sgdUpdate } from './kernels/sgdUpdate.js';
+import { sigmoid } from './kernels/sigmoid.js';
+import { sigmoidBackward } from './kernels/sigmoidBackward.js';
+import { softmaxCrossEntropy } from './kernels/softmaxCrossEntropy.js';
+import { sumRows } from './kernels/sumRows.js';
+import { BufferPool } from './pool.js';
+import { JsTensor } from './tensor.js';
+import { ThreadTeam } from './threads.js';
+
+export const backendName = 'js';
+
+/** Options of `createBackend`; every key is optional. */
+export interface JsBackendOptions {
+  /**
+   * Threads working on one large tensor, the calling thread included (`1`: main thread only).
+   * Default: 2 when the machine has at least 2 cores, else 1. Helpers are worker threads over
+   * SharedArrayBuffer, started on first use, unref'ed, and stopped by `destroy()`.
+   */
+  readonly threads?: number;
+  /** Batch-norm tensors with at least this many elements are split across threads. Default 2¹⁸. */
+  readonly parallelMinElements?: number;
+  /** Bytes of disposed buffers kept for reuse. Default 1 GiB. */
+  readonly poolBytes?: number;
+}
+
+const DEFAULT_PARALLEL_MIN_ELEMENTS = 1 << 18;
+const DEFAULT_POOL_BYTES = 1 << 30;
+
+function readOption(options: Readonly<Record<string, unknown>>, key: string, fallback: number, min: number): number {
+  const value = options[key];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new BatchNormError({
+      code: 'INVALID_ARGUMENT',
+      argument: `options.${key}`,
+      expected: `an integer ≥ ${min}`,
+      received: describeValue(value),
+    });
+  }
+  return value;
+}
+
+/**
+ * The js backend: float32 tensors on the host, kernels in plain TypeScript, outputs from a pool
+ * of recycled buffers, large batch-norm tensors split across worker threads.
+ */
+export function createBackend(options: JsBackendOptions = {}) {
+  if (typeof options !== 'object' || options === null) {
+    throw new BatchNormError({
+      code: 'INVALID_ARGUMENT',
+      argument: 'options',
+      expected: 'an object such as { threads: 2 }',
+      received: describeValue(options),
+    });
+  }
+  const record: Readonly<Record<string, unknown>> = { ...options };
+  const threads = readOption(record, 'threads', availableParallelism() >= 2 ? 2 : 1, 1);
+  const parallelMinElements = readOption(record, 'parallelMinElements', DEFAULT_PARALLEL_MIN_ELEMENTS, 1);
+  const poolBytes = readOption(record, 'poolBytes', DEFAULT_POOL_BYTES, 0);
+  const pool = new BufferPool(threads > 1, poolBytes);
+  const team = new ThreadTeam(threads);
+  const ctx = new KernelContext(pool, team, parallelMinElements);
+
+  const backend = {
+    name: backendName,
+    specificationVersion: SPECIFICATION_VERSION,
+    dtype: 'float32',
+    details: { precision: 'float32', threads },
+    upload(data, shape) {
+      assertTensorData(data, shape);
+      const buffer = pool.take(data.length);
+      buffer.set(data);
+      // A per-feature vector given in float64 keeps those digits for the kernels.
+      const wide = data instanceof Float64Array && shape.length === 1 ? Float64Array.from(data) : undefined;
+      return new JsTensor(buffer, shape, wide);
+    },
+    read: async (t) => t.data.slice(),
+    readSync: (t) => t.data.slice(),
+    dispose(t) {
+      const buffer = JsTensor.detach(t);
+      if (buffer !== undefined) pool.give(buffer);
+    },
+    destroy() {
+      team.destroy();
+      pool.clear();
+    },
+    batchNormForwardTraining: (inputs, attrs) => batchNormForwardTraining(ctx, inputs, attrs),
+    batchNormForwardInference: (inputs, attrs) => batchNormForwardInference(ctx, inputs, attrs),
+    batchNormBackward: (inputs, attrs) => batchNormBackward(ctx, inputs, attrs),
+    runningAverage: (inputs, attrs) => runningAverage(ctx, inputs, attrs),
+    matMul: (a, b, attrs) => matMul(ctx, a, b, attrs),
+    addBias: (x, bias) => addBias(ctx, x, bias),
+    sumRows: (x) => sumRows(ctx, x),
+    sigmoid: (x) => sigmoid(ctx, x),
+    sigmoidBackward: (dy, y) => sigmoidBackward(ctx, dy, y),
+    relu: (x) => relu(ctx, x),
+    reluBackward: (dy, x) => reluBackward(ctx, dy, x),
+    softmaxCrossEntropy: (logits, labels) => softmaxCrossEntropy(ctx, logits, labels),
+    sgdUpdate: (param, grad, attrs) => sgdUpdate(ctx, param, grad, attrs),
+  } satisfies Backend<JsTensor>;
+
+  return Object.assign(backend, {
+    /** Pool statistics, for tests and tuning. */
+    poolStats: () => ({ buffers: pool.pooledBuffers, bytes: pool.pooledBytes }),
+    /** Resolves once the helper threads are up (they otherwise start on first large tensor). */
+    whenThreadsReady: () => team.whenReady(),
+    /** Helper threads up and taking jobs. */
+    readyHelpers: () => team.helpersReady,
+  });
+}
+
+export type JsBackend = ReturnType<typeof createBackend>;

@@ -1,0 +1,106 @@
+import type { Shape } from '@batchnorm/core';
+import { BufferPool } from './pool.js';
+import { JsTensor } from './tensor.js';
+import { runLoop, type ThreadTeam } from './threads.js';
+import type { LoopArgs } from './loops/index.js';
+
+/** What every kernel of the js backend works with: the buffer pool and the thread team. */
+export class KernelContext {
+  readonly pool: BufferPool;
+  readonly team: ThreadTeam;
+  /** Tensors with at least this many elements are split across the team. */
+  readonly parallelMinElements: number;
+  #scratch = new Float64Array(0);
+
+  constructor(pool: BufferPool, team: ThreadTeam, parallelMinElements: number) {
+    this.pool = pool;
+    this.team = team;
+    this.parallelMinElements = parallelMinElements;
+  }
+
+  /** A new tensor over a pooled buffer; its contents are whatever the buffer held before. */
+  output(shape: Shape, size: number, wide?: Float64Array): JsTensor {
+    return new JsTensor(this.pool.take(size), shape, wide);
+  }
+
+  /** A per-feature tensor holding `values` rounded to float32, with the float64 values beside. */
+  vectorTensor(values: Float64Array, shape: Shape = [values.length]): JsTensor {
+    const data = this.pool.take(values.length);
+    data.set(values);
+    return new JsTensor(data, shape, values);
+  }
+
+  /** A float64 scratch vector for single-threaded use inside one kernel call (reused). */
+  scratch(length: number): Float64Array {
+    if (this.#scratch.length < length) this.#scratch = new Float64Array(length);
+    return this.#scratch;
+  }
+
+  /** A float64 vector the team's threads can share (small: per-channel scratch). */
+  vector(length: number): Float64Array {
+    return this.pool.shared ? new Float64Array(new SharedArrayBuffer(length * 8)) : new Float64Array(length);
+  }
+
+  /** Whether a tensor of `size` elements is worth splitting across threads. */
+  parallel(size: number): boolean {
+    return this.team.size > 1 && size >= this.parallelMinElements;
+  }
+}
+
+/**
+ * A batch-norm tensor viewed as `[outer, C, inner]`: the loops walk `outer` rows, each holding
+ * every channel, with `inner` contiguous values per channel (`H·W` for NCHW, else 1).
+ */
+export interface RowView {
+  readonly outer: number;
+  readonly channels: number;
+  readonly inner: number;
+  readonly m: number;
+  readonly size: number;
+}
+
+export function rowView(g: { layout: string; n: number; c: number; spatial: number; m: number; size: number }): RowView {
+  return g.layout === 'NCHW'
+    ? { outer: g.n, channels: g.c, inner: g.spatial, m: g.m, size: g.size }
+    : { outer: g.n * g.spatial, channels: g.c, inner: 1, m: g.m, size: g.size };
+}
+
+/**
+ * Runs a per-channel reduction loop over all rows, split across the team when the tensor is
+ * large; each part accumulates into its own pair of vectors, summed here at the end.
+ */
+export function reduceRows<K extends 'shiftedSums' | 'backwardSums'>(
+  ctx: KernelContext,
+  loop: K,
+  v: RowView,
+  argsFor: (r0: number, r1: number, first: Float64Array, second: Float64Array) => LoopArgs<K>,
+): [Float64Array, Float64Array] {
+  const parts: [Float64Array, Float64Array][] = [];
+  const accumulators = (p: number): [Float64Array, Float64Array] =>
+    (parts[p] ??= [ctx.vector(v.channels), ctx.vector(v.channels)]);
+  if (ctx.parallel(v.size)) {
+    ctx.team.run(loop, v.outer, (p, r0, r1) => argsFor(r0, r1, ...accumulators(p)));
+  } else {
+    runLoop(loop, argsFor(0, v.outer, ...accumulators(0)));
+  }
+  const [first, second] = accumulators(0);
+  for (let p = 1; p < parts.length; p++) {
+    const [a, b] = parts[p]!;
+    for (let c = 0; c < v.channels; c++) {
+      first[c] += a[c]!;
+      second[c] += b[c]!;
+    }
+  }
+  return [first, second];
+}
+
+/** Runs an elementwise loop over all rows, split across the team when the tensor is large. */
+export function mapRows<K extends 'affine' | 'backwardApply'>(
+  ctx: KernelContext,
+  loop: K,
+  v: RowView,
+  argsFor: (r0: number, r1: number) => LoopArgs<K>,
+): void {
+  if (ctx.parallel(v.size)) ctx.team.run(loop, v.outer, (_p, r0, r1) => argsFor(r0, r1));
+  else runLoop(loop, argsFor(0, v.outer));
+}

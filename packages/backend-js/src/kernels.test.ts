@@ -1,0 +1,154 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createReferenceBackend, LAYOUTS, type Backend, type Layout, type Shape, type TensorHandle } from '@batchnorm/core';
+import { createBackend } from './backend.js';
+import { expectAllClose, randomFloat32, sizeOf } from './__tests__/helpers.js';
+
+const reference = createReferenceBackend();
+// Threads forced on for every size, so the split paths run on small tensors too.
+const variants = [
+  { name: 'one thread', backend: createBackend({ threads: 1 }) },
+  { name: 'two threads', backend: createBackend({ threads: 2, parallelMinElements: 1 }) },
+];
+afterAll(() => variants.forEach(({ backend }) => backend.destroy()));
+beforeAll(async () => {
+  await variants[1]!.backend.whenThreadsReady();
+  // Without its helper up, the two-thread variant would silently test the main thread alone.
+  expect(variants[1]!.backend.readyHelpers()).toBe(1);
+});
+
+const shapes: Record<Layout, Shape[]> = {
+  NC: [[2, 1], [7, 5], [60, 100], [33, 130]],
+  NCHW: [[2, 3, 1, 1], [3, 4, 5, 7], [5, 1, 3, 3], [8, 6, 9, 11]],
+  NHWC: [[2, 1, 1, 3], [3, 5, 7, 4], [5, 3, 3, 1], [8, 9, 11, 6]],
+};
+
+function channelsOf(layout: Layout, shape: Shape): number {
+  return layout === 'NHWC' ? shape[3]! : shape[1]!;
+}
+
+function run<T extends TensorHandle>(b: Backend<T>, data: Record<string, Float32Array>, shape: Shape, c: number) {
+  const up = (name: string, s: Shape) => b.upload(data[name]!, s);
+  return { x: up('x', shape), dy: up('dy', shape), gamma: up('gamma', [c]), beta: up('beta', [c]), mean: up('mean', [c]), variance: up('variance', [c]) };
+}
+
+describe.each(variants)('js backend ($name) against the reference', ({ backend }) => {
+  describe.each(LAYOUTS.map((layout) => ({ layout })))('$layout', ({ layout }) => {
+    it.each(
+      shapes[layout].flatMap((shape) =>
+        [
+          { regime: 'unit normal', scale: 1, offset: 0 },
+          { regime: 'offset 1e4', scale: 1, offset: 1e4 },
+          { regime: 'tiny variance', scale: 1e-3, offset: 3 },
+        ].map((r) => ({ shape, ...r })),
+      ),
+    )('$shape, $regime', ({ shape, regime, scale, offset }) => {
+      const c = channelsOf(layout, shape);
+      const size = sizeOf(shape);
+      const seed = size * 31 + c;
+      const data = {
+        x: randomFloat32(seed, size, scale, offset),
+        dy: randomFloat32(seed + 1, size),
+        gamma: randomFloat32(seed + 2, c, 0.5, 1),
+        beta: randomFloat32(seed + 3, c),
+        mean: randomFloat32(seed + 4, c, 0.1, offset),
+        variance: randomFloat32(seed + 5, c, 0.1, 1).map(Math.abs),
+      };
+      const attrs = { layout, epsilon: 1e-5 };
+      const ours = run(backend, data, shape, c);
+      const ref = run(reference, data, shape, c);
+
+      const got = backend.batchNormForwardTraining(ours, attrs);
+      const want = reference.batchNormForwardTraining(ref, attrs);
+      // μ within float32 rounding of its own magnitude; σ² relative to itself (the offset
+      // must not leak into it: this is what E[x²] − E[x]² would get wrong).
+      expectAllClose(backend.readSync(got.mean), reference.readSync(want.mean), 0, 1e-7);
+      expectAllClose(backend.readSync(got.variance), reference.readSync(want.variance), 0, 1e-5);
+      expectAllClose(backend.readSync(got.y), reference.readSync(want.y), 1e-5, 1e-5);
+
+      const inference = backend.batchNormForwardInference(ours, attrs);
+      const inferenceWant = reference.batchNormForwardInference(ref, attrs);
+      expectAllClose(backend.readSync(inference), reference.readSync(inferenceWant), 1e-5, 1e-5);
+
+      const grads = backend.batchNormBackward({ ...ours, mean: got.mean, variance: got.variance }, attrs);
+      const gradsWant = reference.batchNormBackward({ ...ref, mean: want.mean, variance: want.variance }, attrs);
+      // dx scales like γ/σ; allow float32 rounding of the terms it cancels.
+      const dxScale = regime === 'tiny variance' ? 1 / scale : 1;
+      expectAllClose(backend.readSync(grads.dx), reference.readSync(gradsWant.dx), 1e-5 * dxScale, 1e-4);
+      expectAllClose(backend.readSync(grads.dgamma), reference.readSync(gradsWant.dgamma), 1e-4, 1e-5);
+      expectAllClose(backend.readSync(grads.dbeta), reference.readSync(gradsWant.dbeta), 1e-4, 1e-5);
+
+      const running = backend.runningAverage({ running: ours.variance, batch: got.variance }, { factor: 0.1, batchScale: 1.5 });
+      const runningWant = reference.runningAverage({ running: ref.variance, batch: want.variance }, { factor: 0.1, batchScale: 1.5 });
+      expectAllClose(backend.readSync(running), reference.readSync(runningWant), 0, 1e-6);
+
+      for (const t of [...Object.values(ours), got.y, got.mean, got.variance, inference, grads.dx, grads.dgamma, grads.dbeta, running]) {
+        backend.dispose(t);
+      }
+    });
+  });
+
+  describe('MLP kernels', () => {
+    const matMulCases = [
+      { m: 60, k: 784, n: 100 },
+      { m: 60, k: 100, n: 10 },
+      { m: 7, k: 13, n: 5 },
+      { m: 1, k: 3, n: 1 },
+      { m: 9, k: 6, n: 11 },
+    ];
+    it.each(
+      matMulCases.flatMap((c) =>
+        [false, true].flatMap((transposeA) => [false, true].map((transposeB) => ({ ...c, transposeA, transposeB }))),
+      ),
+    )('matMul $m×$k·$k×$n transposeA=$transposeA transposeB=$transposeB', ({ m, k, n, transposeA, transposeB }) => {
+      const aShape = transposeA ? [k, m] : [m, k];
+      const bShape = transposeB ? [n, k] : [k, n];
+      const a = randomFloat32(m * 1000 + k, m * k);
+      const b = randomFloat32(n * 1000 + k + 7, k * n);
+      const got = backend.matMul(backend.upload(a, aShape), backend.upload(b, bShape), { transposeA, transposeB });
+      const want = reference.matMul(reference.upload(a, aShape), reference.upload(b, bShape), { transposeA, transposeB });
+      expect(got.shape).toEqual([m, n]);
+      expectAllClose(backend.readSync(got), reference.readSync(want), 1e-5 * Math.sqrt(k), 1e-5);
+    });
+
+    const x = randomFloat32(11, 6 * 10, 3);
+    const y01 = randomFloat32(12, 6 * 10).map((v) => 1 / (1 + Math.exp(-v)));
+    const dy = randomFloat32(13, 6 * 10);
+    const bias = randomFloat32(14, 10);
+    const labels = new Float32Array(60).map((_, i) => (i % 10 === Math.floor(i / 10) ? 1 : 0));
+    const shape = [6, 10];
+    const pairs = <T extends TensorHandle>(b: Backend<T>) => ({
+      x: b.upload(x, shape),
+      y: b.upload(y01, shape),
+      dy: b.upload(dy, shape),
+      bias: b.upload(bias, [10]),
+      labels: b.upload(labels, shape),
+    });
+    const ours = pairs(backend);
+    const ref = pairs(reference);
+    const unary: [string, (t: typeof ours) => TensorHandle, (t: typeof ref) => TensorHandle][] = [
+      ['addBias', (t) => backend.addBias(t.x, t.bias), (t) => reference.addBias(t.x, t.bias)],
+      ['sumRows', (t) => backend.sumRows(t.x), (t) => reference.sumRows(t.x)],
+      ['sigmoid', (t) => backend.sigmoid(t.x), (t) => reference.sigmoid(t.x)],
+      ['sigmoidBackward', (t) => backend.sigmoidBackward(t.dy, t.y), (t) => reference.sigmoidBackward(t.dy, t.y)],
+      ['relu', (t) => backend.relu(t.x), (t) => reference.relu(t.x)],
+      ['reluBackward', (t) => backend.reluBackward(t.dy, t.x), (t) => reference.reluBackward(t.dy, t.x)],
+      ['softmaxCrossEntropy loss', (t) => backend.softmaxCrossEntropy(t.x, t.labels).loss, (t) => reference.softmaxCrossEntropy(t.x, t.labels).loss],
+      ['softmaxCrossEntropy dLogits', (t) => backend.softmaxCrossEntropy(t.x, t.labels).dLogits, (t) => reference.softmaxCrossEntropy(t.x, t.labels).dLogits],
+    ];
+    it.each(unary.map(([name, mine, theirs]) => ({ name, mine, theirs })))('$name', ({ mine, theirs }) => {
+      const got = mine(ours);
+      const want = theirs(ref);
+      expect(got.shape).toEqual(want.shape);
+      expectAllClose(backend.readSync(got as never), reference.readSync(want as never), 1e-6, 1e-6);
+    });
+
+    it('sgdUpdate updates the parameter in place and returns it', () => {
+      const param = backend.upload(x, shape);
+      const grad = backend.upload(dy, shape);
+      const updated = backend.sgdUpdate(param, grad, { learningRate: 0.5 });
+      const want = reference.sgdUpdate(reference.upload(x, shape), reference.upload(dy, shape), { learningRate: 0.5 });
+      expect(updated).toBe(param);
+      expectAllClose(backend.readSync(updated), reference.readSync(want), 1e-6, 1e-6);
+    });
+  });
+});

@@ -1,0 +1,16 @@
+/**
+ * Hot loops over a row range `[r0, r1)` of a tensor viewed as `[outer, C, inner]`
+ * (`NC`: `[N, C, 1]`, `NHWC`: `[N·H·W, C, 1]`, `NCHW`: `[N, C, H·W]`).
+ *
+ * Each loop is self-contained (no imports, no module-level references): worker threads are
+ * built from their source text, so the very same code runs on every thread.
+ */
+import { affine } from './affine.js';
+import { backwardApply } from './backwardApply.js';
+import { backwardSums } from './backwardSums.js';
+import { shiftedSums } from './shiftedSums.js';
+
+export const LOOPS = { shiftedSums, affine, backwardSums, backwardApply } as const;
+
+export type LoopName = keyof typeof LOOPS;
+export type LoopArgs<K extends LoopName> = Parameters<(typeof LOOPS)[K]>;

@@ -1,0 +1,65 @@
+import { BatchNormError, type Shape, type TensorHandle } from '@batchnorm/core';
+
+/**
+ * A tensor of the js backend: float32 values on the host, in a buffer the backend's pool owns.
+ * Per-feature vectors the backend computes in float64 (batch statistics, running averages) keep
+ * that float64 copy beside the float32 one, so a batch mean of `1e4 + N(0, 1)` data does not lose
+ * its low digits between the forward and the backward pass.
+ */
+export class JsTensor implements TensorHandle {
+  readonly shape: Shape;
+  readonly size: number;
+  #data: Float32Array | undefined;
+  #wide: Float64Array | undefined;
+
+  constructor(data: Float32Array, shape: Shape, wide?: Float64Array) {
+    this.shape = Object.freeze([...shape]);
+    this.size = data.length;
+    this.#data = data;
+    this.#wide = wide;
+  }
+
+  /** The values; throws once the tensor is disposed, so a recycled buffer is never read twice. */
+  get data(): Float32Array {
+    const data = this.#data;
+    if (data === undefined) throw disposedError();
+    return data;
+  }
+
+  /** The float64 companion of a per-feature vector, when the backend computed one. */
+  get wide(): Float64Array | undefined {
+    if (this.#data === undefined) throw disposedError();
+    return this.#wide;
+  }
+
+  get isDisposed(): boolean {
+    return this.#data === undefined;
+  }
+
+  /** Float64 values when known exactly, else the float32 ones (widened on read). */
+  precise(): Float64Array | Float32Array {
+    return this.wide ?? this.data;
+  }
+
+  /** Marks the tensor disposed and hands its buffer back; `undefined` when already disposed. */
+  static detach(t: JsTensor): Float32Array | undefined {
+    const data = t.#data;
+    t.#data = undefined;
+    t.#wide = undefined;
+    return data;
+  }
+
+  /** Drops the float64 companion after an in-place update made it stale. */
+  static forgetWide(t: JsTensor): void {
+    t.#wide = undefined;
+  }
+}
+
+function disposedError(): BatchNormError {
+  return new BatchNormError({
+    code: 'INVALID_STATE',
+    argument: 'tensor',
+    expected: 'a tensor that has not been disposed',
+    received: 'a disposed js tensor',
+  });
+}
