@@ -1,0 +1,62 @@
+import { BatchNorm } from '@batchnorm/core';
+import { describe, expect, it } from 'vitest';
+import { randomValues, tfjs } from './__tests__/helpers.js';
+import { loadTensorFlow } from './loader.js';
+
+const { tf } = loadTensorFlow();
+
+describe('memory on tfjs-node', () => {
+  it.each(['NHWC', 'NCHW', 'NC'] as const)(
+    'tf.memory().numTensors stays flat across 1,000 training steps of a BatchNorm layer (%s)',
+    (layout) => {
+      const shape = layout === 'NC' ? [16, 8] : layout === 'NCHW' ? [4, 8, 3, 3] : [4, 3, 3, 8];
+      const size = shape.reduce((a, d) => a * d, 1);
+      const x = tfjs.upload(randomValues(1, size), shape);
+      const dy = tfjs.upload(randomValues(2, size), shape);
+      const layer = new BatchNorm(tfjs, { numFeatures: 8, layout });
+      const step = (): void => {
+        tfjs.dispose(layer.forward(x));
+        tfjs.dispose(layer.backward(dy));
+        layer.sgdStep(0.01);
+      };
+      step();
+      const afterFirstStep = tf.memory().numTensors;
+      for (let i = 1; i < 1000; i++) step();
+      expect(tf.memory().numTensors).toBe(afterFirstStep);
+      expect(tfjs.readSync(layer.gamma).every(Number.isFinite)).toBe(true);
+      layer.dispose();
+      tfjs.dispose(x);
+      tfjs.dispose(dy);
+    },
+  );
+
+  it('every kernel leaves exactly its outputs behind', () => {
+    const before = tf.memory().numTensors;
+    const x = tfjs.upload(randomValues(3, 24), [6, 4]);
+    const w = tfjs.upload(randomValues(4, 12), [4, 3]);
+    const bias = tfjs.upload(randomValues(5, 4), [4]);
+    const labels = tfjs.upload(Float32Array.from({ length: 18 }, (_, i) => (i % 3 === 0 ? 1 : 0)), [6, 3]);
+    expect(tf.memory().numTensors).toBe(before + 4);
+    const attrs = { layout: 'NC', epsilon: 1e-5 } as const;
+    const forward = tfjs.batchNormForwardTraining({ x, gamma: bias, beta: bias }, attrs);
+    const outputs = [
+      forward.y,
+      forward.mean,
+      forward.variance,
+      ...Object.values(tfjs.batchNormBackward({ dy: x, x, gamma: bias, mean: forward.mean, variance: forward.variance }, attrs)),
+      tfjs.batchNormForwardInference({ x, gamma: bias, beta: bias, mean: forward.mean, variance: forward.variance }, attrs),
+      tfjs.runningAverage({ running: bias, batch: forward.mean }, { factor: 0.1, batchScale: 6 / 5 }),
+      tfjs.matMul(x, w),
+      tfjs.addBias(x, bias),
+      tfjs.sumRows(x),
+      tfjs.sigmoid(x),
+      tfjs.sigmoidBackward(x, x),
+      tfjs.relu(x),
+      tfjs.reluBackward(x, x),
+      ...Object.values(tfjs.softmaxCrossEntropy(tfjs.matMul(x, w), labels)),
+    ];
+    // + the matMul feeding softmaxCrossEntropy
+    expect(tf.memory().numTensors).toBe(before + 4 + outputs.length + 1);
+    for (const t of [x, w, bias, labels, ...outputs]) tfjs.dispose(t);
+  });
+});
