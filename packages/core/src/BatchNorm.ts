@@ -27,8 +27,8 @@ export interface BatchNormOptions {
   /** How `σ²_B` feeds the running variance: `'unbiased'` (`m/(m−1)`, the paper; default). */
   readonly varianceCorrection?: VarianceCorrection;
   /** Initial γ (default all ones) and β (default all zeros). */
-  readonly gamma?: ArrayLike<number>;
-  readonly beta?: ArrayLike<number>;
+  readonly gamma?: readonly number[] | Float32Array | Float64Array;
+  readonly beta?: readonly number[] | Float32Array | Float64Array;
   /**
    * Reject a training batch whose statistics are not finite (default true). It reads the
    * C-length batch mean and variance back to the host: turn it off to keep a training step

@@ -157,7 +157,10 @@ export interface Backend<T extends TensorHandle = TensorHandle> {
   relu(x: T): T;
   /** `dy` where `x > 0`, else 0, from the ReLU's input `x`. */
   reluBackward(dy: T, x: T): T;
-  /** Softmax cross-entropy of `logits [N, K]` against one-hot (or soft) `labels [N, K]`. */
+  /**
+   * Softmax cross-entropy of `logits [N, K]` against `labels [N, K]`: one-hot, or soft labels
+   * whose rows each sum to 1 (the gradient formula assumes it).
+   */
   softmaxCrossEntropy(logits: T, labels: T): SoftmaxCrossEntropyOutputs<T>;
   /**
    * `param − learningRate·grad`. The backend may update `param` in place and return it, or
