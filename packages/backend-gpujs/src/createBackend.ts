@@ -1,0 +1,90 @@
+import { assertTensorData, SPECIFICATION_VERSION, type Backend, type BackendOptions } from '@batchnorm/core';
+import { Device } from './device.js';
+import { addBias } from './kernels/addBias.js';
+import { batchNormBackward } from './kernels/batchNormBackward.js';
+import { batchNormForwardInference } from './kernels/batchNormForwardInference.js';
+import { batchNormForwardTraining } from './kernels/batchNormForwardTraining.js';
+import { matMul } from './kernels/matMul.js';
+import { relu } from './kernels/relu.js';
+import { reluBackward } from './kernels/reluBackward.js';
+import { runningAverage } from './kernels/runningAverage.js';
+import { sgdUpdate } from './kernels/sgdUpdate.js';
+import { sigmoid } from './kernels/sigmoid.js';
+import { sigmoidBackward } from './kernels/sigmoidBackward.js';
+import { softmaxCrossEntropy } from './kernels/softmaxCrossEntropy.js';
+import { sumRows } from './kernels/sumRows.js';
+import { resolveMode, type GpuJsMode, type GpuJsModeOption } from './modes.js';
+import type { GpuTensor } from './tensor.js';
+
+export const backendName = 'gpujs';
+
+export interface GpuJsBackendOptions {
+  /** gpu.js mode; `auto` (default) picks WebGL2/WebGL in a browser, headless-gl in Node, else cpu. */
+  readonly mode?: GpuJsModeOption;
+}
+
+/** The gpu.js backend: the `Backend` contract plus what it runs on and what it read back. */
+export interface GpuJsBackend extends Backend<GpuTensor> {
+  /** The gpu.js mode that runs the kernels. */
+  readonly mode: GpuJsMode;
+  /** Device→host transfers so far (`read`/`readSync`); kernels never read back. */
+  readonly readbacks: number;
+  /** `readPixels` calls on the GL context so far (GL modes; 0 in cpu mode). */
+  readonly pixelReads: number;
+  /** Compiled kernels held (one per operation and shape). */
+  readonly compiledKernels: number;
+}
+
+/**
+ * Creates the gpu.js backend.
+ *
+ * @throws BatchNormError `BACKEND_UNAVAILABLE` when the requested GPU mode cannot start, saying
+ * why (no `gl` binding, no X display, no WebGL) and how to fix it.
+ */
+export function createBackend(options: GpuJsBackendOptions | BackendOptions = {}): GpuJsBackend {
+  const { mode, fallbackReason } = resolveMode(options.mode ?? 'auto');
+  const device = new Device(mode);
+  const details: Record<string, string | number | boolean> = {
+    mode,
+    precision: 'single',
+    engine: 'gpu.js 2.24.1',
+  };
+  if (fallbackReason !== '') details['fallbackReason'] = fallbackReason;
+  return {
+    name: backendName,
+    specificationVersion: SPECIFICATION_VERSION,
+    dtype: 'float32',
+    details,
+    mode,
+    get readbacks() {
+      return device.downloads;
+    },
+    get pixelReads() {
+      return device.pixelReads;
+    },
+    get compiledKernels() {
+      return device.kernels.size;
+    },
+    upload(data, shape) {
+      assertTensorData(data, shape);
+      return device.upload(data, shape);
+    },
+    read: async (t) => device.download(t),
+    readSync: (t) => device.download(t),
+    dispose: (t) => device.release(t),
+    destroy: () => device.destroy(),
+    batchNormForwardTraining: (inputs, attrs) => batchNormForwardTraining(device, inputs, attrs),
+    batchNormForwardInference: (inputs, attrs) => batchNormForwardInference(device, inputs, attrs),
+    batchNormBackward: (inputs, attrs) => batchNormBackward(device, inputs, attrs),
+    runningAverage: (inputs, attrs) => runningAverage(device, inputs, attrs),
+    matMul: (a, b, attrs) => matMul(device, a, b, attrs),
+    addBias: (x, bias) => addBias(device, x, bias),
+    sumRows: (x) => sumRows(device, x),
+    sigmoid: (x) => sigmoid(device, x),
+    sigmoidBackward: (dy, y) => sigmoidBackward(device, dy, y),
+    relu: (x) => relu(device, x),
+    reluBackward: (dy, x) => reluBackward(device, dy, x),
+    softmaxCrossEntropy: (logits, labels) => softmaxCrossEntropy(device, logits, labels),
+    sgdUpdate: (param, grad, attrs) => sgdUpdate(device, param, grad, attrs),
+  } satisfies GpuJsBackend;
+}

@@ -1,0 +1,7 @@
+import type { Device } from '../device.js';
+import type { GpuTensor } from '../tensor.js';
+import { logistic } from './sigmoid_gpu.js';
+
+export function sigmoid(device: Device, x: GpuTensor): GpuTensor {
+  return device.run(`logistic:${x.size}`, logistic, { output: [x.size] }, [x], x.shape);
+}

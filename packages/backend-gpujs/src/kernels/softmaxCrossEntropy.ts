@@ -1,0 +1,33 @@
+import type { SoftmaxCrossEntropyOutputs } from '@batchnorm/core';
+import type { Device } from '../device.js';
+import type { GpuTensor } from '../tensor.js';
+import { columnsLayout, featureSums } from './featureSums.js';
+import { rowCrossEntropy, rowLogSumExp, softmaxCrossEntropyGradient } from './softmaxCrossEntropy_gpu.js';
+
+export function softmaxCrossEntropy(
+  device: Device,
+  logits: GpuTensor,
+  labels: GpuTensor,
+): SoftmaxCrossEntropyOutputs<GpuTensor> {
+  const [rows = 0, cols = 0] = logits.shape;
+  const logSumExp = device.run(`rowLogSumExp:${rows}x${cols}`, rowLogSumExp, { output: [rows], constants: { cols } }, [logits], [rows]);
+  const rowLoss = device.run(
+    `rowCrossEntropy:${rows}x${cols}`,
+    rowCrossEntropy,
+    { output: [rows], constants: { cols } },
+    [logits, labels, logSumExp],
+    [rows],
+  );
+  const dLogits = device.run(
+    `softmaxCrossEntropyGradient:${rows}x${cols}`,
+    softmaxCrossEntropyGradient,
+    { output: [cols, rows], constants: { cols, rows } },
+    [logits, labels, logSumExp],
+    logits.shape,
+  );
+  // The mean over rows: the row losses as one column, by the tree reduction.
+  const loss = featureSums(device, { kind: 'values', x: rowLoss }, columnsLayout(rows, 1), rows);
+  device.release(logSumExp);
+  device.release(rowLoss);
+  return { loss, dLogits };
+}
