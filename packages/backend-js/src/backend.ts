@@ -101,11 +101,11 @@ export function createBackend(options: JsBackendOptions = {}) {
       team.destroy();
       pool.clear();
     },
-    batchNormForwardTraining: (inputs, attrs) => batchNormForwardTraining(ctx, inputs, attrs),
-    batchNormForwardInference: (inputs, attrs) => batchNormForwardInference(ctx, inputs, attrs),
-    batchNormBackward: (inputs, attrs) => batchNormBackward(ctx, inputs, attrs),
+    batchNormForwardTraining: (inputs, attrs) => batchNormForwardTraining(ctx.beginKernel(), inputs, attrs),
+    batchNormForwardInference: (inputs, attrs) => batchNormForwardInference(ctx.beginKernel(), inputs, attrs),
+    batchNormBackward: (inputs, attrs) => batchNormBackward(ctx.beginKernel(), inputs, attrs),
     runningAverage: (inputs, attrs) => runningAverage(ctx, inputs, attrs),
-    matMul: (a, b, attrs) => matMul(ctx, a, b, attrs),
+    matMul: (a, b, attrs) => matMul(ctx.beginKernel(), a, b, attrs),
     addBias: (x, bias) => addBias(ctx, x, bias),
     sumRows: (x) => sumRows(ctx, x),
     sigmoid: (x) => sigmoid(ctx, x),

@@ -2,7 +2,7 @@ import type { Shape } from '@batchnorm/core';
 import { BufferPool } from './pool.js';
 import { JsTensor } from './tensor.js';
 import { runLoop, type ThreadTeam } from './threads.js';
-import type { LoopArgs } from './loops/index.js';
+import type { LoopArgs, LoopName } from './loops/index.js';
 
 /** What every kernel of the js backend works with: the buffer pool and the thread team. */
 export class KernelContext {
@@ -10,7 +10,8 @@ export class KernelContext {
   readonly team: ThreadTeam;
   /** Tensors with at least this many elements are split across the team. */
   readonly parallelMinElements: number;
-  #scratch = new Float64Array(0);
+  #arena: Float64Array[] = [];
+  #next = 0;
 
   constructor(pool: BufferPool, team: ThreadTeam, parallelMinElements: number) {
     this.pool = pool;
@@ -30,15 +31,32 @@ export class KernelContext {
     return new JsTensor(data, shape, values);
   }
 
-  /** A float64 scratch vector for single-threaded use inside one kernel call (reused). */
-  scratch(length: number): Float64Array {
-    if (this.#scratch.length < length) this.#scratch = new Float64Array(length);
-    return this.#scratch;
+  /**
+   * A zeroed float64 vector the team's threads can share, for per-channel constants and sums
+   * inside one kernel call. Vectors come from an arena reset by `beginKernel`, so steady-state
+   * calls allocate nothing; a kernel never returns them.
+   */
+  vector(length: number): Float64Array {
+    let v = this.#arena[this.#next];
+    if (v === undefined || v.length < length) {
+      v = this.pool.shared ? new Float64Array(new SharedArrayBuffer(length * 8)) : new Float64Array(length);
+      this.#arena[this.#next] = v;
+    } else {
+      v.fill(0, 0, length);
+    }
+    this.#next++;
+    return v.length === length ? v : v.subarray(0, length);
   }
 
-  /** A float64 vector the team's threads can share (small: per-channel scratch). */
-  vector(length: number): Float64Array {
-    return this.pool.shared ? new Float64Array(new SharedArrayBuffer(length * 8)) : new Float64Array(length);
+  /** Starts a kernel call: its scratch vectors may reuse those of the previous call. */
+  beginKernel(): this {
+    this.#next = 0;
+    return this;
+  }
+
+  /** Runs a loop on the calling thread. */
+  run<K extends LoopName>(loop: K, args: LoopArgs<K>): void {
+    runLoop(loop, args);
   }
 
   /** Whether a tensor of `size` elements is worth splitting across threads. */

@@ -8,9 +8,11 @@
 import { affine } from './affine.js';
 import { backwardApply } from './backwardApply.js';
 import { backwardSums } from './backwardSums.js';
+import { matMulDots } from './matMulDots.js';
+import { matMulPanels } from './matMulPanels.js';
 import { shiftedSums } from './shiftedSums.js';
 
-export const LOOPS = { shiftedSums, affine, backwardSums, backwardApply } as const;
+export const LOOPS = { shiftedSums, affine, backwardSums, backwardApply, matMulPanels, matMulDots } as const;
 
 export type LoopName = keyof typeof LOOPS;
 export type LoopArgs<K extends LoopName> = Parameters<(typeof LOOPS)[K]>;
