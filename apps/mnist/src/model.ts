@@ -1,0 +1,282 @@
+import { BatchNorm, type Backend, type BatchNormState, type TensorHandle } from '@batchnorm/core';
+import { Rng, deriveSeed } from './rng.js';
+
+/** `bn`: Batch Normalization after each hidden layer's `Wu` (bias dropped); `plain`: `Wu + b`. */
+export type Variant = 'bn' | 'plain';
+
+/** The paper's network (§4.1): 784 inputs, three hidden layers of 100 sigmoids, 10 classes. */
+export const PAPER_LAYER_SIZES: readonly number[] = [784, 100, 100, 100, 10];
+
+export interface MlpOptions {
+  readonly variant: Variant;
+  /** Inputs, hidden sizes…, classes. Default {@link PAPER_LAYER_SIZES}. */
+  readonly layerSizes?: readonly number[];
+  /** Seeds the Glorot-uniform initial weights (the same for both variants). */
+  readonly seed: number;
+  /** BN running-average momentum (weight of the new batch), `null` for the cumulative average. */
+  readonly momentum?: number | null;
+  /** Let BatchNorm reject non-finite batch statistics (reads C values back per layer per step). */
+  readonly checkFinite?: boolean;
+}
+
+/** Host copy of a tensor, exact: float32 or float64 as the backend keeps it. */
+export interface TensorSnapshot {
+  readonly dtype: 'float32' | 'float64';
+  readonly shape: number[];
+  /** Little-endian bytes of the values, base64. */
+  readonly base64: string;
+}
+
+export interface MlpSnapshot {
+  readonly variant: Variant;
+  readonly layerSizes: number[];
+  readonly weights: TensorSnapshot[];
+  /** One per layer; `null` where BN replaces the bias. */
+  readonly biases: (TensorSnapshot | null)[];
+  readonly batchNorm: BatchNormState[];
+}
+
+export function snapshotOf(data: Float32Array | Float64Array, shape: readonly number[]): TensorSnapshot {
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return {
+    dtype: data instanceof Float64Array ? 'float64' : 'float32',
+    shape: [...shape],
+    base64: bytes.toString('base64'),
+  };
+}
+
+export function valuesOf(snapshot: TensorSnapshot): Float32Array | Float64Array {
+  const bytes = Buffer.from(snapshot.base64, 'base64');
+  const copy = new Uint8Array(bytes).buffer; // aligned
+  return snapshot.dtype === 'float64' ? new Float64Array(copy) : new Float32Array(copy);
+}
+
+/** Converts host values to what `backend.upload` takes natively. */
+export function forBackend(backend: Backend, data: Float32Array | Float64Array): Float32Array | Float64Array {
+  if (backend.dtype === 'float64') return data instanceof Float64Array ? data : Float64Array.from(data);
+  return data instanceof Float32Array ? data : Float32Array.from(data);
+}
+
+/**
+ * The multilayer perceptron of the paper's MNIST experiment, living entirely on one backend:
+ * every step of forward, backward and update is a kernel of the `Backend` contract, BN is core's
+ * `BatchNorm` layer.
+ */
+export class Mlp<T extends TensorHandle = TensorHandle> {
+  readonly backend: Backend<T>;
+  readonly variant: Variant;
+  readonly layerSizes: readonly number[];
+  readonly weights: T[];
+  readonly biases: (T | undefined)[];
+  /** One per hidden layer for `bn`, empty for `plain`. */
+  readonly batchNorm: BatchNorm<T>[];
+
+  constructor(backend: Backend<T>, options: MlpOptions) {
+    this.backend = backend;
+    this.variant = options.variant;
+    this.layerSizes = options.layerSizes ?? PAPER_LAYER_SIZES;
+    const sizes = this.layerSizes;
+    const rng = new Rng(deriveSeed(options.seed, 0));
+    this.weights = [];
+    this.biases = [];
+    this.batchNorm = [];
+    for (let l = 0; l + 1 < sizes.length; l++) {
+      const fanIn = sizes[l]!;
+      const fanOut = sizes[l + 1]!;
+      // Glorot uniform: keeps the sigmoid inputs' spread about equal across layers at the start.
+      const limit = Math.sqrt(6 / (fanIn + fanOut));
+      const w = new Float64Array(fanIn * fanOut);
+      for (let i = 0; i < w.length; i++) w[i] = (2 * rng.uniform() - 1) * limit;
+      this.weights.push(backend.upload(forBackend(backend, w), [fanIn, fanOut]));
+      const isOutput = l + 2 === sizes.length;
+      if (this.variant === 'bn' && !isOutput) {
+        this.biases.push(undefined); // BN's β takes the bias's role (paper §3.2)
+        this.batchNorm.push(
+          new BatchNorm(backend, {
+            numFeatures: fanOut,
+            momentum: options.momentum === undefined ? 0.1 : options.momentum,
+            checkFinite: options.checkFinite ?? true,
+          }),
+        );
+      } else {
+        this.biases.push(backend.upload(forBackend(backend, new Float64Array(fanOut)), [fanOut]));
+      }
+    }
+  }
+
+  get hiddenLayers(): number {
+    return this.layerSizes.length - 2;
+  }
+
+  /**
+   * One SGD step on a mini-batch `x [N, inputs]` with one-hot `labels [N, classes]`. Returns the
+   * mean cross-entropy `[1]` (a handle the caller reads and disposes).
+   */
+  trainStep(x: T, labels: T, learningRate: number): T {
+    const b = this.backend;
+    const hidden = this.hiddenLayers;
+    const last = this.weights.length - 1;
+    const activations: T[] = [];
+    const bnInputs: T[] = [];
+    for (const layer of this.batchNorm) layer.train();
+    let h = x;
+    for (let l = 0; l < hidden; l++) {
+      const z = b.matMul(h, this.weights[l]!);
+      let s: T;
+      if (this.variant === 'bn') {
+        s = this.batchNorm[l]!.forward(z);
+        bnInputs.push(z); // BN's backward needs it
+      } else {
+        s = b.addBias(z, this.biases[l]!);
+        b.dispose(z);
+      }
+      h = b.sigmoid(s);
+      b.dispose(s);
+      activations.push(h);
+    }
+    const zOut = b.matMul(h, this.weights[last]!);
+    const logits = b.addBias(zOut, this.biases[last]!);
+    b.dispose(zOut);
+    const { loss, dLogits } = b.softmaxCrossEntropy(logits, labels);
+    b.dispose(logits);
+
+    let grad = dLogits; // ∂loss/∂(layer l's output before its nonlinearity), walking down
+    for (let l = last; l >= 0; l--) {
+      let dz: T;
+      if (l === last) {
+        dz = grad;
+      } else {
+        const ds = b.sigmoidBackward(grad, activations[l]!);
+        b.dispose(grad);
+        if (this.variant === 'bn') {
+          dz = this.batchNorm[l]!.backward(ds);
+          b.dispose(ds);
+          b.dispose(bnInputs[l]!);
+        } else {
+          dz = ds;
+        }
+      }
+      const input = l === 0 ? x : activations[l - 1]!;
+      const dW = b.matMul(input, dz, { transposeA: true });
+      const bias = this.biases[l];
+      const dBias = bias === undefined ? undefined : b.sumRows(dz);
+      // The gradient for the layer below uses W before this step's update.
+      if (l > 0) grad = b.matMul(dz, this.weights[l]!, { transposeB: true });
+      b.dispose(dz);
+      this.weights[l] = b.sgdUpdate(this.weights[l]!, dW, { learningRate });
+      b.dispose(dW);
+      if (bias !== undefined && dBias !== undefined) {
+        this.biases[l] = b.sgdUpdate(bias, dBias, { learningRate });
+        b.dispose(dBias);
+      }
+      if (this.variant === 'bn' && l < hidden) this.batchNorm[l]!.sgdStep(learningRate);
+    }
+    for (const a of activations) b.dispose(a);
+    return loss;
+  }
+
+  /**
+   * Inference (BN in eval mode with population statistics, from `layers` if given): the logits
+   * `[N, classes]` and the input of the last hidden layer's sigmoids `[N, hidden]` (the BN output
+   * for `bn`), both for the caller to dispose.
+   */
+  infer(x: T, layers: readonly BatchNorm<T>[] = this.batchNorm): { logits: T; lastSigmoidInput: T } {
+    const b = this.backend;
+    const hidden = this.hiddenLayers;
+    for (const layer of layers) layer.eval();
+    let h = x;
+    let lastSigmoidInput: T | undefined;
+    for (let l = 0; l < hidden; l++) {
+      const z = b.matMul(h, this.weights[l]!);
+      const s = this.variant === 'bn' ? layers[l]!.forward(z) : b.addBias(z, this.biases[l]!);
+      b.dispose(z);
+      if (h !== x) b.dispose(h);
+      h = b.sigmoid(s);
+      if (l === hidden - 1) lastSigmoidInput = s;
+      else b.dispose(s);
+    }
+    const last = this.weights.length - 1;
+    const zOut = b.matMul(h, this.weights[last]!);
+    if (h !== x) b.dispose(h);
+    const logits = b.addBias(zOut, this.biases[last]!);
+    b.dispose(zOut);
+    for (const layer of layers) layer.train();
+    return { logits, lastSigmoidInput: lastSigmoidInput! };
+  }
+
+  /**
+   * The paper's population statistics (Algorithm 2, steps 8–11): with the weights frozen, runs
+   * `batches` training mini-batches through the network in training mode and averages their
+   * statistics exactly (`E[x] = E_B[μ_B]`, `Var[x] = m/(m−1)·E_B[σ²_B]`). Returns fresh layers
+   * (same γ, β) holding those statistics; the caller disposes them.
+   */
+  exactPopulationLayers(batches: Iterable<T>): BatchNorm<T>[] {
+    const b = this.backend;
+    const layers = this.batchNorm.map((layer) => {
+      const state = layer.state();
+      const exact = new BatchNorm(b, {
+        numFeatures: layer.numFeatures,
+        epsilon: layer.epsilon,
+        momentum: null,
+        varianceCorrection: 'unbiased',
+        gamma: state.gamma,
+        beta: state.beta,
+        checkFinite: layer.checkFinite,
+      });
+      return exact;
+    });
+    for (const x of batches) {
+      let h = x;
+      for (let l = 0; l < layers.length; l++) {
+        const z = b.matMul(h, this.weights[l]!);
+        const s = layers[l]!.forward(z);
+        b.dispose(z);
+        if (h !== x) b.dispose(h);
+        h = b.sigmoid(s);
+        b.dispose(s);
+      }
+      if (h !== x) b.dispose(h);
+    }
+    for (const layer of layers) layer.eval();
+    return layers;
+  }
+
+  snapshot(): MlpSnapshot {
+    const b = this.backend;
+    return {
+      variant: this.variant,
+      layerSizes: [...this.layerSizes],
+      weights: this.weights.map((w) => snapshotOf(b.readSync(w), w.shape)),
+      biases: this.biases.map((bias) => (bias === undefined ? null : snapshotOf(b.readSync(bias), bias.shape))),
+      batchNorm: this.batchNorm.map((layer) => layer.state()),
+    };
+  }
+
+  /** Restores `snapshot()` output (exact bits when the dtype matches the backend's). */
+  load(snapshot: MlpSnapshot): void {
+    const b = this.backend;
+    if (snapshot.variant !== this.variant || snapshot.layerSizes.join() !== this.layerSizes.join()) {
+      throw new Error(
+        `checkpoint holds a ${snapshot.variant} network of layers ${snapshot.layerSizes.join('-')}, ` +
+          `expected ${this.variant} with ${this.layerSizes.join('-')}`,
+      );
+    }
+    snapshot.weights.forEach((w, l) => {
+      b.dispose(this.weights[l]!);
+      this.weights[l] = b.upload(forBackend(b, valuesOf(w)), w.shape);
+    });
+    snapshot.biases.forEach((bias, l) => {
+      if (bias === null) return;
+      b.dispose(this.biases[l]!);
+      this.biases[l] = b.upload(forBackend(b, valuesOf(bias)), bias.shape);
+    });
+    snapshot.batchNorm.forEach((state, l) => this.batchNorm[l]!.load(state));
+  }
+
+  dispose(): void {
+    const b = this.backend;
+    for (const w of this.weights) b.dispose(w);
+    for (const bias of this.biases) if (bias !== undefined) b.dispose(bias);
+    for (const layer of this.batchNorm) layer.dispose();
+  }
+}

