@@ -24,7 +24,8 @@ async function main(): Promise<number> {
     // Libraries print banners and warnings through console: keep stdout for the one document.
     console.log = console.info = console.debug = (...args: unknown[]) => console.error(...args);
   }
-  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const start = performance.now();
+  const log = (line: string) => process.stderr.write(`[${((performance.now() - start) / 1000).toFixed(1)}s] ${line}\n`);
   const doc = await runBench(options, log);
   writeOut(options.json ? `${JSON.stringify(doc, null, 2)}\n` : `${renderReport(doc)}\n`);
   if (options.json) process.stderr.write(`\n${renderReport(doc)}\n`);

@@ -23,8 +23,17 @@ export function copyPlan(quick: boolean): MeasurePlan {
     : { warmupIterations: 5, minIterations: 30, timeBudgetMs: 500 };
 }
 
-/** An MNIST step's first call carries one-time setup (kernel compilation): warm up properly. */
-export function mnistPlan(quick: boolean): MeasurePlan {
+/**
+ * An MNIST step's first call carries one-time setup (kernel compilation), so the plan follows
+ * the second call: fast steps get a proper warm-up and many samples, slow ones (the float64
+ * reference, tfjs-cpu, gpu.js on its CPU fallback) a few.
+ */
+export function mnistPlan(secondCallMs: number, quick: boolean): MeasurePlan {
+  if (secondCallMs > 50) {
+    return quick
+      ? { warmupIterations: 0, minIterations: 3, timeBudgetMs: 0 }
+      : { warmupIterations: 2, minIterations: 10, timeBudgetMs: 0 };
+  }
   return quick
     ? { warmupIterations: 5, minIterations: 10, timeBudgetMs: 300 }
     : { warmupIterations: 10, minIterations: 30, timeBudgetMs: 1500 };

@@ -22,14 +22,24 @@ export interface KernelRunOptions {
 export const COPY_BACKEND = 'memory';
 /** The reference backend is float64 and unoptimised: timed on tensors up to this size only. */
 export const REFERENCE_TIMED_LIMIT = 65_536;
-/** tfjs-cpu needs seconds to tens of seconds per call on large tensors: `--quick` skips it there. */
-export const QUICK_TFJS_CPU_LIMIT = 1_000_000;
+/**
+ * tfjs-cpu and gpu.js in its CPU mode need seconds per call on large tensors: `--quick` skips
+ * them from this size up.
+ */
+export const QUICK_SLOW_LIMIT = 1_000_000;
 
 /** Why `subject` is not timed on `shape`, or undefined. */
-export function skipReason(subject: string, shape: BenchShape, quick: boolean): string | undefined {
+export function skipReason(
+  subject: Pick<KernelSubject, 'name' | 'details'>,
+  shape: BenchShape,
+  quick: boolean,
+): string | undefined {
   const size = sizeOf(shape);
-  if (subject === 'reference' && size > REFERENCE_TIMED_LIMIT) return 'reference is timed on the small shape only';
-  if (quick && subject === 'tfjs-cpu' && size >= QUICK_TFJS_CPU_LIMIT) return '--quick skips tfjs-cpu on large shapes (seconds per call)';
+  if (subject.name === 'reference' && size > REFERENCE_TIMED_LIMIT) return 'reference is timed on the small shape only';
+  if (quick && size >= QUICK_SLOW_LIMIT) {
+    if (subject.name === 'tfjs-cpu') return '--quick skips tfjs-cpu on large shapes (seconds per call)';
+    if (subject.name === 'gpujs' && subject.details.mode === 'cpu') return '--quick skips gpu.js in its CPU mode on large shapes (seconds per call)';
+  }
   return undefined;
 }
 
@@ -106,7 +116,7 @@ export async function runKernels(
     results.push(copy);
     options.log(`${label}: copy ${copy.medianMs!.toFixed(3)} ms`);
     for (const subject of subjects) {
-      const reason = skipReason(subject.name, shape, options.quick);
+      const reason = skipReason(subject, shape, options.quick);
       if (reason !== undefined) {
         skipped.push({ backend: subject.name, layout: shape.layout, shape: [...shape.shape], reason });
         continue;

@@ -59,7 +59,10 @@ export async function runMnist(
         if (problemText !== undefined) {
           result = { ...where, error: `wrong result, not timed: ${problemText}` };
         } else {
-          const m = await measure(`${subject.name} mnist ${variant}`, () => prepared.run(), mnistPlan(options.quick));
+          const started = performance.now();
+          await prepared.run();
+          const plan = mnistPlan(performance.now() - started, options.quick);
+          const m = await measure(`${subject.name} mnist ${variant}`, () => prepared.run(), plan, undefined, prepared.isAsync);
           result = { ...where, medianMs: m.medianMs, samples: m.samples };
         }
       } catch (error) {

@@ -1,6 +1,9 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core alone registers no gradients (tf.grads would throw "gradient function not found");
+// the @tensorflow/tfjs bundle registers them all, in the engine's global registry.
+import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 

@@ -67,6 +67,7 @@ export function prepareContractStep<T extends TensorHandle>(
   };
 
   return {
+    isAsync: false,
     run: step,
     parameters: async () => ({ first: await b.read(weights[0]!), last: await b.read(weights[3]!) }),
     dispose() {

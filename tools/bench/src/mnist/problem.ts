@@ -43,6 +43,8 @@ export function makeMnistProblem(seed = 11): MnistProblem {
 
 /** A step ready to run repeatedly: each `run` trains one step and returns its loss. */
 export interface PreparedStep {
+  /** Whether `run` returns a promise (TensorFlow.js layers' `trainOnBatch`). */
+  readonly isAsync: boolean;
   run(): number | Promise<number>;
   /** The first and last weight matrices as they are now (for the correctness gate). */
   parameters(): Promise<{ readonly first: ArrayLike<number>; readonly last: ArrayLike<number> }>;

@@ -54,6 +54,7 @@ export function prepareTfjsLayersStep(variant: MnistVariant, problem: MnistProbl
   const images = tf.tensor2d(problem.images, [MNIST_BATCH, sizes[0]]);
   const labels = tf.tensor2d(problem.labels, [MNIST_BATCH, 10]);
   return {
+    isAsync: true,
     async run() {
       const loss = await model.trainOnBatch(images, labels);
       return Array.isArray(loss) ? loss[0]! : loss;
