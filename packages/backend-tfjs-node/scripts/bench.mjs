@@ -6,6 +6,7 @@
 // Usage: pnpm --filter @batchnorm/backend-tfjs-node bench [--quick] [--reps N] [--json]
 // (build first: pnpm turbo run build --filter=@batchnorm/backend-tfjs-node...)
 import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { createRandom } from '@batchnorm/core';
 import { createBackend } from '../dist/index.js';
@@ -28,6 +29,7 @@ const CASES = quick
       { layout: 'NHWC', shape: [32, 56, 56, 64] },
     ];
 
+const print = (line) => process.stdout.write(`${line}\n`);
 const backend = createBackend(); // sets TF_ENABLE_ONEDNN_OPTS before TensorFlow loads
 const tf = createRequire(import.meta.url)('@tensorflow/tfjs-node');
 
@@ -102,14 +104,14 @@ for (const { layout, shape } of CASES) {
     const ms = (v) => v.toFixed(1).padStart(8);
     const ratio = (v) => `${v.toFixed(2)}×`.padStart(7);
     if (results.length === 1) {
-      console.log(
+      print(
         `tfjs-node ${backend.details.tfjsNode}, TensorFlow ${backend.details.tensorflow}, oneDNN ${backend.details.oneDNN ? 'on' : 'off'}; median of ${reps} (ms)\n` +
           'shape                  | fused fwd | fused bwd | fused fwd+bwd | composed fwd | composed fwd+bwd (tf.grads) | ratio fwd | ratio fwd+bwd',
       );
     }
-    console.log(
+    print(
       `${`${layout} [${shape.join(',')}]`.padEnd(22)} | ${ms(row.fused.forward)}  | ${ms(row.fused.backward)}  | ${ms(row.fused.step)}      | ${ms(row.composed.forward)}     | ${ms(row.composed.step)}                    | ${ratio(row.ratio.forward)}  | ${ratio(row.ratio.step)}`,
     );
   }
 }
-if (json) console.log(JSON.stringify({ details: backend.details, reps, results }, null, 2));
+if (json) print(JSON.stringify({ details: backend.details, reps, results }, null, 2));
