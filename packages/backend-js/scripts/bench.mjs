@@ -3,7 +3,7 @@
 // to a Float32Array.set copy of the same tensor, measured interleaved in the same run.
 // Usage: pnpm --filter @batchnorm/backend-js bench [--quick] [--json] [--threads N]
 import { performance } from 'node:perf_hooks';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { createRandom } from '@batchnorm/core';
 import { createBackend } from '../dist/index.js';
 
@@ -54,6 +54,7 @@ function measure(op, copy, inner) {
   return { medianMs: median(opTimes), copyMs: median(copyTimes), ratios: opTimes.map((o, i) => o / copyTimes[i]) };
 }
 
+const loadBefore = loadavg()[0];
 const results = [];
 for (const threads of threadOptions) {
   const backend = createBackend({ threads });
@@ -140,9 +141,10 @@ for (const threads of threadOptions) {
 }
 
 if (json) {
-  console.log(JSON.stringify({ machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version }, results }, null, 2));
+  const machine = { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadAverage: [loadBefore, loadavg()[0]] };
+  console.log(JSON.stringify({ machine, results }, null, 2));
 } else {
-  console.log(`backend-js kernels — ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, median of ${reps}`);
+  console.log(`backend-js kernels — ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, median of ${reps}, 1-min load average ${loadBefore.toFixed(1)} → ${loadavg()[0].toFixed(1)}`);
   console.log('threads  op                layout  shape                 median ms   copy ms   ×copy');
   for (const r of results) {
     if (r.op === 'matMul') continue;

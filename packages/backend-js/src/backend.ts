@@ -23,6 +23,8 @@ import { sumRows } from './kernels/sumRows.js';
 import { BufferPool } from './pool.js';
 import { JsTensor } from './tensor.js';
 import { ThreadTeam } from './threads.js';
+import { LOOPS } from './loops/index.js';
+import { warmUp } from './loops/warmUp.js';
 
 export const backendName = 'js';
 
@@ -58,6 +60,38 @@ function readOption(options: Readonly<Record<string, unknown>>, key: string, fal
 }
 
 /**
+ * A dozen small calls of each batch-norm kernel in every layout, so V8 has seen every path of
+ * the kernels (not only their hot loops) before optimizing them; otherwise the first large
+ * call optimizes a half-seen function that deoptimizes on later calls.
+ */
+function warmUpKernels(backend: Backend<JsTensor>): void {
+  const shapes = { NC: [5, 3], NCHW: [2, 3, 2, 2], NHWC: [2, 2, 2, 3] } as const;
+  for (let round = 0; round < 12; round++) {
+    for (const layout of ['NC', 'NCHW', 'NHWC'] as const) {
+      const shape = shapes[layout];
+      const size = shape.reduce((a: number, b: number) => a * b, 1);
+      const values = new Float32Array(size).map((_, i) => (i * 7) % 5);
+      const x = backend.upload(values, shape);
+      const gamma = backend.upload(Float32Array.of(1, 2, 3), [3]);
+      const beta = backend.upload(Float64Array.of(0, 1, 2), [3]);
+      const attrs = { layout, epsilon: 1e-5 };
+      const { y, mean, variance } = backend.batchNormForwardTraining({ x, gamma, beta }, attrs);
+      const inference = backend.batchNormForwardInference({ x, gamma, beta, mean, variance }, attrs);
+      const grads = backend.batchNormBackward({ dy: y, x, gamma, mean, variance }, attrs);
+      for (const t of [x, gamma, beta, y, mean, variance, inference, grads.dx, grads.dgamma, grads.dbeta]) {
+        backend.dispose(t);
+      }
+    }
+  }
+}
+
+let warmedUp = false;
+function warmUpOnce(): void {
+  if (!warmedUp) warmUp(LOOPS);
+  warmedUp = true;
+}
+
+/**
  * The js backend: float32 tensors on the host, kernels in plain TypeScript, outputs from a pool
  * of recycled buffers, large batch-norm tensors split across worker threads.
  */
@@ -74,6 +108,7 @@ export function createBackend(options: JsBackendOptions = {}) {
   const threads = readOption(record, 'threads', availableParallelism() >= 2 ? 2 : 1, 1);
   const parallelMinElements = readOption(record, 'parallelMinElements', DEFAULT_PARALLEL_MIN_ELEMENTS, 1);
   const poolBytes = readOption(record, 'poolBytes', DEFAULT_POOL_BYTES, 0);
+  warmUpOnce();
   const pool = new BufferPool(threads > 1, poolBytes);
   const team = new ThreadTeam(threads);
   const ctx = new KernelContext(pool, team, parallelMinElements);
@@ -115,6 +150,9 @@ export function createBackend(options: JsBackendOptions = {}) {
     softmaxCrossEntropy: (logits, labels) => softmaxCrossEntropy(ctx, logits, labels),
     sgdUpdate: (param, grad, attrs) => sgdUpdate(ctx, param, grad, attrs),
   } satisfies Backend<JsTensor>;
+
+  warmUpKernels(backend);
+  pool.clear();
 
   return Object.assign(backend, {
     /** Pool statistics, for tests and tuning. */

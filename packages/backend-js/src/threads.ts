@@ -1,6 +1,7 @@
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { BatchNormError } from '@batchnorm/core';
 import { LOOPS, type LoopArgs, type LoopName } from './loops/index.js';
+import { warmUp } from './loops/warmUp.js';
 
 // Control words, one Int32Array per worker over a SharedArrayBuffer.
 const SEQ = 0; // bumped by the main thread for each job
@@ -24,6 +25,8 @@ const { workerData, receiveMessageOnPort } = require('node:worker_threads');
 const __name = (f) => f;
 ${loops}
 const loops = { ${Object.keys(LOOPS).join(', ')} };
+${warmUp.toString()}
+warmUp(loops);
 const control = new Int32Array(workerData.control);
 const port = workerData.port;
 let seen = 0;
