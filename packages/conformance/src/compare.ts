@@ -1,0 +1,72 @@
+import type { Tolerance } from './types.js';
+
+export interface Comparison {
+  readonly maxAbsError: number;
+  readonly maxRelError: number;
+  readonly mismatches: number;
+  /** The first value outside tolerance, described for a person. */
+  readonly firstMismatch?: string;
+}
+
+/**
+ * numpy's `allclose`, element by element: `|got − want| ≤ atol + rtol·|want|`. Non-finite values
+ * are handled explicitly: an expected NaN passes only on NaN, an expected ±Infinity only on the
+ * same infinity, and a NaN or infinity where a finite value was expected always fails.
+ */
+export function compareClose(
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  tolerance: Tolerance,
+  label = 'value',
+): Comparison {
+  if (got.length !== want.length) {
+    return {
+      maxAbsError: Infinity,
+      maxRelError: Infinity,
+      mismatches: Math.max(got.length, want.length),
+      firstMismatch: `${label} has ${got.length} values, expected ${want.length}`,
+    };
+  }
+  const { atol, rtol } = tolerance;
+  let maxAbsError = 0;
+  let maxRelError = 0;
+  let mismatches = 0;
+  let firstMismatch: string | undefined;
+  for (let i = 0; i < want.length; i++) {
+    const g = got[i]!;
+    const w = want[i]!;
+    let pass: boolean;
+    let error: number;
+    if (Number.isNaN(w)) {
+      pass = Number.isNaN(g);
+      error = pass ? 0 : Infinity;
+    } else if (!Number.isFinite(w)) {
+      pass = g === w;
+      error = pass ? 0 : Infinity;
+    } else if (!Number.isFinite(g)) {
+      pass = false;
+      error = Infinity;
+    } else {
+      error = Math.abs(g - w);
+      pass = error <= atol + rtol * Math.abs(w);
+      if (w !== 0) maxRelError = Math.max(maxRelError, error / Math.abs(w));
+    }
+    if (error === Infinity) maxRelError = Infinity;
+    maxAbsError = Math.max(maxAbsError, error);
+    if (!pass) {
+      mismatches++;
+      firstMismatch ??=
+        `${label}[${i}]: got ${g}, expected ${w} ` +
+        `(|error| ${formatNumber(error)} > atol ${formatNumber(atol)} + rtol ${formatNumber(rtol)}·|expected|)`;
+    }
+  }
+  return firstMismatch === undefined
+    ? { maxAbsError, maxRelError, mismatches }
+    : { maxAbsError, maxRelError, mismatches, firstMismatch };
+}
+
+export function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (value === 0) return '0';
+  return Math.abs(value) >= 1e-3 && Math.abs(value) < 1e4 ? value.toPrecision(3) : value.toExponential(2);
+}

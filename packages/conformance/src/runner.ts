@@ -1,0 +1,265 @@
+import {
+  geometryOf,
+  type Backend,
+  type BatchNormAttrs,
+  type Layout,
+  type TensorData,
+  type TensorHandle,
+} from '@batchnorm/core';
+import { compareClose } from './compare.js';
+import { caseTolerances, profileFor, toleranceOf, type ToleranceProfile } from './tolerances.js';
+import type { CaseResult, ConformanceCase, Tolerance } from './types.js';
+
+export interface RunOptions {
+  /** One tolerance for every value of every case, overriding the cases' and the profile's. */
+  readonly tolerance?: Tolerance;
+  /** The profile tolerances are derived from when a case states none; default by backend. */
+  readonly profile?: ToleranceProfile;
+  /** Case names to skip: exact names, or patterns with `*` (e.g. `matMul/*`). */
+  readonly skip?: readonly string[];
+  /** The name results carry; default `backend.name`. */
+  readonly backendName?: string;
+}
+
+/** Whether `name` matches one of `patterns` (exact, or `*` as a wildcard). */
+export function matchesAny(name: string, patterns: readonly string[] | undefined): boolean {
+  if (patterns === undefined) return false;
+  return patterns.some((pattern) => {
+    if (!pattern.includes('*')) return pattern === name;
+    const escaped = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
+    return new RegExp(`^${escaped.join('.*')}$`).test(name);
+  });
+}
+
+/** Host data for `upload`: float32 backends get float32 (what the layer gives them too). */
+export function hostData(backend: Pick<Backend, 'dtype'>, values: ArrayLike<number>): TensorData {
+  return backend.dtype === 'float64' ? Float64Array.from(values) : Float32Array.from(values);
+}
+
+/**
+ * Tracks every handle made for one case, so each is disposed exactly once whatever happens
+ * (disposing twice is allowed by the contract, but we do not rely on it).
+ */
+class Handles<T extends TensorHandle> {
+  readonly #owned = new Set<T>();
+  constructor(readonly backend: Backend<T>) {}
+
+  upload(values: ArrayLike<number>, shape: readonly number[]): T {
+    return this.own(this.backend.upload(hostData(this.backend, values), shape));
+  }
+
+  own<U extends T>(handle: U): U {
+    this.#owned.add(handle);
+    return handle;
+  }
+
+  /** `param` was consumed by an in-place kernel: forget it if the result is a different handle. */
+  consumed(handle: T): void {
+    this.#owned.delete(handle);
+  }
+
+  disposeAll(): void {
+    for (const handle of this.#owned) this.backend.dispose(handle);
+    this.#owned.clear();
+  }
+}
+
+function input(c: ConformanceCase, key: string): Float64Array {
+  const value = c.inputs[key];
+  if (value === undefined) throw new Error(`inputs.${key} is missing`);
+  return value;
+}
+
+function shapeOf(c: ConformanceCase, key: string): readonly number[] {
+  const shape = c.shapes?.[key];
+  if (shape === undefined) throw new Error(`shapes.${key} is missing`);
+  return shape;
+}
+
+/** Runs the op of `c` on `backend`; returns every output the case expects, read to the host. */
+async function execute<T extends TensorHandle>(
+  backend: Backend<T>,
+  c: ConformanceCase,
+  handles: Handles<T>,
+): Promise<Record<string, TensorData>> {
+  const outputs: Record<string, T> = {};
+  const up = (key: string, shape: readonly number[]): T => handles.upload(input(c, key), shape);
+  switch (c.op) {
+    case 'forwardTraining':
+    case 'forwardInference':
+    case 'backward': {
+      const layout = c.layout as Layout;
+      const g = geometryOf(layout, c.shape);
+      const attrs: BatchNormAttrs = { layout, epsilon: c.epsilon ?? 1e-5 };
+      const x = up('x', c.shape);
+      const gamma = up('gamma', [g.c]);
+      if (c.op === 'forwardInference') {
+        outputs['y'] = handles.own(
+          backend.batchNormForwardInference(
+            { x, gamma, beta: up('beta', [g.c]), mean: up('runningMean', [g.c]), variance: up('runningVar', [g.c]) },
+            attrs,
+          ),
+        );
+        break;
+      }
+      // backward cases have no β: it does not enter any gradient
+      const beta = c.inputs['beta'] === undefined ? handles.upload(new Float64Array(g.c), [g.c]) : up('beta', [g.c]);
+      const forward = backend.batchNormForwardTraining({ x, gamma, beta }, attrs);
+      const y = handles.own(forward.y);
+      const mean = handles.own(forward.mean);
+      const variance = handles.own(forward.variance);
+      if (c.op === 'backward') {
+        const grads = backend.batchNormBackward({ dy: up('dy', c.shape), x, gamma, mean, variance }, attrs);
+        outputs['dx'] = handles.own(grads.dx);
+        outputs['dgamma'] = handles.own(grads.dgamma);
+        outputs['dbeta'] = handles.own(grads.dbeta);
+        break;
+      }
+      Object.assign(outputs, { y, mean, variance });
+      if (c.expected['runningMean'] !== undefined || c.expected['runningVar'] !== undefined) {
+        const momentum = Number(c.attrs?.['momentum']);
+        const unbiased = (c.attrs?.['varianceCorrection'] ?? 'unbiased') === 'unbiased';
+        outputs['runningMean'] = handles.own(
+          backend.runningAverage(
+            { running: up('runningMean', [g.c]), batch: mean },
+            { factor: momentum, batchScale: 1 },
+          ),
+        );
+        outputs['runningVar'] = handles.own(
+          backend.runningAverage(
+            { running: up('runningVar', [g.c]), batch: variance },
+            { factor: momentum, batchScale: unbiased ? g.m / (g.m - 1) : 1 },
+          ),
+        );
+      }
+      break;
+    }
+    case 'runningAverage': {
+      const attrs = { factor: Number(c.attrs?.['factor']), batchScale: Number(c.attrs?.['batchScale'] ?? 1) };
+      outputs['out'] = handles.own(
+        backend.runningAverage(
+          { running: up('running', shapeOf(c, 'running')), batch: up('batch', shapeOf(c, 'batch')) },
+          attrs,
+        ),
+      );
+      break;
+    }
+    case 'matMul':
+      outputs['out'] = handles.own(
+        backend.matMul(up('a', shapeOf(c, 'a')), up('b', shapeOf(c, 'b')), {
+          transposeA: c.attrs?.['transposeA'] === true,
+          transposeB: c.attrs?.['transposeB'] === true,
+        }),
+      );
+      break;
+    case 'addBias':
+      outputs['out'] = handles.own(backend.addBias(up('x', shapeOf(c, 'x')), up('bias', shapeOf(c, 'bias'))));
+      break;
+    case 'sumRows':
+      outputs['out'] = handles.own(backend.sumRows(up('x', shapeOf(c, 'x'))));
+      break;
+    case 'sigmoid':
+      outputs['out'] = handles.own(backend.sigmoid(up('x', shapeOf(c, 'x'))));
+      break;
+    case 'sigmoidBackward':
+      outputs['out'] = handles.own(backend.sigmoidBackward(up('dy', shapeOf(c, 'dy')), up('y', shapeOf(c, 'y'))));
+      break;
+    case 'relu':
+      outputs['out'] = handles.own(backend.relu(up('x', shapeOf(c, 'x'))));
+      break;
+    case 'reluBackward':
+      outputs['out'] = handles.own(backend.reluBackward(up('dy', shapeOf(c, 'dy')), up('x', shapeOf(c, 'x'))));
+      break;
+    case 'softmaxCrossEntropy': {
+      const { loss, dLogits } = backend.softmaxCrossEntropy(
+        up('logits', shapeOf(c, 'logits')),
+        up('labels', shapeOf(c, 'labels')),
+      );
+      outputs['loss'] = handles.own(loss);
+      outputs['dLogits'] = handles.own(dLogits);
+      break;
+    }
+    case 'sgdUpdate': {
+      const param = up('param', shapeOf(c, 'param'));
+      // the param is consumed: the backend updated it in place or disposed it
+      handles.consumed(param);
+      outputs['out'] = handles.own(
+        backend.sgdUpdate(param, up('grad', shapeOf(c, 'grad')), { learningRate: Number(c.attrs?.['learningRate']) }),
+      );
+      break;
+    }
+  }
+  const host: Record<string, TensorData> = {};
+  for (const key of Object.keys(c.expected)) {
+    const handle = outputs[key];
+    if (handle === undefined) throw new Error(`op ${c.op} has no output "${key}"`);
+    host[key] = await backend.read(handle);
+  }
+  return host;
+}
+
+/** Runs one case on `backend` and compares every expected output. Never throws. */
+export async function runCase<T extends TensorHandle>(
+  backend: Backend<T>,
+  c: ConformanceCase,
+  options: RunOptions = {},
+): Promise<CaseResult> {
+  const base = {
+    backend: options.backendName ?? backend.name,
+    case: c.name,
+    op: c.op,
+    ...(c.layout === undefined ? {} : { layout: c.layout }),
+    shape: [...c.shape],
+  };
+  if (matchesAny(c.name, options.skip)) {
+    return { ...base, pass: true, skipped: true, maxAbsError: 0, maxRelError: 0, message: 'skipped' };
+  }
+  const handles = new Handles(backend);
+  try {
+    const got = await execute(backend, c, handles);
+    const derived = caseTolerances(c, options.profile ?? profileFor(backend));
+    let maxAbsError = 0;
+    let maxRelError = 0;
+    let mismatches = 0;
+    let message: string | undefined;
+    for (const [key, want] of Object.entries(c.expected)) {
+      const tolerance = options.tolerance ?? toleranceOf(c, key, derived);
+      const result = compareClose(got[key]!, want, tolerance, key);
+      maxAbsError = Math.max(maxAbsError, result.maxAbsError);
+      maxRelError = Math.max(maxRelError, result.maxRelError);
+      mismatches += result.mismatches;
+      if (result.firstMismatch !== undefined && message === undefined) {
+        message = `${result.mismatches} of ${want.length} values outside tolerance; first: ${result.firstMismatch}`;
+      }
+    }
+    return {
+      ...base,
+      pass: mismatches === 0,
+      maxAbsError,
+      maxRelError,
+      ...(mismatches === 0 ? {} : { mismatches }),
+      ...(message === undefined ? {} : { message }),
+    };
+  } catch (error) {
+    return {
+      ...base,
+      pass: false,
+      maxAbsError: Infinity,
+      maxRelError: Infinity,
+      message: `threw: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+    };
+  } finally {
+    handles.disposeAll();
+  }
+}
+
+/** Runs `cases` one after another on `backend`. */
+export async function runCases<T extends TensorHandle>(
+  backend: Backend<T>,
+  cases: readonly ConformanceCase[],
+  options: RunOptions = {},
+): Promise<CaseResult[]> {
+  const results: CaseResult[] = [];
+  for (const c of cases) results.push(await runCase(backend, c, options));
+  return results;
+}

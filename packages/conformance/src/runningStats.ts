@@ -1,0 +1,163 @@
+import {
+  BatchNorm,
+  createRandom,
+  createReferenceBackend,
+  geometryOf,
+  type Backend,
+  type Layout,
+  type TensorHandle,
+  type VarianceCorrection,
+} from '@batchnorm/core';
+import { compareClose } from './compare.js';
+import { seedOf } from './grid.js';
+import { hostData } from './runner.js';
+import { profileFor, reductionDepth, type ToleranceProfile } from './tolerances.js';
+import type { CaseResult, Tolerance } from './types.js';
+
+export interface RunningStatsCase {
+  readonly name: string;
+  readonly layout: Layout;
+  readonly shape: readonly number[];
+  readonly momentum: number | null;
+  readonly varianceCorrection: VarianceCorrection;
+  readonly steps: number;
+}
+
+/** Training runs through the layer: every layout × momentum 0.1 and null × both corrections. */
+export function runningStatsCases(steps = 30): RunningStatsCase[] {
+  const shapes: Record<Layout, number[]> = { NC: [16, 6], NCHW: [4, 3, 5, 5], NHWC: [4, 5, 5, 3] };
+  const cases: RunningStatsCase[] = [];
+  for (const layout of ['NC', 'NCHW', 'NHWC'] as const) {
+    for (const momentum of [0.1, null]) {
+      for (const varianceCorrection of ['unbiased', 'biased'] as const) {
+        const shape = shapes[layout];
+        cases.push({
+          name: `runningStats/${layout}/${shape.join('x')}/momentum${momentum ?? 'Null'}/${varianceCorrection}`,
+          layout,
+          shape,
+          momentum,
+          varianceCorrection,
+          steps,
+        });
+      }
+    }
+  }
+  return cases;
+}
+
+/**
+ * Tolerance of the comparison after `steps` training steps: each step rounds the running
+ * statistics and γ, β once more, so the float32 error grows with the step count on top of one
+ * step's (reduction depth + conditioning of the batches, here |x| ≤ ~15 for σ ≈ 3).
+ */
+export function runningStatsTolerance(profile: ToleranceProfile, m: number, steps: number): Tolerance {
+  const perStep = profile.safety * profile.unitRoundoff * (reductionDepth(m) + 8);
+  return { atol: perStep * steps, rtol: perStep * steps };
+}
+
+/**
+ * Trains a `BatchNorm` layer on `backend` and one on the reference with the same seeded batches
+ * (forward, backward with a fixed dy, an SGD step on γ and β), then switches both to inference
+ * and compares the running statistics, γ, β, the batch count and an inference output.
+ */
+export async function checkRunningStats<T extends TensorHandle>(
+  backend: Backend<T>,
+  c: RunningStatsCase,
+  options: { profile?: ToleranceProfile; tolerance?: Tolerance; backendName?: string } = {},
+): Promise<CaseResult> {
+  const base = { backend: options.backendName ?? backend.name, case: c.name, op: 'runningStats', layout: c.layout, shape: [...c.shape] };
+  const g = geometryOf(c.layout, c.shape);
+  const tolerance =
+    options.tolerance ?? runningStatsTolerance(options.profile ?? profileFor(backend), g.m, c.steps);
+  const reference = createReferenceBackend();
+  const random = createRandom(seedOf(c.name));
+  const f32 = (v: number): number => Math.fround(v);
+  const gamma = Array.from({ length: g.c }, () => f32(1 + 0.3 * random.normal()));
+  const beta = Array.from({ length: g.c }, () => f32(0.2 * random.normal()));
+  const offsets = Array.from({ length: g.c }, () => 5 * random.normal());
+  const options_ = { numFeatures: g.c, layout: c.layout, momentum: c.momentum, varianceCorrection: c.varianceCorrection, gamma, beta };
+  const layer = new BatchNorm(backend, options_);
+  const expectedLayer = new BatchNorm(reference, options_);
+  const owned: T[] = [];
+  try {
+    const batch = (shift: number): Float64Array => {
+      const data = new Float64Array(g.size);
+      // feature k of element i: NC and NCHW put C second, NHWC last
+      for (let i = 0; i < g.size; i++) {
+        const k = c.layout === 'NHWC' ? i % g.c : Math.floor(i / g.spatial) % g.c;
+        data[i] = f32(offsets[k]! + shift + 3 * random.normal());
+      }
+      return data;
+    };
+    for (let step = 0; step < c.steps; step++) {
+      // drift the batches so the running averages have something to follow
+      const x = batch(0.05 * step);
+      const dy = Float64Array.from({ length: g.size }, () => f32(random.normal()));
+      const xb = backend.upload(hostData(backend, x), c.shape);
+      owned.push(xb);
+      const yb = layer.forward(xb);
+      const dyb = backend.upload(hostData(backend, dy), c.shape);
+      const dxb = layer.backward(dyb);
+      layer.sgdStep(0.05);
+      backend.dispose(yb);
+      backend.dispose(dyb);
+      backend.dispose(dxb);
+      const xr = reference.upload(x, c.shape);
+      expectedLayer.forward(xr);
+      expectedLayer.backward(reference.upload(dy, c.shape));
+      expectedLayer.sgdStep(0.05);
+    }
+    layer.eval();
+    expectedLayer.eval();
+    const probe = batch(0);
+    const xb = backend.upload(hostData(backend, probe), c.shape);
+    owned.push(xb);
+    const yb = layer.forward(xb);
+    const y = await backend.read(yb);
+    backend.dispose(yb);
+    const want = expectedLayer.forward(reference.upload(probe, c.shape)).data;
+    const gotState = layer.state();
+    const wantState = expectedLayer.state();
+    const comparisons = [
+      ['runningMean', compareClose(gotState.runningMean, wantState.runningMean, tolerance, 'runningMean')],
+      ['runningVar', compareClose(gotState.runningVar, wantState.runningVar, tolerance, 'runningVar')],
+      ['gamma', compareClose(gotState.gamma, wantState.gamma, tolerance, 'gamma')],
+      ['beta', compareClose(gotState.beta, wantState.beta, tolerance, 'beta')],
+      ['y', compareClose(y, want, tolerance, 'inference y')],
+    ] as const;
+    let maxAbsError = 0;
+    let maxRelError = 0;
+    let mismatches = 0;
+    let message: string | undefined;
+    for (const [, r] of comparisons) {
+      maxAbsError = Math.max(maxAbsError, r.maxAbsError);
+      maxRelError = Math.max(maxRelError, r.maxRelError);
+      mismatches += r.mismatches;
+      message ??= r.firstMismatch;
+    }
+    if (gotState.numBatchesTracked !== wantState.numBatchesTracked) {
+      mismatches++;
+      message ??= `numBatchesTracked is ${gotState.numBatchesTracked}, expected ${wantState.numBatchesTracked}`;
+    }
+    return {
+      ...base,
+      pass: mismatches === 0,
+      maxAbsError,
+      maxRelError,
+      ...(mismatches === 0 ? {} : { mismatches }),
+      ...(message === undefined ? {} : { message }),
+    };
+  } catch (error) {
+    return {
+      ...base,
+      pass: false,
+      maxAbsError: Infinity,
+      maxRelError: Infinity,
+      message: `threw: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+    };
+  } finally {
+    layer.dispose();
+    expectedLayer.dispose();
+    for (const t of owned) backend.dispose(t);
+  }
+}

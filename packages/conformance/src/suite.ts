@@ -1,0 +1,58 @@
+import type { Backend, TensorHandle } from '@batchnorm/core';
+import { checkErrors } from './errorCheck.js';
+import { checkGradients, gradientCheckCases } from './gradientCheck.js';
+import { buildGrid, type GridSize } from './grid.js';
+import { matchesAny, runCases } from './runner.js';
+import { checkRunningStats, runningStatsCases } from './runningStats.js';
+import type { ToleranceProfile } from './tolerances.js';
+import type { CaseResult, ConformanceCase, Tolerance } from './types.js';
+
+export interface SuiteOptions {
+  /** Which grid to run (default `quick`); ignored when `cases` is given. */
+  readonly grid?: GridSize;
+  /** Cases to run instead of the built-in grid (e.g. from a vector file). */
+  readonly cases?: readonly ConformanceCase[];
+  /** Also run the running-statistics, gradient and error checks (default: when no `cases`). */
+  readonly checks?: boolean;
+  readonly skip?: readonly string[];
+  readonly tolerance?: Tolerance;
+  readonly profile?: ToleranceProfile;
+  readonly backendName?: string;
+  /** Called after each result, e.g. for progress on stderr. */
+  readonly onResult?: (result: CaseResult) => void;
+}
+
+function skipped(backend: string, name: string, op: string): CaseResult {
+  return { backend, case: name, op, pass: true, skipped: true, maxAbsError: 0, maxRelError: 0, message: 'skipped' };
+}
+
+/** Runs the whole suite on one backend: cases (grid or file), then the layer-level checks. */
+export async function runSuite<T extends TensorHandle>(backend: Backend<T>, options: SuiteOptions = {}): Promise<CaseResult[]> {
+  const backendName = options.backendName ?? backend.name;
+  const runOptions = {
+    backendName,
+    ...(options.skip === undefined ? {} : { skip: options.skip }),
+    ...(options.tolerance === undefined ? {} : { tolerance: options.tolerance }),
+    ...(options.profile === undefined ? {} : { profile: options.profile }),
+  };
+  const results: CaseResult[] = [];
+  const push = (r: CaseResult): void => {
+    results.push(r);
+    options.onResult?.(r);
+  };
+  const cases = options.cases ?? buildGrid(options.grid ?? 'quick');
+  for (const c of cases) for (const r of await runCases(backend, [c], runOptions)) push(r);
+  if (options.checks ?? options.cases === undefined) {
+    for (const c of runningStatsCases()) {
+      push(matchesAny(c.name, options.skip) ? skipped(backendName, c.name, 'runningStats') : await checkRunningStats(backend, c, runOptions));
+    }
+    for (const c of gradientCheckCases()) {
+      if (matchesAny(c.name, options.skip)) push(skipped(backendName, c.name, 'gradientCheck'));
+      else for (const r of await checkGradients(backend, c, runOptions)) push(r);
+    }
+    for (const r of await checkErrors(backend, { backendName })) {
+      push(matchesAny(r.case, options.skip) ? skipped(backendName, r.case, 'errorCheck') : r);
+    }
+  }
+  return results;
+}
