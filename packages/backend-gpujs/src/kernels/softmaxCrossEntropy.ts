@@ -1,6 +1,7 @@
 import type { SoftmaxCrossEntropyOutputs } from '@batchnorm/core';
 import type { Device } from '../device.js';
 import type { GpuTensor } from '../tensor.js';
+import { preciseExp } from './preciseExp_gpu.js';
 import { columnsLayout, featureSums } from './featureSums.js';
 import { rowCrossEntropy, rowLogSumExp, softmaxCrossEntropyGradient } from './softmaxCrossEntropy_gpu.js';
 
@@ -10,7 +11,7 @@ export function softmaxCrossEntropy(
   labels: GpuTensor,
 ): SoftmaxCrossEntropyOutputs<GpuTensor> {
   const [rows = 0, cols = 0] = logits.shape;
-  const logSumExp = device.run(`rowLogSumExp:${rows}x${cols}`, rowLogSumExp, { output: [rows], constants: { cols } }, [logits], [rows]);
+  const logSumExp = device.run(`rowLogSumExp:${rows}x${cols}`, rowLogSumExp, { output: [rows], constants: { cols }, functions: [preciseExp] }, [logits], [rows]);
   const rowLoss = device.run(
     `rowCrossEntropy:${rows}x${cols}`,
     rowCrossEntropy,
@@ -21,7 +22,7 @@ export function softmaxCrossEntropy(
   const dLogits = device.run(
     `softmaxCrossEntropyGradient:${rows}x${cols}`,
     softmaxCrossEntropyGradient,
-    { output: [cols, rows], constants: { cols, rows } },
+    { output: [cols, rows], constants: { cols, rows }, functions: [preciseExp] },
     [logits, labels, logSumExp],
     logits.shape,
   );

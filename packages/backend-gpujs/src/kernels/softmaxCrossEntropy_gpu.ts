@@ -1,5 +1,9 @@
 import type { IKernelFunctionThis } from 'gpu.js';
 
+// Supplied to the kernel through `functions` (see preciseExp_gpu.ts). Not imported: a bundler
+// may rename an imported binding inside this source text, which gpu.js compiles by name.
+declare function preciseExp(v: number): number;
+
 /** Per row: `max + log Σ_k e^(logits[k] − max)`; subtracting the max keeps `exp` finite. */
 export function rowLogSumExp(this: IKernelFunctionThis<{ cols: number }>, logits: number[]): number {
   const o = this.thread.x * this.constants.cols;
@@ -9,7 +13,7 @@ export function rowLogSumExp(this: IKernelFunctionThis<{ cols: number }>, logits
   }
   let sum = 0;
   for (let k = 0; k < this.constants.cols; k++) {
-    sum += Math.exp(logits[o + k] - max);
+    sum += preciseExp(logits[o + k] - max);
   }
   return max + Math.log(sum);
 }
@@ -38,5 +42,5 @@ export function softmaxCrossEntropyGradient(
   logSumExp: number[],
 ): number {
   const i = this.thread.y * this.constants.cols + this.thread.x;
-  return (Math.exp(logits[i] - logSumExp[this.thread.y]) - labels[i]) / this.constants.rows;
+  return (preciseExp(logits[i] - logSumExp[this.thread.y]) - labels[i]) / this.constants.rows;
 }
