@@ -1,6 +1,5 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeFileAtomic } from './files.js';
 import { buildGrid } from './grid.js';
 import { caseTolerances, FLOAT32_PROFILE } from './tolerances.js';
 import type { ConformanceCase } from './types.js';
@@ -29,14 +28,6 @@ export function shippedCases(): ConformanceCase[] {
 
 export function generateVectorText(): string {
   return serializeVectorFile(shippedCases(), VECTORS_DESCRIPTION);
-}
-
-/** Writes atomically: a temporary file beside the target, then a rename. */
-export function writeFileAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, text);
-  renameSync(temporary, path);
 }
 
 export const VECTORS_PATH = fileURLToPath(new URL('../vectors/conformance-vectors.json', import.meta.url));

@@ -13,8 +13,9 @@ import type { ConformanceCase, Tolerance } from './types.js';
  * - Normalization `x̂ = (x − μ)/√(σ²+ε)` amplifies absolute errors of order `u·|x|` (rounding the
  *   mean to float32, subtracting it) by `1/√(σ²+ε)`: so its error scales with the case's
  *   conditioning `κ = max|x|/√(σ²+ε)`, e.g. 1e4 for `1e4 + N(0,1)` and `|x|/√ε` for a constant
- *   feature. The bound `u·(4κ + s·L·max|x̂|)` allows four roundings of size `u·|x|` (mean, shift,
- *   scale, affine); a scheme that loses more (e.g. `E[x²] − E[x]²`) fails the offset regimes.
+ *   feature. The bound `u·((L + 3)·κ + s·L·max|x̂|)` allows a mean as accurate as a pairwise sum
+ *   (`L·u·|x|`) plus three roundings of size `u·|x|` (mean, shift, scale); a scheme that loses
+ *   more (e.g. `E[x²] − E[x]²`, or a long naive float32 sum) fails the offset regimes.
  * - Elementwise kernels are judged relative to their output (`rtol = s·u`); values below the
  *   smallest normal float32 (`2⁻¹²⁶`, where float32 keeps no relative precision and GPUs flush to
  *   zero) pass by `atol`.
@@ -179,12 +180,13 @@ export function caseTolerances(c: ConformanceCase, profile: ToleranceProfile): R
           ? { mean: required(c, 'runningMean'), variance: required(c, 'runningVar') }
           : batchStatistics(x, g);
       const f = featureScales(g, x, gamma, stats.mean, stats.variance, epsilon, c.inputs['dy']);
-      // absolute error of x̂
-      const normalizedError = u * (4 * f.conditioning + s * L * f.maxNormalized);
+      // absolute error of x̂: the mean's reduction (L) and three roundings of size u·|x|
+      const normalizedError = u * ((L + 3) * f.conditioning + s * L * f.maxNormalized);
       const maxX = maxAbs(x);
       set('y', normalizedError * maxAbs(gamma) + s * u * maxAbs(c.inputs['beta']));
       set('mean', s * u * L * maxX);
-      const varianceAtol = s * u * L * maxAbs(stats.variance) + (4 * u * maxX) ** 2;
+      // a mean off by δ adds δ² to the variance: δ is the mean's error above, ((L + 3)·u·|x|)
+      const varianceAtol = s * u * L * maxAbs(stats.variance) + ((L + 3) * u * maxX) ** 2;
       set('variance', varianceAtol);
       set('runningMean', s * u * (L * maxX + maxAbs(c.inputs['runningMean'])));
       set('runningVar', 2 * varianceAtol + s * u * maxAbs(c.inputs['runningVar']));
