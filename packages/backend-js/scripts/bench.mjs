@@ -36,22 +36,42 @@ function randomData(seed, length) {
 }
 
 /** Times `op` and a copy alternately; small tensors run in batches so a sample is ≥ ~0.2 ms. */
+/** CPU time of the whole process (all threads), ms: unlike wall time, not inflated by other processes. */
+function cpuMs() {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 function measure(op, copy, inner) {
   const opTimes = [];
   const copyTimes = [];
+  const opCpu = [];
+  const copyCpu = [];
   for (let r = 0; r < reps + 3; r++) {
+    let c = cpuMs();
     let t = performance.now();
     for (let i = 0; i < inner; i++) copy();
     const copyMs = (performance.now() - t) / inner;
+    const copyCpuMs = (cpuMs() - c) / inner;
+    c = cpuMs();
     t = performance.now();
     for (let i = 0; i < inner; i++) op();
     const opMs = (performance.now() - t) / inner;
+    const opCpuMs = (cpuMs() - c) / inner;
     if (r >= 3) {
       copyTimes.push(copyMs);
       opTimes.push(opMs);
+      copyCpu.push(copyCpuMs);
+      opCpu.push(opCpuMs);
     }
   }
-  return { medianMs: median(opTimes), copyMs: median(copyTimes), ratios: opTimes.map((o, i) => o / copyTimes[i]) };
+  return {
+    medianMs: median(opTimes),
+    copyMs: median(copyTimes),
+    ratios: opTimes.map((o, i) => o / copyTimes[i]),
+    cpuMs: median(opCpu),
+    copyCpuMs: median(copyCpu),
+  };
 }
 
 const loadBefore = loadavg()[0];
@@ -101,6 +121,8 @@ for (const threads of threadOptions) {
         medianMs: m.medianMs,
         copyMs: m.copyMs,
         ratioToCopy: median(m.ratios),
+        cpuMs: m.cpuMs,
+        cpuRatioToCopy: m.cpuMs / m.copyCpuMs,
       });
     }
     for (const t of [x, dy, gamma, beta, mean, variance]) backend.dispose(t);
@@ -145,11 +167,13 @@ if (json) {
   console.log(JSON.stringify({ machine, results }, null, 2));
 } else {
   console.log(`backend-js kernels — ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, median of ${reps}, 1-min load average ${loadBefore.toFixed(1)} → ${loadavg()[0].toFixed(1)}`);
-  console.log('threads  op                layout  shape                 median ms   copy ms   ×copy');
+  console.log('wall: median ms of the call; ×copy: median of per-repetition ratios to the copy;');
+  console.log('cpu: process CPU ms per call (all threads) and its ratio to the copy\'s CPU ms (robust to other load)');
+  console.log('threads  op                layout  shape                 median ms   copy ms   ×copy    cpu ms  cpu×copy');
   for (const r of results) {
     if (r.op === 'matMul') continue;
     console.log(
-      `${String(r.threads).padEnd(8)} ${r.op.padEnd(17)} ${r.layout.padEnd(7)} ${`[${r.shape.join(',')}]`.padEnd(21)} ${r.medianMs.toFixed(3).padStart(9)} ${r.copyMs.toFixed(3).padStart(9)} ${r.ratioToCopy.toFixed(2).padStart(7)}`,
+      `${String(r.threads).padEnd(8)} ${r.op.padEnd(17)} ${r.layout.padEnd(7)} ${`[${r.shape.join(',')}]`.padEnd(21)} ${r.medianMs.toFixed(3).padStart(9)} ${r.copyMs.toFixed(3).padStart(9)} ${r.ratioToCopy.toFixed(2).padStart(7)} ${r.cpuMs.toFixed(3).padStart(9)} ${r.cpuRatioToCopy.toFixed(2).padStart(8)}`,
     );
   }
   console.log('\nthreads  matMul                              median ms   GFLOP/s');

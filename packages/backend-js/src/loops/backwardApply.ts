@@ -45,7 +45,14 @@ export function backwardApply(
       const dc = d[c];
       const start = (r * channels + c) * inner;
       const end = start + inner;
-      for (let i = start; i < end; i++) dx[i] = ac * dy[i] + (bc * x[i] + dc);
+      let i = start;
+      for (; i + 4 <= end; i += 4) {
+        dx[i] = ac * dy[i] + (bc * x[i] + dc);
+        dx[i + 1] = ac * dy[i + 1] + (bc * x[i + 1] + dc);
+        dx[i + 2] = ac * dy[i + 2] + (bc * x[i + 2] + dc);
+        dx[i + 3] = ac * dy[i + 3] + (bc * x[i + 3] + dc);
+      }
+      for (; i < end; i++) dx[i] = ac * dy[i] + (bc * x[i] + dc);
     }
   }
 }

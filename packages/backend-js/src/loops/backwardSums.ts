@@ -50,15 +50,17 @@ export function backwardSums(
       let s1 = 0;
       let p0 = 0;
       let p1 = 0;
-      for (; i + 2 <= end; i += 2) {
+      for (; i + 4 <= end; i += 4) {
         const g0 = dy[i];
         const g1 = dy[i + 1];
-        s0 += g0;
-        s1 += g1;
-        p0 += g0 * (x[i] - mu);
-        p1 += g1 * (x[i + 1] - mu);
+        const g2 = dy[i + 2];
+        const g3 = dy[i + 3];
+        s0 += g0 + g2;
+        s1 += g1 + g3;
+        p0 += g0 * (x[i] - mu) + g2 * (x[i + 2] - mu);
+        p1 += g1 * (x[i + 1] - mu) + g3 * (x[i + 3] - mu);
       }
-      if (i < end) {
+      for (; i < end; i++) {
         s0 += dy[i];
         p0 += dy[i] * (x[i] - mu);
       }

@@ -51,15 +51,17 @@ export function shiftedSums(
       let s1 = 0;
       let q0 = 0;
       let q1 = 0;
-      for (; i + 2 <= end; i += 2) {
+      for (; i + 4 <= end; i += 4) {
         const a = x[i] - k;
         const b = x[i + 1] - k;
-        s0 += a;
-        s1 += b;
-        q0 += a * a;
-        q1 += b * b;
+        const d = x[i + 2] - k;
+        const e = x[i + 3] - k;
+        s0 += a + d;
+        s1 += b + e;
+        q0 += a * a + d * d;
+        q1 += b * b + e * e;
       }
-      if (i < end) {
+      for (; i < end; i++) {
         const a = x[i] - k;
         s0 += a;
         q0 += a * a;
