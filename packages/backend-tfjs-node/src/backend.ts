@@ -20,10 +20,10 @@ export const backendName = 'tfjs-node';
 
 /** Which TensorFlow op serves each kernel, for reports (`details.route.*`). */
 export const KERNEL_ROUTES = {
-  batchNormForwardTraining: 'FusedBatchNormV3(is_training)',
-  batchNormForwardInference: 'FusedBatchNormV3',
-  batchNormBackward: 'FusedBatchNormGradV3',
-  layouts: 'NHWC and NCHW native, NC as NHWC [N,1,1,C]',
+  batchNormForwardTraining: 'NHWC, NC: FusedBatchNormV3(is_training); NCHW: moments + affine',
+  batchNormForwardInference: 'NHWC, NC: FusedBatchNormV3; NCHW: folded affine',
+  batchNormBackward: 'NHWC, NC: FusedBatchNormGradV3; NCHW: composed',
+  layouts: 'NC as NHWC [N,1,1,C]; NCHW composed (the CPU fused ops transpose it, slower)',
   sigmoidBackward: 'SigmoidGrad',
   reluBackward: 'ReluGrad',
   softmaxCrossEntropy: 'logSoftmax',

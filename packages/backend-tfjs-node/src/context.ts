@@ -51,20 +51,13 @@ export function createKernelContext({ tf, native }: LoadedTensorFlow): KernelCon
 }
 
 /**
- * How a batch-norm tensor enters the fused op. TensorFlow's fused CPU kernels take NHWC and
- * NCHW (NCHW is transposed inside TensorFlow; measured as fast as transposing here: [32,64,56,56]
- * forward 21 vs 22 ms, backward 34 vs 34 ms), so NCHW goes in as is. `NC` is NHWC with
- * H = W = 1: a reshape, which shares the buffer.
+ * How an `NC` or `NHWC` tensor enters the fused op: `NC` is NHWC with H = W = 1, a reshape that
+ * shares the buffer. (`NCHW` does not go through the fused op: see nchw.ts.)
  */
-export function fusedView(tf: TfModule, x: Tensor, layout: Layout): { input: Tensor; dataFormat: DataFormat } {
-  switch (layout) {
-    case 'NC':
-      return { input: tf.reshape(x, [x.shape[0]!, 1, 1, x.shape[1]!]), dataFormat: 'NHWC' };
-    case 'NCHW':
-      return { input: x, dataFormat: 'NCHW' };
-    case 'NHWC':
-      return { input: x, dataFormat: 'NHWC' };
-  }
+export function fusedView(tf: TfModule, x: Tensor, layout: Exclude<Layout, 'NCHW'>): { input: Tensor; dataFormat: DataFormat } {
+  return layout === 'NC'
+    ? { input: tf.reshape(x, [x.shape[0]!, 1, 1, x.shape[1]!]), dataFormat: 'NHWC' }
+    : { input: x, dataFormat: 'NHWC' };
 }
 
 export function fusedAttrs(attrs: BatchNormAttrs, dataFormat: DataFormat, isTraining: boolean): FusedBatchNormAttrs {

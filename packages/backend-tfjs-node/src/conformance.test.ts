@@ -1,0 +1,4 @@
+import { describeConformance } from '@batchnorm/conformance/vitest';
+import { createBackend } from './backend.js';
+
+describeConformance('tfjs-node', () => createBackend());
