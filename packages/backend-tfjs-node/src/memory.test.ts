@@ -28,6 +28,8 @@ describe('memory on tfjs-node', () => {
       tfjs.dispose(x);
       tfjs.dispose(dy);
     },
+    // 1,000 steps take ~1 s alone; the machine is shared.
+    120_000,
   );
 
   it('every kernel leaves exactly its outputs behind', () => {
