@@ -35,6 +35,31 @@ function randomData(seed, length) {
   return data;
 }
 
+/**
+ * Before timing anything: the batch statistics must match a plain float64 two-pass computation,
+ * so the benchmark cannot silently time a kernel that does nothing.
+ */
+function checkStatistics(layout, shape, x, mean, variance) {
+  const [n, a, b, c] = shape;
+  const channels = layout === 'NHWC' ? c : a;
+  const inner = layout === 'NCHW' ? b * c : 1;
+  const outer = layout === 'NCHW' ? n : x.length / channels;
+  const m = x.length / channels;
+  for (const k of [0, channels >> 1, channels - 1]) {
+    let sum = 0;
+    for (let r = 0; r < outer; r++) for (let i = 0; i < inner; i++) sum += x[(r * channels + k) * inner + i];
+    const mu = sum / m;
+    let squares = 0;
+    for (let r = 0; r < outer; r++) {
+      for (let i = 0; i < inner; i++) squares += (x[(r * channels + k) * inner + i] - mu) ** 2;
+    }
+    const sigma2 = squares / m;
+    if (Math.abs(mean[k] - mu) > 1e-5 || Math.abs(variance[k] - sigma2) > 1e-5 * sigma2) {
+      throw new Error(`${layout} [${shape}] feature ${k}: mean ${mean[k]} / ${mu}, variance ${variance[k]} / ${sigma2}`);
+    }
+  }
+}
+
 /** Times `op` and a copy alternately; small tensors run in batches so a sample is ≥ ~0.2 ms. */
 /** CPU time of the whole process (all threads), ms: unlike wall time, not inflated by other processes. */
 function cpuMs() {
@@ -93,6 +118,7 @@ for (const threads of threadOptions) {
     const attrs = { layout, epsilon: 1e-5 };
     const stats = backend.batchNormForwardTraining({ x, gamma, beta }, attrs);
     const { mean, variance } = stats;
+    checkStatistics(layout, shape, xData, backend.readSync(mean), backend.readSync(variance));
     backend.dispose(stats.y);
     const inner = Math.max(1, Math.round(2e5 / size));
     const ops = {
@@ -155,6 +181,7 @@ for (const threads of threadOptions) {
       shape: [rows, depth, cols],
       medianMs: m.medianMs,
       gflops: (2 * rows * depth * cols) / (m.medianMs * 1e6),
+      cpuMs: m.cpuMs,
     });
     backend.dispose(a);
     backend.dispose(b);
@@ -176,9 +203,9 @@ if (json) {
       `${String(r.threads).padEnd(8)} ${r.op.padEnd(17)} ${r.layout.padEnd(7)} ${`[${r.shape.join(',')}]`.padEnd(21)} ${r.medianMs.toFixed(3).padStart(9)} ${r.copyMs.toFixed(3).padStart(9)} ${r.ratioToCopy.toFixed(2).padStart(7)} ${r.cpuMs.toFixed(3).padStart(9)} ${r.cpuRatioToCopy.toFixed(2).padStart(8)}`,
     );
   }
-  console.log('\nthreads  matMul                              median ms   GFLOP/s');
+  console.log('\nthreads  matMul                              median ms   GFLOP/s    cpu ms');
   for (const r of results) {
     if (r.op !== 'matMul') continue;
-    console.log(`${String(r.threads).padEnd(8)} ${r.name.padEnd(35)} ${r.medianMs.toFixed(4).padStart(9)} ${r.gflops.toFixed(2).padStart(9)}`);
+    console.log(`${String(r.threads).padEnd(8)} ${r.name.padEnd(35)} ${r.medianMs.toFixed(4).padStart(9)} ${r.gflops.toFixed(2).padStart(9)} ${r.cpuMs.toFixed(4).padStart(9)}`);
   }
 }
