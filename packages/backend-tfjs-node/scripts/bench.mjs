@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Micro-benchmark: this backend's fused kernels (FusedBatchNormV3 / FusedBatchNormGradV3) against
-// tfjs-node's own composition (tf.moments + tf.batchNorm, gradients by tf.grads), measured in the
-// same run on the same tensors. Prints medians (ms) and composition/fused ratios (> 1: fused wins).
+// Micro-benchmark: this backend's batch-norm kernels (TensorFlow's FusedBatchNormV3 /
+// FusedBatchNormGradV3 for NC and NHWC, a tfjs composition for NCHW) against tfjs-node's own
+// composition (tf.moments + tf.batchNorm, gradients by tf.grads), measured in the same run on the
+// same tensors. Prints medians (ms) and composition/ours ratios (> 1: ours faster).
 //
 // Usage: pnpm --filter @batchnorm/backend-tfjs-node bench [--quick] [--reps N] [--json]
 // (build first: pnpm turbo run build --filter=@batchnorm/backend-tfjs-node...)
@@ -43,18 +44,36 @@ function randomData(seed, length) {
   return data;
 }
 
-/** Median wall time of `f` (ms) after 2 warm-ups; `f` returns the tensors to dispose. */
-function median(f) {
-  const times = [];
-  for (let i = 0; i < reps + 2; i++) {
-    const start = performance.now();
-    const out = f();
-    const time = performance.now() - start;
-    tf.dispose(out);
-    if (i >= 2) times.push(time);
+const medianOf = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+};
+
+/**
+ * Runs the variants round-robin (so all see the same machine load; the cores are shared), 2
+ * warm-up rounds then `reps` measured. Returns per variant the median wall time and the median
+ * CPU time of this process (user + system, all threads; steadier under load). Each variant
+ * returns the tensors to dispose; TensorFlow's CPU ops are done when they return.
+ */
+function measure(variants) {
+  const samples = Object.fromEntries(Object.keys(variants).map((k) => [k, { wall: [], cpu: [] }]));
+  for (let round = 0; round < reps + 2; round++) {
+    for (const [name, f] of Object.entries(variants)) {
+      const cpuStart = process.cpuUsage();
+      const start = performance.now();
+      const out = f();
+      const wall = performance.now() - start;
+      const cpu = process.cpuUsage(cpuStart);
+      tf.dispose(out);
+      if (round >= 2) {
+        samples[name].wall.push(wall);
+        samples[name].cpu.push((cpu.user + cpu.system) / 1000);
+      }
+    }
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return Object.fromEntries(
+    Object.entries(samples).map(([name, { wall, cpu }]) => [name, { wall: medianOf(wall), cpu: medianOf(cpu) }]),
+  );
 }
 
 const results = [];
@@ -67,7 +86,8 @@ for (const { layout, shape } of CASES) {
   const beta = backend.upload(randomData(4, c), [c]);
   const attrs = { layout, epsilon: 1e-5 };
 
-  // Ours: the forward keeps mean/variance for the backward, as the BatchNorm layer does.
+  // Ours (fused ops for NC/NHWC, composed for NCHW): the forward keeps mean/variance for the
+  // backward, as the BatchNorm layer does.
   const fusedForward = () => Object.values(backend.batchNormForwardTraining({ x, gamma, beta }, attrs)).map((t) => t.tensor);
   const saved = backend.batchNormForwardTraining({ x, gamma, beta }, attrs);
   const fusedBackward = () =>
@@ -90,27 +110,34 @@ for (const { layout, shape } of CASES) {
   const gradients = tf.grads(composed);
   const composedStep = () => tf.tidy(() => gradients([x.tensor, gamma.tensor, beta.tensor], dy.tensor));
 
-  const row = {
-    layout,
-    shape,
-    fused: { forward: median(fusedForward), backward: median(fusedBackward), step: median(fusedStep) },
-    composed: { forward: median(composedForward), step: median(composedStep) },
+  const m = measure({
+    oursForward: fusedForward,
+    oursBackward: fusedBackward,
+    oursStep: fusedStep,
+    composedForward,
+    composedStep,
+  });
+  const row = { layout, shape, medians: m };
+  row.ratio = {
+    forward: { wall: m.composedForward.wall / m.oursForward.wall, cpu: m.composedForward.cpu / m.oursForward.cpu },
+    step: { wall: m.composedStep.wall / m.oursStep.wall, cpu: m.composedStep.cpu / m.oursStep.cpu },
   };
-  row.ratio = { forward: row.composed.forward / row.fused.forward, step: row.composed.step / row.fused.step };
   results.push(row);
   for (const t of [x, dy, gamma, beta, saved.y, saved.mean, saved.variance]) backend.dispose(t);
 
   if (!json) {
-    const ms = (v) => v.toFixed(1).padStart(8);
-    const ratio = (v) => `${v.toFixed(2)}×`.padStart(7);
+    const both = (v) => `${v.wall.toFixed(1)} / ${v.cpu.toFixed(1)}`.padStart(15);
+    const ratio = (v) => `${v.wall.toFixed(2)}× / ${v.cpu.toFixed(2)}×`.padStart(15);
     if (results.length === 1) {
       print(
-        `tfjs-node ${backend.details.tfjsNode}, TensorFlow ${backend.details.tensorflow}, oneDNN ${backend.details.oneDNN ? 'on' : 'off'}; median of ${reps} (ms)\n` +
-          'shape                  | fused fwd | fused bwd | fused fwd+bwd | composed fwd | composed fwd+bwd (tf.grads) | ratio fwd | ratio fwd+bwd',
+        `tfjs-node ${backend.details.tfjsNode}, TensorFlow ${backend.details.tensorflow}, oneDNN ${backend.details.oneDNN ? 'on' : 'off'}, ` +
+          `allocator ${process.env.TF_CPU_ALLOCATOR_USE_BFC === 'true' ? 'BFC (pooled)' : 'default'}; ` +
+          `medians of ${reps} interleaved rounds, ms wall / ms CPU; ratio = tfjs composition ÷ ours (> 1: ours faster)\n` +
+          'shape                 |     ours fwd    |     ours bwd    |  ours fwd+bwd   |   tfjs fwd      | tfjs fwd+bwd    |  ratio fwd      | ratio fwd+bwd',
       );
     }
     print(
-      `${`${layout} [${shape.join(',')}]`.padEnd(22)} | ${ms(row.fused.forward)}  | ${ms(row.fused.backward)}  | ${ms(row.fused.step)}      | ${ms(row.composed.forward)}     | ${ms(row.composed.step)}                    | ${ratio(row.ratio.forward)}  | ${ratio(row.ratio.step)}`,
+      `${`${layout} [${shape.join(',')}]`.padEnd(21)} | ${both(m.oursForward)} | ${both(m.oursBackward)} | ${both(m.oursStep)} | ${both(m.composedForward)} | ${both(m.composedStep)} | ${ratio(row.ratio.forward)} | ${ratio(row.ratio.step)}`,
     );
   }
 }
