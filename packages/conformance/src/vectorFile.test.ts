@@ -1,0 +1,122 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { generateVectorText, shippedCases, VECTORS_PATH } from './generateVectors.js';
+import { parseVectorFile, serializeVectorFile, VectorFileError } from './vectorFile.js';
+
+function pytorchLikeCase(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const size = 2 * 3 * 4 * 5;
+  return {
+    name: 'foo',
+    op: 'forwardTraining',
+    layout: 'NCHW',
+    shape: [2, 3, 4, 5],
+    epsilon: 1e-5,
+    attrs: { momentum: 0.1, varianceCorrection: 'unbiased' },
+    inputs: {
+      x: Array.from({ length: size }, (_, i) => Math.sin(i)),
+      gamma: [1, 1, 1],
+      beta: [0, 0, 0],
+      runningMean: [0, 0, 0],
+      runningVar: [1, 1, 1],
+    },
+    expected: { y: new Array<number>(size).fill(0), mean: [0, 0, 0] },
+    tolerance: { atol: 1e-4, rtol: 1e-3 },
+    ...overrides,
+  };
+}
+
+function fileWith(...cases: unknown[]): unknown {
+  return { schema: 'batchnorm-vectors/1', cases };
+}
+
+/** The VectorFileError thrown by parsing `json`. */
+function parseError(json: unknown): VectorFileError {
+  try {
+    parseVectorFile(json);
+  } catch (error) {
+    expect(error).toBeInstanceOf(VectorFileError);
+    return error as VectorFileError;
+  }
+  throw new Error('expected parseVectorFile to throw');
+}
+
+describe('parseVectorFile', () => {
+  it('accepts a well-formed file of the public schema', () => {
+    const cases = parseVectorFile(fileWith(pytorchLikeCase(), pytorchLikeCase({ name: 'bar', op: 'forwardInference', attrs: undefined, expected: { y: new Array<number>(120).fill(1) } })));
+    expect(cases.map((c) => c.name)).toEqual(['foo', 'bar']);
+    expect(cases[0]!.inputs['x']).toBeInstanceOf(Float64Array);
+    expect(cases[0]!.inputs['x']![1]).toBeCloseTo(Math.sin(1), 15);
+    expect(cases[0]!.tolerance).toEqual({ atol: 1e-4, rtol: 1e-3 });
+  });
+
+  it('names the case (index and name) and the field of a wrong length', () => {
+    const x = Array.from({ length: 119 }, () => 0);
+    const good = pytorchLikeCase({ name: 'ok' });
+    const error = parseError(fileWith(good, { ...good, name: 'a' }, { ...good, name: 'b' }, pytorchLikeCase({ inputs: { ...(good['inputs'] as object), x } })));
+    expect(error.message).toBe('cases[3] "foo": inputs.x has 119 values, expected 120 for shape [2,3,4,5]');
+    expect(error.caseIndex).toBe(3);
+    expect(error.caseName).toBe('foo');
+    expect(error.field).toBe('inputs.x');
+  });
+
+  it.each([
+    ['schema', { schema: 'batchnorm-vectors/2', cases: [] }, /^schema must be "batchnorm-vectors\/1"/],
+    ['cases', { schema: 'batchnorm-vectors/1', cases: {} }, /^cases must be an array/],
+    ['op', fileWith(pytorchLikeCase({ op: 'forward' })), /^cases\[0\] "foo": op must be one of forwardTraining/],
+    ['layout', fileWith(pytorchLikeCase({ layout: 'NCWH' })), /^cases\[0\] "foo": layout must be one of NC, NCHW, NHWC/],
+    ['rank', fileWith(pytorchLikeCase({ shape: [2, 3] })), /^cases\[0\] "foo": shape \[2,3\]: expected rank 4 for layout NCHW/],
+    ['shape', fileWith(pytorchLikeCase({ shape: [2, 0, 4, 5] })), /^cases\[0\] "foo": shape must be a non-empty array of positive integers/],
+    ['epsilon', fileWith(pytorchLikeCase({ epsilon: 0 })), /^cases\[0\] "foo": epsilon must be a finite number > 0, got 0/],
+    ['momentum', fileWith(pytorchLikeCase({ attrs: { momentum: 2 }, expected: { runningMean: [0, 0, 0] } })), /^cases\[0\] "foo": attrs\.momentum must be a number in \[0, 1\]/],
+    ['gamma length', fileWith(pytorchLikeCase({ inputs: { ...(pytorchLikeCase()['inputs'] as object), gamma: [1, 1] } })), /^cases\[0\] "foo": inputs\.gamma has 2 values, expected 3 \(C = 3 for shape \[2,3,4,5\] in NCHW\)/],
+    ['missing input', fileWith(pytorchLikeCase({ op: 'backward', attrs: undefined, inputs: { x: new Array<number>(120).fill(0), gamma: [1, 1, 1] }, expected: { dx: new Array<number>(120).fill(0) } })), /^cases\[0\] "foo": inputs\.dy is missing \(backward needs x, gamma, dy\)/],
+    ['unknown output', fileWith(pytorchLikeCase({ expected: { z: [1] } })), /^cases\[0\] "foo": expected\.z is not an output of forwardTraining/],
+    ['unknown field', fileWith(pytorchLikeCase({ extra: 1 })), /^cases\[0\] "foo": extra is not a field of a case/],
+    ['non-number', fileWith(pytorchLikeCase({ inputs: { ...(pytorchLikeCase()['inputs'] as object), beta: [0, 'zero', 0] } })), /^cases\[0\] "foo": inputs\.beta\[1\] must be a number/],
+    ['tolerance', fileWith(pytorchLikeCase({ tolerance: { atol: -1, rtol: 0 } })), /^cases\[0\] "foo": tolerance\.atol must be a finite number ≥ 0/],
+    ['duplicate', fileWith(pytorchLikeCase(), pytorchLikeCase()), /^cases\[1\] "foo": name is used by an earlier case/],
+    ['kernel shapes', fileWith({ name: 'k', op: 'matMul', inputs: { a: [1, 2], b: [3] }, expected: { out: [1] } }), /^cases\[0\] "k": shapes must map each input of matMul/],
+    ['matMul inner', fileWith({ name: 'k', op: 'matMul', shapes: { a: [1, 2], b: [3, 1] }, inputs: { a: [1, 2], b: [3, 4, 5] }, expected: { out: [1] } }), /^cases\[0\] "k": shapes\.b inner dimension 3 does not match a's 2/],
+    ['nameless', fileWith({ op: 'forwardTraining' }), /^cases\[0\]: name must be a non-empty string/],
+  ])('rejects a bad %s with the case and field named', (_label, json, message) => {
+    expect(parseError(json).message).toMatch(message);
+  });
+
+  it('reads "NaN" and "Infinity" where JSON has no literal for them', () => {
+    const [c] = parseVectorFile(
+      fileWith({ name: 's', op: 'sigmoid', shapes: { x: [1, 3] }, inputs: { x: ['NaN', 'Infinity', '-Infinity'] }, expected: { out: ['NaN', 1, 0] } }),
+    );
+    expect(Array.from(c!.inputs['x']!)).toEqual([Number.NaN, Infinity, -Infinity]);
+  });
+});
+
+describe('shipped vectors', () => {
+  it('equal a fresh, deterministic generation (run generate-vectors after changing the grid)', () => {
+    const fresh = generateVectorText();
+    expect(generateVectorText()).toBe(fresh);
+    expect(readFileSync(VECTORS_PATH, 'utf8') === fresh, 'vectors/conformance-vectors.json is stale: pnpm --filter @batchnorm/conformance generate-vectors').toBe(true);
+  });
+
+  it('stay small and cover every op and layout', () => {
+    const cases = shippedCases();
+    expect(readFileSync(VECTORS_PATH).length).toBeLessThan(400 * 1024);
+    const ops = new Set(cases.map((c) => c.op));
+    expect([...ops].sort()).toEqual(
+      ['addBias', 'backward', 'forwardInference', 'forwardTraining', 'matMul', 'relu', 'reluBackward', 'runningAverage', 'sgdUpdate', 'sigmoid', 'sigmoidBackward', 'softmaxCrossEntropy', 'sumRows'].sort(),
+    );
+    expect(new Set(cases.map((c) => c.layout).filter((l) => l !== undefined))).toEqual(new Set(['NC', 'NCHW', 'NHWC']));
+  });
+
+  it('read back exactly: inputs bit for bit, expected values to 10 digits', () => {
+    const cases = shippedCases().slice(0, 40);
+    const parsed = parseVectorFile(JSON.parse(serializeVectorFile(cases)));
+    for (const [i, c] of cases.entries()) {
+      const back = parsed[i]!;
+      expect(back.name).toBe(c.name);
+      for (const [key, values] of Object.entries(c.inputs)) expect(Array.from(back.inputs[key]!)).toEqual(Array.from(values));
+      for (const [key, values] of Object.entries(c.expected)) {
+        values.forEach((v, j) => expect(Math.abs(back.expected[key]![j]! - v)).toBeLessThanOrEqual(Math.abs(v) * 1e-9));
+      }
+    }
+  });
+});
