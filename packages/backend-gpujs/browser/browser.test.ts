@@ -63,14 +63,14 @@ afterAll(async () => {
   await new Promise((done) => (server === undefined ? done(undefined) : server.close(done)));
 });
 
-it('runs the case grid on gpujs in WebGL mode in headless Chromium, all passing', async () => {
+it('runs the conformance suite on gpujs in WebGL mode in headless Chromium, all passing', async () => {
   const { port } = server!.address() as AddressInfo;
   const page = await browser!.newPage({ viewport: { width: 1100, height: 900 } });
   const console: string[] = [];
   page.on('console', (message) => console.push(`${message.type()}: ${message.text()}`));
   page.on('pageerror', (error) => console.push(`pageerror: ${error.message}`));
-  await page.goto(`http://127.0.0.1:${port}/index.html`);
-  await page.waitForFunction(() => document.body.dataset['status'] !== 'running', undefined, { timeout: 240_000 });
+  await page.goto(`http://127.0.0.1:${port}/index.html`, { waitUntil: 'load' });
+  await page.waitForFunction(() => document.body.dataset['status'] !== 'running', undefined, { timeout: 600_000, polling: 1000 });
   const report = (await page.evaluate(() => window.batchnormReport)) as BrowserReport;
 
   mkdirSync(artifactsDir, { recursive: true });

@@ -1,5 +1,6 @@
-import { createBackend } from '../src/index.js';
-import { GRID } from './grid.js';
+import { buildGrid, parseVectorFile, runSuite, type CaseResult, type ConformanceCase } from '@batchnorm/conformance';
+import shippedVectors from '@batchnorm/conformance/vectors/conformance-vectors.json';
+import { createBackend, type GpuJsBackend } from '../src/index.js';
 import type { BrowserCaseResult, BrowserReport } from './report.js';
 
 declare global {
@@ -7,6 +8,8 @@ declare global {
     batchnormReport?: BrowserReport;
   }
 }
+
+const SUITE = 'conformance: quick grid + checks + shipped vectors';
 
 function cell(row: HTMLTableRowElement, text: string, className = ''): void {
   const td = row.insertCell();
@@ -26,36 +29,47 @@ function publish(report: BrowserReport): void {
 
 async function main(): Promise<void> {
   const requested = new URLSearchParams(location.search).get('mode') ?? 'auto';
-  let backend;
+  let backend: GpuJsBackend;
   try {
     backend = createBackend({ mode: requested as 'auto' });
   } catch (error) {
-    publish({ backend: 'gpujs', mode: 'none', suite: 'grid', cases: [], passed: 0, failed: 0, error: String(error) });
+    publish({ backend: 'gpujs', mode: 'none', suite: SUITE, cases: [], passed: 0, failed: 0, error: String(error) });
     return;
   }
   const tbody = document.querySelector('#report tbody') as HTMLTableSectionElement;
   const cases: BrowserCaseResult[] = [];
-  for (const c of GRID) {
-    const start = performance.now();
-    let failures: string[];
-    try {
-      failures = c.run(backend);
-    } catch (error) {
-      failures = [`threw: ${String(error)}`];
-    }
-    const result = { name: c.name, passed: failures.length === 0, ms: Math.round(performance.now() - start), detail: failures.join('; ') };
+  let last = performance.now();
+  // Failures first in the table would hide progress; rows go in order, failures stand out in red.
+  const onResult = (r: CaseResult): void => {
+    const now = performance.now();
+    const result = { name: r.case, passed: r.pass, ms: Math.round(now - last), detail: r.pass ? '' : (r.message ?? '') };
+    last = now;
     cases.push(result);
     const row = tbody.insertRow();
     cell(row, result.name);
-    cell(row, result.passed ? 'pass' : 'FAIL', result.passed ? 'pass' : 'fail');
+    cell(row, r.skipped === true ? 'skipped' : r.pass ? 'pass' : 'FAIL', r.pass ? 'pass' : 'fail');
     cell(row, String(result.ms));
     cell(row, result.detail);
-    // Let the page paint between cases.
-    await new Promise((resolve) => setTimeout(resolve, 0));
+  };
+  try {
+    const grid: readonly ConformanceCase[] = buildGrid('quick');
+    const vectors = parseVectorFile(shippedVectors, 'conformance-vectors.json');
+    // One case at a time, yielding between them so the page paints its progress.
+    for (const c of [...grid, ...vectors]) {
+      await runSuite(backend, { cases: [c], checks: false, onResult });
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    // The layer-level checks: running statistics, gradient check, error check.
+    await runSuite(backend, { cases: [], checks: true, onResult });
+  } catch (error) {
+    const passed = cases.filter((c) => c.passed).length;
+    publish({ backend: backend.name, mode: backend.mode, suite: SUITE, cases, passed, failed: cases.length - passed, error: String(error) });
+    return;
   }
   const passed = cases.filter((c) => c.passed).length;
-  publish({ backend: backend.name, mode: backend.mode, suite: 'grid', cases, passed, failed: cases.length - passed });
+  publish({ backend: backend.name, mode: backend.mode, suite: SUITE, cases, passed, failed: cases.length - passed });
   backend.destroy();
 }
 
-void main();
+// Start after the load event, so the page counts as loaded while the suite runs.
+window.addEventListener('load', () => setTimeout(() => void main(), 0));

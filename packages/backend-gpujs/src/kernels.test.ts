@@ -99,6 +99,38 @@ for (const mode of TESTED_MODES) {
       });
     }
 
+    it('large offset [4096, 64] at 1e4: mean within one float32 rounding, variance to 1e-5', () => {
+      const b = open();
+      const shape = [4096, 64];
+      const xData = Float64Array.from(Float32Array.from(randomValues(31, 4096 * 64, 1, 1e4)));
+      const ones = new Float64Array(64).fill(1);
+      const out = b.batchNormForwardTraining(
+        { x: upload(xData, shape), gamma: upload(ones, [64]), beta: upload(new Float64Array(64), [64]) },
+        { layout: 'NC', epsilon: 1e-5 },
+      );
+      const want = reference.batchNormForwardTraining(
+        { x: reference.upload(xData, shape), gamma: reference.upload(ones, [64]), beta: reference.upload(new Float64Array(64), [64]) },
+        { layout: 'NC', epsilon: 1e-5 },
+      );
+      const mean = b.readSync(out.mean);
+      const variance = b.readSync(out.variance);
+      // A float32 number near 1e4 is a multiple of 2⁻¹⁰: the best answer is within half of that.
+      let worstMean = 0;
+      let worstVariance = 0;
+      let worstNaive = 0;
+      for (let c = 0; c < 64; c++) {
+        worstMean = Math.max(worstMean, Math.abs(mean[c]! - want.mean.data[c]!));
+        worstVariance = Math.max(worstVariance, Math.abs(variance[c]! / want.variance.data[c]! - 1));
+        // What a naive float32 running sum would give, for contrast.
+        let naive = 0;
+        for (let n = 0; n < 4096; n++) naive = Math.fround(naive + xData[n * 64 + c]!);
+        worstNaive = Math.max(worstNaive, Math.abs(Math.fround(naive / 4096) - want.mean.data[c]!));
+      }
+      expect(worstMean).toBeLessThanOrEqual(2 ** -11 + 1e-6);
+      expect(worstVariance).toBeLessThan(1e-5);
+      expect(worstNaive).toBeGreaterThan(2 ** -11);
+    });
+
     it('runningAverage', () => {
       const b = open();
       const r = randomValues(5, 7);

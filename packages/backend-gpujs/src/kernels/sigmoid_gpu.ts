@@ -1,18 +1,17 @@
 import type { IKernelFunctionThis } from 'gpu.js';
-
-// Supplied to the kernel through `functions` (see preciseExp_gpu.ts). Not imported: a bundler
-// may rename an imported binding inside this source text, which gpu.js compiles by name.
-declare function preciseExp(v: number): number;
+import type { ExpReductionConstants } from './expReduction.js';
 
 /**
- * `1/(1 + e^(−x))`, with `e^x/(1 + e^x)` for negative x so `exp` never overflows; `preciseExp`
- * (a helper function of the kernel) instead of GLSL's `exp`.
+ * `1/(1 + e^(−x))` as `1/(1 + e)` or `e/(1 + e)` with `e = e^(−|x|) ≤ 1`, so nothing overflows;
+ * `e` by the exp reduction of expReduction.ts.
  */
-export function logistic(this: IKernelFunctionThis, x: number[]): number {
+export function logistic(this: IKernelFunctionThis<ExpReductionConstants>, x: number[]): number {
   const v = x[this.thread.x];
+  const a = -Math.abs(v);
+  const k = Math.floor(a * this.constants.log2e + 0.5);
+  const e = Math.pow(2, k) * Math.exp(a - k * this.constants.ln2High - k * this.constants.ln2Low);
   if (v >= 0) {
-    return 1 / (1 + preciseExp(-v));
+    return 1 / (1 + e);
   }
-  const e = preciseExp(v);
   return e / (1 + e);
 }

@@ -1,7 +1,7 @@
 import type { SoftmaxCrossEntropyOutputs } from '@batchnorm/core';
 import type { Device } from '../device.js';
 import type { GpuTensor } from '../tensor.js';
-import { preciseExp } from './preciseExp_gpu.js';
+import { EXP_REDUCTION } from './expReduction.js';
 import { columnsLayout, featureSums } from './featureSums.js';
 import { rowCrossEntropy, rowLogSumExp, softmaxCrossEntropyGradient } from './softmaxCrossEntropy_gpu.js';
 
@@ -11,18 +11,13 @@ export function softmaxCrossEntropy(
   labels: GpuTensor,
 ): SoftmaxCrossEntropyOutputs<GpuTensor> {
   const [rows = 0, cols = 0] = logits.shape;
-  const logSumExp = device.run(`rowLogSumExp:${rows}x${cols}`, rowLogSumExp, { output: [rows], constants: { cols }, functions: [preciseExp] }, [logits], [rows]);
-  const rowLoss = device.run(
-    `rowCrossEntropy:${rows}x${cols}`,
-    rowCrossEntropy,
-    { output: [rows], constants: { cols } },
-    [logits, labels, logSumExp],
-    [rows],
-  );
+  const spec = { output: [rows], constants: { ...EXP_REDUCTION, cols, rows } };
+  const logSumExp = device.run(`rowLogSumExp:${rows}x${cols}`, rowLogSumExp, spec, [logits], [rows]);
+  const rowLoss = device.run(`rowCrossEntropy:${rows}x${cols}`, rowCrossEntropy, spec, [logits, labels, logSumExp], [rows]);
   const dLogits = device.run(
     `softmaxCrossEntropyGradient:${rows}x${cols}`,
     softmaxCrossEntropyGradient,
-    { output: [cols, rows], constants: { cols, rows }, functions: [preciseExp] },
+    { ...spec, output: [cols, rows] },
     [logits, labels, logSumExp],
     logits.shape,
   );

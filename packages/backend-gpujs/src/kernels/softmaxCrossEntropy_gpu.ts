@@ -1,11 +1,16 @@
 import type { IKernelFunctionThis } from 'gpu.js';
+import type { ExpReductionConstants } from './expReduction.js';
 
-// Supplied to the kernel through `functions` (see preciseExp_gpu.ts). Not imported: a bundler
-// may rename an imported binding inside this source text, which gpu.js compiles by name.
-declare function preciseExp(v: number): number;
+interface RowConstants extends ExpReductionConstants {
+  cols: number;
+  rows: number;
+}
 
-/** Per row: `max + log Σ_k e^(logits[k] − max)`; subtracting the max keeps `exp` finite. */
-export function rowLogSumExp(this: IKernelFunctionThis<{ cols: number }>, logits: number[]): number {
+/**
+ * Per row: `max + log Σ_k e^(logits[k] − max)`; subtracting the max keeps `exp` finite. Each
+ * `e^d` by the exp reduction of expReduction.ts.
+ */
+export function rowLogSumExp(this: IKernelFunctionThis<RowConstants>, logits: number[]): number {
   const o = this.thread.x * this.constants.cols;
   let max = logits[o];
   for (let k = 1; k < this.constants.cols; k++) {
@@ -13,14 +18,16 @@ export function rowLogSumExp(this: IKernelFunctionThis<{ cols: number }>, logits
   }
   let sum = 0;
   for (let k = 0; k < this.constants.cols; k++) {
-    sum += preciseExp(logits[o + k] - max);
+    const d = logits[o + k] - max;
+    const p = Math.floor(d * this.constants.log2e + 0.5);
+    sum += Math.pow(2, p) * Math.exp(d - p * this.constants.ln2High - p * this.constants.ln2Low);
   }
   return max + Math.log(sum);
 }
 
 /** Per row: `−Σ_k labels[k]·(logits[k] − logSumExp)`. */
 export function rowCrossEntropy(
-  this: IKernelFunctionThis<{ cols: number }>,
+  this: IKernelFunctionThis<RowConstants>,
   logits: number[],
   labels: number[],
   logSumExp: number[],
@@ -34,13 +41,16 @@ export function rowCrossEntropy(
   return -sum;
 }
 
-/** Output `[cols, rows]` grid: `(softmax − labels)/rows`. */
+/** Output `[cols, rows]` grid: `(softmax − labels)/rows`, softmax by the exp reduction. */
 export function softmaxCrossEntropyGradient(
-  this: IKernelFunctionThis<{ cols: number; rows: number }>,
+  this: IKernelFunctionThis<RowConstants>,
   logits: number[],
   labels: number[],
   logSumExp: number[],
 ): number {
   const i = this.thread.y * this.constants.cols + this.thread.x;
-  return (preciseExp(logits[i] - logSumExp[this.thread.y]) - labels[i]) / this.constants.rows;
+  const d = logits[i] - logSumExp[this.thread.y];
+  const p = Math.floor(d * this.constants.log2e + 0.5);
+  const softmax = Math.pow(2, p) * Math.exp(d - p * this.constants.ln2High - p * this.constants.ln2Low);
+  return (softmax - labels[i]) / this.constants.rows;
 }

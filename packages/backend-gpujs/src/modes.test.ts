@@ -1,0 +1,65 @@
+import { BatchNormError } from '@batchnorm/core';
+import { describe, expect, it } from 'vitest';
+import { createBackend } from './createBackend.js';
+import { resolveMode } from './modes.js';
+
+function errorOf(run: () => unknown): BatchNormError {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(BatchNormError);
+    return error as BatchNormError;
+  }
+  throw new Error('expected a BatchNormError');
+}
+
+describe('modes', () => {
+  it('rejects an unknown mode, naming the option and the modes', () => {
+    const error = errorOf(() => createBackend({ mode: 'webgpu' }));
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.argument).toBe('options.mode');
+    expect(error.message).toContain('"headlessgl"');
+  });
+
+  it('refuses the browser modes in Node, saying what to use instead', () => {
+    for (const mode of ['webgl', 'webgl2'] as const) {
+      const error = errorOf(() => resolveMode(mode));
+      expect(error.code).toBe('BACKEND_UNAVAILABLE');
+      expect(error.message).toContain('outside a browser');
+      expect(error.message).toContain('headlessgl');
+    }
+  });
+
+  it('cpu mode always starts and says so', () => {
+    const backend = createBackend({ mode: 'cpu' });
+    expect(backend.mode).toBe('cpu');
+    expect(backend.details['mode']).toBe('cpu');
+    backend.destroy();
+  });
+
+  // The test command runs under `xvfb-run -a` with gl built: auto must then find the GPU.
+  // Without a display it reports why it fell back, and asking for headlessgl says how to fix it.
+  it('auto picks headlessgl when a display and the gl binding exist, else says why not', () => {
+    const { mode, fallbackReason } = resolveMode('auto');
+    if (process.env['DISPLAY']) {
+      expect(mode).toBe('headlessgl');
+      expect(fallbackReason).toBe('');
+    } else {
+      expect(mode).toBe('cpu');
+      expect(fallbackReason).toContain('DISPLAY is unset');
+      const error = errorOf(() => resolveMode('headlessgl'));
+      expect(error.code).toBe('BACKEND_UNAVAILABLE');
+      expect(error.message).toContain('xvfb-run -a');
+    }
+  });
+
+  it('a disposed tensor and a destroyed backend are refused clearly', () => {
+    const backend = createBackend({ mode: 'cpu' });
+    const t = backend.upload(new Float32Array([1, 2]), [2]);
+    backend.dispose(t);
+    backend.dispose(t);
+    expect(errorOf(() => backend.readSync(t)).code).toBe('INVALID_STATE');
+    backend.destroy();
+    expect(errorOf(() => backend.upload(new Float32Array([1]), [1])).code).toBe('INVALID_STATE');
+  });
+});
