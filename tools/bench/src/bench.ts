@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { CliOptions } from './args.js';
 import { machineInfo, type BenchDocument } from './document.js';
 import type { BenchResult, SkippedEntry, SubjectInfo } from './results.js';
@@ -68,7 +69,7 @@ export async function runBench(options: CliOptions, log: (line: string) => void)
       }
     }
   }
-  return { machine, quick: options.quick, startedAt, subjects, results, skipped, targets: judgeTargets(results) };
+  return { machine, quick: options.quick, startedAt, loadAverageAtEnd: os.loadavg(), subjects, results, skipped, targets: judgeTargets(results) };
 }
 
 /** True when any backend computed a wrong result or failed: the run's exit status. */

@@ -17,6 +17,8 @@ export interface BenchDocument {
   readonly machine: MachineInfo;
   readonly quick: boolean;
   readonly startedAt: string;
+  /** Load averages when the run ended (compare with `machine.loadAverage`). */
+  readonly loadAverageAtEnd: readonly number[];
   readonly subjects: readonly SubjectInfo[];
   readonly results: readonly BenchResult[];
   readonly skipped: readonly SkippedEntry[];

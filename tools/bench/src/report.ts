@@ -27,7 +27,7 @@ export function renderReport(doc: BenchDocument): string {
   const { machine } = doc;
   out.push(
     `batchnorm bench — ${machine.cpus}× ${machine.cpuModel}, Node ${machine.node}, ${machine.platform}, ` +
-      `load ${machine.loadAverage.map((l) => l.toFixed(2)).join(' ')}${doc.quick ? ' (--quick)' : ''}`,
+      `load ${machine.loadAverage.map((l) => l.toFixed(2)).join(' ')} at start, ${doc.loadAverageAtEnd.map((l) => l.toFixed(2)).join(' ')} at end${doc.quick ? ' (--quick)' : ''}`,
   );
   out.push('cells: median time, ratio to the Float32Array.set copy of the same tensor, GB/s by the byte model');
   for (const subject of doc.subjects) {
