@@ -6,9 +6,11 @@
 //      C library and C API headers into tfjs-node's deps/ and compile with node-pre-gyp.
 // The wheel comes from $BATCHNORM_TF_WHEEL or is searched for on disk.
 //
-// Usage: batchnorm-tfjs-node-setup [--check] [--skip-download]
+// Usage: batchnorm-tfjs-node-setup [--check] [--skip-download] [--from <dir>]
 //   --check          only report whether the binding loads (exit 1 when it does not)
 //   --skip-download  go straight to the wheel route (also BATCHNORM_TF_SKIP_DOWNLOAD=1)
+//   --from <dir>     set up the tfjs-node that <dir> resolves (default: the one this package
+//                    resolves; another package may get a different copy under pnpm)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -45,14 +47,14 @@ const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
 
 class SetupError extends Error {}
 
-function resolveTfjsNode() {
-  const require = createRequire(import.meta.url);
+function resolveTfjsNode(from) {
+  const require = createRequire(from === undefined ? import.meta.url : path.join(path.resolve(from), 'package.json'));
   let packageJson;
   try {
     packageJson = require.resolve('@tensorflow/tfjs-node/package.json');
   } catch {
     throw new SetupError(
-      '@tensorflow/tfjs-node is not installed next to @batchnorm/backend-tfjs-node. ' +
+      `@tensorflow/tfjs-node is not installed where ${from ?? '@batchnorm/backend-tfjs-node'} can resolve it. ` +
         'Install it first: npm install @tensorflow/tfjs-node@4.22.0 (pnpm add @tensorflow/tfjs-node@4.22.0).',
     );
   }
@@ -236,7 +238,8 @@ function buildBinding(tfjs) {
 }
 
 function main(argv) {
-  const tfjs = resolveTfjsNode();
+  const fromIndex = argv.indexOf('--from');
+  const tfjs = resolveTfjsNode(fromIndex >= 0 ? argv[fromIndex + 1] : undefined);
   const before = checkBinding(tfjs);
   if (before.ok) {
     log(`binding loads (${path.relative(tfjs.dir, before.binding)}): nothing to do (${elapsed()})`);

@@ -45,6 +45,7 @@ export function createBackend(_options: BackendOptions = {}): Backend<TfjsNodeTe
     tensorflow: native.binding.TF_Version,
     device: native.isUsingGpuDevice ? 'gpu' : 'cpu',
     oneDNN: process.env.TF_ENABLE_ONEDNN_OPTS !== '0',
+    pooledAllocator: process.env.TF_CPU_ALLOCATOR_USE_BFC === 'true',
     ...Object.fromEntries(Object.entries(KERNEL_ROUTES).map(([kernel, route]) => [`route.${kernel}`, route])),
   };
   return {
