@@ -156,8 +156,10 @@ function humanTable(backend: string, results: readonly CaseResult[]): string {
     r.skipped === true ? 'skip' : r.pass ? 'pass' : 'FAIL',
     cell(r.maxAbsError),
     cell(r.maxRelError),
+    r.toleranceRatio === undefined ? '' : cell(r.toleranceRatio),
   ]);
-  const header = ['case', 'pass', 'max abs error', 'max rel error'];
+  // error/tolerance: below 1 passes; how close a backend runs to its bound
+  const header = ['case', 'pass', 'max abs error', 'max rel error', 'error/tolerance'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   const out = [`\n== backend ${backend} ==`, line(header), line(widths.map((w) => '-'.repeat(w)))];
@@ -179,7 +181,7 @@ function markdownReport(runs: readonly BackendRun[], results: readonly CaseResul
   const lines = [
     '# batchnorm conformance report',
     '',
-    `Cases: ${source}. ${passed} passed, ${failed} failed. Each cell: pass/FAIL, max abs error / max rel error.`,
+    `Cases: ${source}. ${passed} passed, ${failed} failed. Each cell: pass/FAIL, max abs error / max rel error (worst error as a fraction of its tolerance).`,
     '',
     '| backend | details |',
     '|---|---|',
@@ -196,7 +198,8 @@ function markdownReport(runs: readonly BackendRun[], results: readonly CaseResul
       const r = byKey.get(`${b}\u0000${name}`);
       if (r === undefined) return '';
       if (r.skipped === true) return 'skip';
-      return `${r.pass ? 'pass' : '**FAIL**'} ${cell(r.maxAbsError)} / ${cell(r.maxRelError)}`;
+      const ratio = r.toleranceRatio === undefined ? '' : ` (${cell(r.toleranceRatio)} of tolerance)`;
+      return `${r.pass ? 'pass' : '**FAIL**'} ${cell(r.maxAbsError)} / ${cell(r.maxRelError)}${ratio}`;
     });
     lines.push(`| \`${name}\` | ${cells.join(' | ')} |`);
   }

@@ -4,6 +4,8 @@ export interface Comparison {
   readonly maxAbsError: number;
   readonly maxRelError: number;
   readonly mismatches: number;
+  /** Worst `|got − want| / (atol + rtol·|want|)`: below 1 passes; how much headroom is left. */
+  readonly toleranceRatio: number;
   /** The first value outside tolerance, described for a person. */
   readonly firstMismatch?: string;
 }
@@ -23,6 +25,7 @@ export function compareClose(
     return {
       maxAbsError: Infinity,
       maxRelError: Infinity,
+      toleranceRatio: Infinity,
       mismatches: Math.max(got.length, want.length),
       firstMismatch: `${label} has ${got.length} values, expected ${want.length}`,
     };
@@ -31,6 +34,7 @@ export function compareClose(
   let maxAbsError = 0;
   let maxRelError = 0;
   let mismatches = 0;
+  let toleranceRatio = 0;
   let firstMismatch: string | undefined;
   for (let i = 0; i < want.length; i++) {
     const g = got[i]!;
@@ -48,10 +52,15 @@ export function compareClose(
       error = Infinity;
     } else {
       error = Math.abs(g - w);
-      pass = error <= atol + rtol * Math.abs(w);
+      const allowed = atol + rtol * Math.abs(w);
+      pass = error <= allowed;
+      toleranceRatio = Math.max(toleranceRatio, error === 0 ? 0 : error / allowed);
       if (w !== 0) maxRelError = Math.max(maxRelError, error / Math.abs(w));
     }
-    if (error === Infinity) maxRelError = Infinity;
+    if (error === Infinity) {
+      maxRelError = Infinity;
+      toleranceRatio = Infinity;
+    }
     maxAbsError = Math.max(maxAbsError, error);
     if (!pass) {
       mismatches++;
@@ -61,8 +70,8 @@ export function compareClose(
     }
   }
   return firstMismatch === undefined
-    ? { maxAbsError, maxRelError, mismatches }
-    : { maxAbsError, maxRelError, mismatches, firstMismatch };
+    ? { maxAbsError, maxRelError, mismatches, toleranceRatio }
+    : { maxAbsError, maxRelError, mismatches, toleranceRatio, firstMismatch };
 }
 
 export function formatNumber(value: number): string {

@@ -113,6 +113,7 @@ export async function checkGradients<T extends TensorHandle>(
     let maxAbsError = 0;
     let maxRelError = 0;
     let mismatches = 0;
+    let toleranceRatio = 0;
     let message: string | undefined;
     const probe = async (label: string, which: 'x' | 'gamma' | 'beta'): Promise<void> => {
       const base_ = which === 'x' ? x : which === 'gamma' ? gamma : beta;
@@ -142,6 +143,7 @@ export async function checkGradients<T extends TensorHandle>(
       const error = Math.abs(numeric - analytic);
       maxAbsError = Math.max(maxAbsError, Number.isNaN(error) ? Infinity : error);
       if (analytic !== 0) maxRelError = Math.max(maxRelError, error / Math.abs(analytic));
+      toleranceRatio = Math.max(toleranceRatio, Number.isNaN(error) ? Infinity : error / (atol + rtol * Math.abs(analytic)));
       if (!(error <= atol + rtol * Math.abs(analytic))) {
         mismatches++;
         message ??=
@@ -157,6 +159,7 @@ export async function checkGradients<T extends TensorHandle>(
       pass: mismatches === 0,
       maxAbsError,
       maxRelError,
+      toleranceRatio,
       ...(mismatches === 0 ? {} : { mismatches }),
       ...(message === undefined ? {} : { message }),
     });

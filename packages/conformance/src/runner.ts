@@ -221,6 +221,7 @@ export async function runCase<T extends TensorHandle>(
     let maxAbsError = 0;
     let maxRelError = 0;
     let mismatches = 0;
+    let toleranceRatio = 0;
     let message: string | undefined;
     for (const [key, want] of Object.entries(c.expected)) {
       const tolerance = options.tolerance ?? toleranceOf(c, key, derived);
@@ -228,6 +229,7 @@ export async function runCase<T extends TensorHandle>(
       maxAbsError = Math.max(maxAbsError, result.maxAbsError);
       maxRelError = Math.max(maxRelError, result.maxRelError);
       mismatches += result.mismatches;
+      toleranceRatio = Math.max(toleranceRatio, result.toleranceRatio);
       if (result.firstMismatch !== undefined && message === undefined) {
         message = `${result.mismatches} of ${want.length} values outside tolerance; first: ${result.firstMismatch}`;
       }
@@ -237,6 +239,7 @@ export async function runCase<T extends TensorHandle>(
       pass: mismatches === 0,
       maxAbsError,
       maxRelError,
+      toleranceRatio,
       ...(mismatches === 0 ? {} : { mismatches }),
       ...(message === undefined ? {} : { message }),
     };

@@ -128,8 +128,10 @@ export async function checkRunningStats<T extends TensorHandle>(
     let maxAbsError = 0;
     let maxRelError = 0;
     let mismatches = 0;
+    let toleranceRatio = 0;
     let message: string | undefined;
     for (const [, r] of comparisons) {
+      toleranceRatio = Math.max(toleranceRatio, r.toleranceRatio);
       maxAbsError = Math.max(maxAbsError, r.maxAbsError);
       maxRelError = Math.max(maxRelError, r.maxRelError);
       mismatches += r.mismatches;
@@ -144,6 +146,7 @@ export async function checkRunningStats<T extends TensorHandle>(
       pass: mismatches === 0,
       maxAbsError,
       maxRelError,
+      toleranceRatio,
       ...(mismatches === 0 ? {} : { mismatches }),
       ...(message === undefined ? {} : { message }),
     };

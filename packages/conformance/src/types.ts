@@ -76,6 +76,8 @@ export interface CaseResult {
   readonly maxAbsError: number;
   /** Worst `|got − want|/|want|` over values with `want ≠ 0`. */
   readonly maxRelError: number;
+  /** Worst `|got − want| / (atol + rtol·|want|)` over the compared values: < 1 passes. */
+  readonly toleranceRatio?: number;
   /** Number of values outside tolerance. */
   readonly mismatches?: number;
   /** Why it failed (the first mismatch), or a note. */
