@@ -48,5 +48,5 @@ describe('the CLI (built dist/cli.js)', () => {
     );
     expect(error?.code).toBe(2);
     expect(error?.stderr).toContain('--only: expected names among js');
-  });
+  }, 60_000); // a cold Node start that loads TensorFlow.js takes seconds on a busy machine
 });
