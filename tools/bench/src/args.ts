@@ -1,8 +1,6 @@
 import { BatchNormError } from '@batchnorm/core';
 import { FULL_SHAPES, QUICK_SHAPES, parseShapes, type BenchShape } from './shapes.js';
-import { ANCHOR_ENGINES, OUR_BACKENDS } from './subjects/load.js';
-import { TFJS_ANCHOR_NAMES } from './subjects/tfjsComposedSubject.js';
-import { TFJS_LAYERS_NAMES } from './subjects/stepSubjects.js';
+import { ANCHOR_ENGINES, OUR_BACKENDS, TFJS_ANCHOR_NAMES, TFJS_LAYERS_NAMES } from './names.js';
 
 export const SUBJECT_NAMES: readonly string[] = [
   ...OUR_BACKENDS,

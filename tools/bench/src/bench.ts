@@ -5,11 +5,10 @@ import type { BenchResult, SkippedEntry, SubjectInfo } from './results.js';
 import { runKernels } from './runKernels.js';
 import { runMnist, type StepSubject } from './runMnist.js';
 import { contractSubject } from './subjects/contractSubject.js';
-import { ANCHOR_ENGINES, OUR_BACKENDS, loadAnchor, loadOurBackend } from './subjects/load.js';
-import { contractStepSubject, TFJS_LAYERS_NAMES, tfjsLayersSubject } from './subjects/stepSubjects.js';
+import { ANCHOR_ENGINES, OUR_BACKENDS, TFJS_ANCHOR_NAMES, TFJS_LAYERS_NAMES } from './names.js';
+import { loadAnchor, loadOurBackend } from './subjects/load.js';
+import { contractStepSubject, tfjsLayersSubject } from './subjects/stepSubjects.js';
 import type { KernelSubject } from './subjects/subject.js';
-import { TFJS_ANCHOR_NAMES } from './subjects/tfjsComposedSubject.js';
-import { activateTfjs } from './tfjs.js';
 import { judgeTargets } from './targets.js';
 
 /** Runs the whole benchmark in this process and returns the document. */
@@ -33,7 +32,10 @@ export async function runBench(options: CliOptions, log: (line: string) => void)
     }
     const backend = loaded.subject;
     // tfjs-node's engine must be the active tfjs backend again after the anchors switched it.
-    const restore = name === 'tfjs-node' ? async () => void (await activateTfjs('tensorflow')) : undefined;
+    const restore =
+      name === 'tfjs-node'
+        ? async () => void (await (await import('./tfjs.js')).activateTfjs('tensorflow'))
+        : undefined;
     kernelSubjects.push(contractSubject(backend, restore));
     stepSubjects.push(contractStepSubject(backend, restore));
     subjects.push({ backend: backend.name, details: backend.details });

@@ -8,7 +8,7 @@ import { copyPlan, planFor } from './plan.js';
 import type { BenchResult, SkippedEntry } from './results.js';
 import { describeShape, sizeOf, type BenchShape } from './shapes.js';
 import type { KernelSubject, PreparedKernel } from './subjects/subject.js';
-import { firstLine } from './tfjs.js';
+import { firstLine } from './names.js';
 
 export interface KernelRunOptions {
   readonly quick: boolean;

@@ -5,7 +5,7 @@ import { prepareContractStep } from './mnist/contractStep.js';
 import { MNIST_VARIANTS, makeMnistProblem, type MnistProblem, type PreparedStep } from './mnist/problem.js';
 import { mnistPlan } from './plan.js';
 import type { BenchResult, MnistVariant } from './results.js';
-import { firstLine } from './tfjs.js';
+import { firstLine } from './names.js';
 
 /** Something that can train the paper's network one step at a time. */
 export interface StepSubject {

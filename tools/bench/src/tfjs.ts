@@ -6,11 +6,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { firstLine, type TfjsEngine } from './names.js';
 
 export { tf };
 
-/** TensorFlow.js engines the anchors run on, by tfjs backend name. */
-export type TfjsEngine = 'cpu' | 'wasm' | 'tensorflow';
+export type { TfjsEngine } from './names.js';
 
 const require = createRequire(import.meta.url);
 let wasmPathsSet = false;
@@ -58,9 +58,4 @@ export async function tfjsDetails(engine: TfjsEngine): Promise<Record<string, st
     details.threads = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
   }
   return details;
-}
-
-export function firstLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0]!.slice(0, 200);
 }

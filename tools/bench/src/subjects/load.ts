@@ -1,11 +1,8 @@
 import { KNOWN_BACKEND_PACKAGES, createReferenceBackend, loadBackend, type Backend } from '@batchnorm/core';
-import { activateTfjs, firstLine, type TfjsEngine } from '../tfjs.js';
+import { TFJS_ANCHOR_NAMES, firstLine, type TfjsEngine } from '../names.js';
 import type { KernelSubject } from './subject.js';
-import { TFJS_ANCHOR_NAMES, tfjsComposedSubject } from './tfjsComposedSubject.js';
 
-/** Our backends in report order; `reference` is timed on small shapes only. */
-export const OUR_BACKENDS = ['js', 'tfjs-node', 'gpujs', 'reference'] as const;
-export const ANCHOR_ENGINES: readonly TfjsEngine[] = ['tensorflow', 'wasm', 'cpu'];
+// TensorFlow.js is imported only when something needs it (dynamic imports below).
 
 export type Loaded<S> = { readonly subject: S } | { readonly skipped: string };
 
@@ -14,6 +11,7 @@ export async function loadOurBackend(name: string): Promise<Loaded<Backend>> {
   if (name === 'reference') return { subject: createReferenceBackend() };
   try {
     if (name === 'tfjs-node') {
+      const { activateTfjs } = await import('../tfjs.js');
       const reason = await activateTfjs('tensorflow');
       if (reason !== undefined) return { skipped: reason };
     }
@@ -27,6 +25,7 @@ export async function loadOurBackend(name: string): Promise<Loaded<Backend>> {
 
 export async function loadAnchor(engine: TfjsEngine): Promise<Loaded<KernelSubject>> {
   try {
+    const { tfjsComposedSubject } = await import('./tfjsComposedSubject.js');
     const subject = await tfjsComposedSubject(engine);
     return typeof subject === 'string' ? { skipped: subject } : { subject };
   } catch (error) {

@@ -1,14 +1,7 @@
 import type { Backend, TensorHandle } from '@batchnorm/core';
 import { prepareContractStep } from '../mnist/contractStep.js';
-import { prepareTfjsLayersStep } from '../mnist/tfjsLayersStep.js';
+import { TFJS_LAYERS_NAMES, type TfjsEngine } from '../names.js';
 import type { StepSubject } from '../runMnist.js';
-import { activateTfjs, type TfjsEngine } from '../tfjs.js';
-
-export const TFJS_LAYERS_NAMES: Readonly<Record<TfjsEngine, string>> = {
-  tensorflow: 'tfjs-layers-node',
-  wasm: 'tfjs-layers-wasm',
-  cpu: 'tfjs-layers-cpu',
-};
 
 export function contractStepSubject<T extends TensorHandle>(
   backend: Backend<T>,
@@ -27,6 +20,10 @@ export function tfjsLayersSubject(engine: TfjsEngine): StepSubject {
   return {
     name: TFJS_LAYERS_NAMES[engine],
     async prepare(variant, problem) {
+      const [{ activateTfjs }, { prepareTfjsLayersStep }] = await Promise.all([
+        import('../tfjs.js'),
+        import('../mnist/tfjsLayersStep.js'),
+      ]);
       const reason = await activateTfjs(engine);
       if (reason !== undefined) throw new Error(reason);
       return prepareTfjsLayersStep(variant, problem);

@@ -1,16 +1,11 @@
 import type { KernelOp } from '../byteModel.js';
 import type { KernelInputs } from '../data.js';
-import { activateTfjs, tf, tfjsDetails, type TfjsEngine } from '../tfjs.js';
+import { TFJS_ANCHOR_NAMES, type TfjsEngine } from '../names.js';
+import { activateTfjs, tf, tfjsDetails } from '../tfjs.js';
 import type { KernelOutputs, KernelSubject, PreparedKernel } from './subject.js';
 
 type Tensor = tf.Tensor;
 
-/** Report names of the anchors. */
-export const TFJS_ANCHOR_NAMES: Readonly<Record<TfjsEngine, string>> = {
-  cpu: 'tfjs-cpu',
-  wasm: 'tfjs-wasm',
-  tensorflow: 'tfjs-node-composed',
-};
 
 /**
  * What a TensorFlow.js user writes: `tf.moments` + `tf.batchNorm` forward, `tf.grads` of the same
