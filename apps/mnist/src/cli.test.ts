@@ -23,6 +23,7 @@ describe('the mnist CLI', () => {
     [['--lr=-1'], /--lr: expected a number > 0, got "-1"/],
     [['--lr', '0.1', '--lr-bn', '1'], /either --lr or --lr-bn\/--lr-plain/],
     [['--population', 'sometimes'], /--population: expected one of exact, moving/],
+    [['--init', 'zeros'], /--init: expected one of glorot, gaussian/],
     [['--resume', 'somewhere', '--seed', '3'], /--resume .* not --seed/],
     [['stray-positional'], /Unexpected argument 'stray-positional'/],
   ])('rejects %j with exit code 2 and a clear message', (args, message) => {
@@ -36,7 +37,7 @@ describe('the mnist CLI', () => {
     const result = run('--help');
     expect(result.status).toBe(0);
     for (const flag of ['--backend', '--backend-mode', '--bn', '--steps', '--batch', '--lr', '--lr-bn', '--lr-plain',
-      '--seed', '--eval-every', '--population', '--population-batches', '--momentum', '--probe-unit', '--data',
+      '--seed', '--init', '--init-std', '--eval-every', '--population', '--population-batches', '--momentum', '--probe-unit', '--data',
       '--test-limit', '--out', '--resume', '--help']) {
       expect(result.stdout).toContain(flag);
     }
@@ -68,15 +69,17 @@ describe('parseCommand', () => {
   it('reads every flag', () => {
     expect(
       parseCommand(['--backend', 'reference', '--bn', 'on', '--steps', '10', '--batch', '30', '--lr', '0.25',
-        '--seed', '9', '--eval-every', '5', '--population', 'moving', '--momentum', '0.2', '--data', 'd',
+        '--seed', '9', '--init', 'glorot', '--eval-every', '5', '--population', 'moving', '--momentum', '0.2', '--data', 'd',
         '--test-limit', '100', '--probe-unit', '7', '--out', 'o']),
     ).toEqual({
       kind: 'new', backend: 'reference', backendMode: undefined, variants: ['bn'], steps: 10, batchSize: 30,
-      learningRates: { bn: 0.25, plain: 0.25 }, seed: 9, evalEvery: 5, population: 'moving',
+      learningRates: { bn: 0.25, plain: 0.25 }, seed: 9, init: { kind: 'glorot' }, evalEvery: 5, population: 'moving',
       populationBatches: DEFAULTS.populationBatches, momentum: 0.2, probeUnit: 7, dataDir: 'd', testLimit: 100,
       outDir: 'o',
     });
     expect(parseCommand(['--resume', 'r', '--steps', '20'])).toEqual({ kind: 'resume', dir: 'r', steps: 20, backendMode: undefined });
     expect(() => parseCommand(['--batch', '1'])).toThrow(UsageError);
+    expect(parseCommand(['--init', 'gaussian', '--init-std', '0.05'])).toMatchObject({ init: { kind: 'gaussian', std: 0.05 } });
+    expect(() => parseCommand(['--init', 'glorot', '--init-std', '0.05'])).toThrow(/--init-std applies to --init gaussian only/);
   });
 });

@@ -52,7 +52,6 @@ export function figure1Spec(metrics: Metrics): TopLevelSpec {
         type: 'nominal',
         title: null,
         scale: { domain: ['with BN', 'without BN'], range: ['#1f77b4', '#d62728'] },
-        legend: { orient: 'bottom-right' },
       },
       strokeDash: {
         field: 'variant',
@@ -86,8 +85,7 @@ export function figure1Spec(metrics: Metrics): TopLevelSpec {
           type: 'ordinal',
           title: 'percentile',
           scale: { domain: ['85th', '50th', '15th'], range: ['#2ca02c', '#000000', '#9467bd'] },
-          legend: { orient: 'bottom-right' },
-        },
+          },
       },
     } as TopLevelSpec);
   }

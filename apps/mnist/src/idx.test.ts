@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -138,4 +138,19 @@ describe('IDX parser on corrupted files', () => {
     await expect(loadDataset(empty)).rejects.toThrow(/train-images-idx3-ubyte or train-images-idx3-ubyte\.gz/);
     await expect(readIdxLabels(join(empty, 'nope'))).rejects.toThrow(/cannot read it \(ENOENT\)/);
   });
+});
+
+// Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist): real gzip IDX files.
+const FASHION = '/usr/share/datasets/fashion-mnist';
+describe.skipIf(!existsSync(FASHION))('a gzip data set: Fashion-MNIST from Debian', () => {
+  it('loads through --data with the standard names', async () => {
+    const fashion = await loadDataset(FASHION);
+    expect([fashion.train.count, fashion.test.count, fashion.train.features]).toEqual([60000, 10000, 784]);
+    expect(fashion.train.files.labels).toMatch(/train-labels-idx1-ubyte\.gz$/);
+    expect(Array.from(fashion.train.labels.subarray(0, 10))).toEqual([9, 0, 0, 3, 0, 2, 7, 2, 5, 5]);
+    expect(Array.from(fashion.test.labels.subarray(0, 10))).toEqual([9, 2, 1, 1, 6, 1, 4, 6, 5, 7]);
+    // 6,000 / 1,000 of each class: Σ labels = 4.5·count.
+    expect(sum(fashion.train.labels)).toBe(270000);
+    expect(sum(fashion.test.labels)).toBe(45000);
+  }, 30_000);
 });

@@ -5,7 +5,6 @@ import { BatchNormError, type Backend } from '@batchnorm/core';
 import { createBackend, hostMemoryBackend } from './backends.js';
 import { HELP, parseCommand, UsageError, type Command } from './options.js';
 import { Progress } from './progress.js';
-import { formatPercent, writeReport } from './report.js';
 import { Experiment, type ExperimentConfig, type Metrics } from './trainer.js';
 
 /** `runs/` at the repository root (apps/mnist/dist/ → ../../..), git-ignored. */
@@ -32,7 +31,7 @@ interface Io {
 function summary(metrics: Metrics, outDir: string): string {
   const lines = metrics.runs.map((run) => {
     const last = run.evals.at(-1);
-    const accuracy = last === undefined ? '–' : formatPercent(last.testAccuracy);
+    const accuracy = last === undefined ? '–' : `${(last.testAccuracy * 100).toFixed(2)}%`;
     const time = run.msPerStep === null ? '' : `, ${run.msPerStep.toFixed(2)} ms/step`;
     const diverged = run.diverged === null ? '' : ` (diverged at step ${run.diverged.step})`;
     return `  ${run.variant === 'bn' ? 'with BN   ' : 'without BN'}  lr ${run.learningRate}  step ${run.stepsDone}  test accuracy ${accuracy}${time}${diverged}`;
@@ -70,6 +69,7 @@ async function execute(command: Exclude<Command, { kind: 'help' }>, io: Io): Pro
       batchSize: command.batchSize,
       learningRates: command.learningRates,
       seed: command.seed,
+      init: command.init,
       evalEvery: command.evalEvery,
       population: command.population,
       populationBatches: command.populationBatches,
@@ -98,6 +98,8 @@ async function execute(command: Exclude<Command, { kind: 'help' }>, io: Io): Pro
   try {
     const metrics = await experiment.run((event) => progress.update(event));
     progress.finish();
+    // Loaded only now: the plotting stack takes a while to import, --help and bad flags need not wait.
+    const { writeReport } = await import('./report.js');
     await writeReport(metrics, outDir);
     io.stdout.write(summary(metrics, outDir));
     return 0;

@@ -32,6 +32,34 @@ function lossOn(model: Mlp, x: TensorHandle, y: TensorHandle): number {
   return value;
 }
 
+describe('initial weights', () => {
+  const mean = (values: ArrayLike<number>) => Array.from(values).reduce((a, b) => a + b, 0) / values.length;
+  const spread = (values: ArrayLike<number>) => {
+    const m = mean(values);
+    return Math.sqrt(Array.from(values).reduce((a, b) => a + (b - m) ** 2, 0) / values.length);
+  };
+
+  it('are the same for both variants, Glorot uniform by default', () => {
+    const backend = createReferenceBackend();
+    const bn = new Mlp(backend, { variant: 'bn', seed: 4 });
+    const plain = new Mlp(backend, { variant: 'plain', seed: 4 });
+    expect(bn.snapshot().weights).toEqual(plain.snapshot().weights);
+    const w = backend.readSync(plain.weights[0]!);
+    const limit = Math.sqrt(6 / (784 + 100));
+    expect(Math.max(...w)).toBeLessThanOrEqual(limit);
+    expect(spread(w)).toBeCloseTo(limit / Math.sqrt(3), 3); // uniform(−a, a) has σ = a/√3
+  });
+
+  it('follow N(0, std²) for the paper\'s Gaussian initialization', () => {
+    const backend = createReferenceBackend();
+    const model = new Mlp(backend, { variant: 'plain', seed: 4, init: { kind: 'gaussian', std: 0.01 } });
+    const w = backend.readSync(model.weights[0]!); // 78,400 draws
+    expect(spread(w)).toBeGreaterThan(0.0098);
+    expect(spread(w)).toBeLessThan(0.0102);
+    expect(Math.abs(mean(w))).toBeLessThan(2e-4);
+  });
+});
+
 describe.each<Variant>(['bn', 'plain'])('the %s network', (variant) => {
   it('reduces the training loss in a tiny run (reference backend)', () => {
     const backend = createReferenceBackend();

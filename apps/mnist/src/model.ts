@@ -11,13 +11,20 @@ export interface MlpOptions {
   readonly variant: Variant;
   /** Inputs, hidden sizes…, classes. Default {@link PAPER_LAYER_SIZES}. */
   readonly layerSizes?: readonly number[];
-  /** Seeds the Glorot-uniform initial weights (the same for both variants). */
+  /** Seeds the initial weights (the same for both variants). */
   readonly seed: number;
+  /** Initial weights: Glorot uniform (default), or the paper's "small random Gaussian values". */
+  readonly init?: WeightInit;
   /** BN running-average momentum (weight of the new batch), `null` for the cumulative average. */
   readonly momentum?: number | null;
   /** Let BatchNorm reject non-finite batch statistics (reads C values back per layer per step). */
   readonly checkFinite?: boolean;
 }
+
+/** How the weights start; biases start at 0, BN's γ at 1 and β at 0. */
+export type WeightInit =
+  | { readonly kind: 'glorot' }
+  | { readonly kind: 'gaussian'; readonly std: number };
 
 /** Host copy of a tensor, exact: float32 or float64 as the backend keeps it. */
 export interface TensorSnapshot {
@@ -77,16 +84,21 @@ export class Mlp<T extends TensorHandle = TensorHandle> {
     this.layerSizes = options.layerSizes ?? PAPER_LAYER_SIZES;
     const sizes = this.layerSizes;
     const rng = new Rng(deriveSeed(options.seed, 0));
+    const init = options.init ?? { kind: 'glorot' };
     this.weights = [];
     this.biases = [];
     this.batchNorm = [];
     for (let l = 0; l + 1 < sizes.length; l++) {
       const fanIn = sizes[l]!;
       const fanOut = sizes[l + 1]!;
-      // Glorot uniform: keeps the sigmoid inputs' spread about equal across layers at the start.
-      const limit = Math.sqrt(6 / (fanIn + fanOut));
       const w = new Float64Array(fanIn * fanOut);
-      for (let i = 0; i < w.length; i++) w[i] = (2 * rng.uniform() - 1) * limit;
+      if (init.kind === 'glorot') {
+        // Keeps the spread of the sigmoid inputs about equal across layers at the start.
+        const limit = Math.sqrt(6 / (fanIn + fanOut));
+        for (let i = 0; i < w.length; i++) w[i] = (2 * rng.uniform() - 1) * limit;
+      } else {
+        for (let i = 0; i < w.length; i++) w[i] = init.std * rng.normal();
+      }
       this.weights.push(backend.upload(forBackend(backend, w), [fanIn, fanOut]));
       const isOutput = l + 2 === sizes.length;
       if (this.variant === 'bn' && !isOutput) {

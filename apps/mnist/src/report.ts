@@ -61,6 +61,10 @@ export function reportHtml(metrics: Metrics, svg: string): string {
     ['mini-batch', String(c.batchSize)],
     ['learning rates (SGD)', escapeHtml(c.variants.map((v) => `${VARIANT_LABEL[v]}: ${c.learningRates[v]}`).join(', '))],
     ['seed', String(c.seed)],
+    [
+      'initial weights',
+      c.init?.kind === 'gaussian' ? `Gaussian N(0, ${c.init.std}²) (the paper's "small random Gaussian values")` : 'Glorot uniform',
+    ],
     ['evaluation', `every ${c.evalEvery} steps on ${metrics.dataset.testImages.toLocaleString('en-US')} test images`],
     [
       'BN population statistics',

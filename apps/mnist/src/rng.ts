@@ -18,6 +18,13 @@ export class Rng {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 
+  /** Standard normal (Box–Muller, one of the pair: no hidden state beyond `state`). */
+  normal(): number {
+    const u1 = 1 - this.uniform(); // in (0, 1]: log(u1) is finite
+    const u2 = this.uniform();
+    return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+  }
+
   /** Integer in [0, n). */
   below(n: number): number {
     return Math.floor(this.uniform() * n);

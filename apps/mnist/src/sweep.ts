@@ -46,6 +46,8 @@ async function sweep(): Promise<void> {
       'eval-every': { type: 'string', default: '1000' },
       lrs: { type: 'string', default: '0.1,0.5,1,2,5,10' },
       seed: { type: 'string', default: String(DEFAULTS.seed) },
+      init: { type: 'string', default: DEFAULTS.init },
+      'init-std': { type: 'string', default: String(DEFAULTS.initStd) },
       bn: { type: 'string', default: 'both' },
       out: { type: 'string' },
     },
@@ -72,6 +74,7 @@ async function sweep(): Promise<void> {
           batchSize: DEFAULTS.batch,
           learningRates: { bn: learningRate, plain: learningRate },
           seed: Number(values.seed),
+          init: values.init === 'gaussian' ? { kind: 'gaussian', std: Number(values['init-std']) } : { kind: 'glorot' },
           evalEvery,
           population: DEFAULTS.population,
           populationBatches: DEFAULTS.populationBatches,
@@ -98,7 +101,7 @@ async function sweep(): Promise<void> {
       writeFileAtomic(join(outDir, 'sweep.md'), markdown);
       writeFileAtomic(
         join(outDir, 'sweep.json'),
-        `${JSON.stringify({ backend: backend.name, backendDetails: backend.details, steps, seed: Number(values.seed), rows }, null, 2)}\n`,
+        `${JSON.stringify({ backend: backend.name, backendDetails: backend.details, steps, seed: Number(values.seed), init: values.init, initStd: Number(values['init-std']), rows }, null, 2)}\n`,
       );
       process.stdout.write(`${markdown.split('\n').at(-2)}\n`);
     }

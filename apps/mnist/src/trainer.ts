@@ -4,7 +4,7 @@ import { BatchNormError, type Backend, type BackendDetails, type BatchNorm, type
 import { BatchSource } from './batches.js';
 import { loadDataset, type Dataset, type Split } from './data.js';
 import { writeFileAtomic } from './files.js';
-import { forBackend, Mlp, PAPER_LAYER_SIZES, type MlpSnapshot, type Variant } from './model.js';
+import { forBackend, Mlp, PAPER_LAYER_SIZES, type MlpSnapshot, type Variant, type WeightInit } from './model.js';
 
 export type PopulationMode = 'exact' | 'moving';
 
@@ -31,6 +31,8 @@ export interface ExperimentConfig {
   /** The hidden unit of the last hidden layer whose sigmoid input Figure 1(b, c) follows. */
   readonly probeUnit: number;
   readonly checkFinite: boolean;
+  /** Initial weights (absent in checkpoints written before the option existed: Glorot). */
+  readonly init?: WeightInit;
 }
 
 export interface Percentiles {
@@ -172,6 +174,7 @@ export class Experiment {
         variant,
         layerSizes,
         seed: config.seed,
+        ...(config.init === undefined ? {} : { init: config.init }),
         momentum: config.momentum,
         checkFinite: config.checkFinite,
       });
