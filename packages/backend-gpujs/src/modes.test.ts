@@ -1,7 +1,7 @@
 import { BatchNormError } from '@batchnorm/core';
 import { describe, expect, it } from 'vitest';
 import { createBackend } from './createBackend.js';
-import { resolveMode } from './modes.js';
+import { describeHeadlessGlProblem, resolveMode } from './modes.js';
 
 function errorOf(run: () => unknown): BatchNormError {
   try {
@@ -28,6 +28,23 @@ describe('modes', () => {
       expect(error.message).toContain('outside a browser');
       expect(error.message).toContain('headlessgl');
     }
+  });
+
+  it('explains a missing gl binding and a missing display, each with its fix', () => {
+    const noBinding = describeHeadlessGlProblem({
+      inBrowser: false,
+      bindingError: "Cannot find module '../build/Release/webgl.node'",
+      display: ':99',
+    });
+    expect(noBinding.received).toContain('`gl` native binding is not built');
+    expect(noBinding.received).toContain('webgl.node');
+    expect(noBinding.hint).toContain('libxi-dev libxext-dev libx11-dev pkg-config');
+    expect(noBinding.hint).toContain('pnpm rebuild gl');
+    const noDisplay = describeHeadlessGlProblem({ inBrowser: false, bindingError: undefined, display: undefined });
+    expect(noDisplay.received).toContain('DISPLAY is unset');
+    expect(noDisplay.hint).toContain('xvfb-run -a');
+    const badDisplay = describeHeadlessGlProblem({ inBrowser: false, bindingError: undefined, display: ':42' });
+    expect(badDisplay.received).toContain('DISPLAY=:42');
   });
 
   it('cpu mode always starts and says so', () => {

@@ -47,32 +47,48 @@ function glBindingError(): string | undefined {
   }
 }
 
-/** Why headless-gl cannot start here, with how to fix it. */
-function headlessGlProblem(): { received: string; hint: string } {
-  if (isBrowser()) {
+/** What decides whether headless-gl can start: gathered from the environment, or given in tests. */
+export interface HeadlessGlFacts {
+  readonly inBrowser: boolean;
+  /** The error loading `gl`'s native binding, when it failed. */
+  readonly bindingError: string | undefined;
+  /** `$DISPLAY`. */
+  readonly display: string | undefined;
+}
+
+function headlessGlFacts(): HeadlessGlFacts {
+  const inBrowser = isBrowser();
+  return {
+    inBrowser,
+    bindingError: inBrowser ? undefined : glBindingError(),
+    display: nodeProcess()?.env['DISPLAY'],
+  };
+}
+
+/** Why headless-gl cannot start, with how to fix it. */
+export function describeHeadlessGlProblem(facts: HeadlessGlFacts): { received: string; hint: string } {
+  if (facts.inBrowser) {
     return {
       received: '"headlessgl" in a browser',
       hint: 'headless-gl is for Node; in a browser use mode "webgl2" or "webgl" (or "auto").',
     };
   }
-  const bindingError = glBindingError();
-  if (bindingError !== undefined) {
+  if (facts.bindingError !== undefined) {
     return {
-      received: `"headlessgl", but the \`gl\` native binding is not built (${bindingError})`,
+      received: `"headlessgl", but the \`gl\` native binding is not built (${facts.bindingError})`,
       hint:
         `Install its build dependencies (Debian: apt-get install ${HEADLESS_GL_DEPS}), allow its ` +
         'build script (pnpm: onlyBuiltDependencies: [gl]) and rebuild it: `pnpm rebuild gl`.',
     };
   }
-  const display = nodeProcess()?.env['DISPLAY'];
-  if (display === undefined || display === '') {
+  if (facts.display === undefined || facts.display === '') {
     return {
       received: '"headlessgl", but there is no X display (DISPLAY is unset)',
       hint: 'headless-gl needs an X server: run under `xvfb-run -a` (Debian: apt-get install xvfb xauth).',
     };
   }
   return {
-    received: `"headlessgl", but headless-gl could not create a WebGL context on DISPLAY=${display}`,
+    received: `"headlessgl", but headless-gl could not create a WebGL context on DISPLAY=${facts.display}`,
     hint: 'Check that the X server is running and reachable (e.g. run under `xvfb-run -a`).',
   };
 }
@@ -104,7 +120,7 @@ function isSupported(mode: GpuJsMode): boolean {
 }
 
 function unavailable(mode: GpuJsMode): BatchNormError {
-  const { received, hint } = mode === 'headlessgl' ? headlessGlProblem() : webglProblem(mode as 'webgl' | 'webgl2');
+  const { received, hint } = mode === 'headlessgl' ? describeHeadlessGlProblem(headlessGlFacts()) : webglProblem(mode as 'webgl' | 'webgl2');
   return new BatchNormError({
     code: 'BACKEND_UNAVAILABLE',
     argument: 'options.mode',
@@ -137,6 +153,6 @@ export function resolveMode(requested: unknown = 'auto'): ResolvedMode {
   }
   const candidates: GpuJsMode[] = isBrowser() ? ['webgl2', 'webgl'] : ['headlessgl'];
   for (const mode of candidates) if (isSupported(mode)) return { mode, fallbackReason: '' };
-  const reason = isBrowser() ? webglProblem('webgl2').received : headlessGlProblem().received;
+  const reason = isBrowser() ? webglProblem('webgl2').received : describeHeadlessGlProblem(headlessGlFacts()).received;
   return { mode: 'cpu', fallbackReason: reason };
 }
