@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BatchNorm, BatchNormError, createReferenceBackend, loadBackend, SPECIFICATION_VERSION } from '@batchnorm/core';
 import { backendModule, backendName, createBackend } from './index.js';
@@ -154,6 +157,23 @@ describe('js backend: threads', () => {
     two.destroy();
     expect(two.readyHelpers()).toBe(0);
   });
+
+  it('the helper thread never keeps the process alive, even without destroy()', () => {
+    const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+    expect(existsSync(dist), 'build the package first (pnpm build)').toBe(true);
+    const script = `
+      import { createBackend } from ${JSON.stringify(dist)};
+      const b = createBackend({ threads: 2, parallelMinElements: 1 });
+      await b.whenThreadsReady();
+      const x = b.upload(new Float32Array(64).map((_, i) => i % 7), [16, 4]);
+      const g = b.upload(new Float32Array(4).fill(1), [4]);
+      b.batchNormForwardTraining({ x, gamma: g, beta: g }, { layout: 'NC', epsilon: 1e-5 });
+      console.log('helpers', b.readyHelpers());
+    `;
+    // Exits on its own (a kept-alive worker would hit the timeout and throw).
+    const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000 });
+    expect(output.toString().trim()).toBe('helpers 1');
+  }, 30_000);
 
   it('after destroy, nothing keeps running: a new backend starts its own helpers', async () => {
     const backend = createBackend({ threads: 2, parallelMinElements: 1 });

@@ -94,6 +94,9 @@ export class ThreadTeam {
       const worker = new Worker(source, {
         eval: true,
         workerData: { control: control.buffer, port: port2 },
+        // The source is a CommonJS script: a host started with --input-type=module (node -e)
+        // would otherwise pass that flag on and the worker would fail to start.
+        execArgv: process.execArgv.filter((flag) => !flag.startsWith('--input-type')),
         transferList: [port2],
       });
       worker.unref();
