@@ -48,11 +48,6 @@ export class JsTensor implements TensorHandle {
     t.#wide = undefined;
     return data;
   }
-
-  /** Drops the float64 companion after an in-place update made it stale. */
-  static forgetWide(t: JsTensor): void {
-    t.#wide = undefined;
-  }
 }
 
 function disposedError(): BatchNormError {
