@@ -50,15 +50,22 @@ const medianOf = (values) => {
 };
 
 /**
- * Runs the variants round-robin (so all see the same machine load; the cores are shared), 2
- * warm-up rounds then `reps` measured. Returns per variant the median wall time and the median
+ * Runs the variants round-robin in a shuffled order each round (so all see the same machine load,
+ * the cores being shared, and none always follows the same neighbour), 2 warm-up rounds then
+ * `reps` measured. Returns per variant the median wall time and the median
  * CPU time of this process (user + system, all threads; steadier under load). Each variant
  * returns the tensors to dispose; TensorFlow's CPU ops are done when they return.
  */
 function measure(variants) {
   const samples = Object.fromEntries(Object.keys(variants).map((k) => [k, { wall: [], cpu: [] }]));
+  const shuffle = createRandom(7);
   for (let round = 0; round < reps + 2; round++) {
-    for (const [name, f] of Object.entries(variants)) {
+    const order = Object.entries(variants);
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(shuffle.uniform() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    for (const [name, f] of order) {
       const cpuStart = process.cpuUsage();
       const start = performance.now();
       const out = f();
