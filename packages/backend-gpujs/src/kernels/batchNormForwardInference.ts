@@ -2,7 +2,7 @@ import { geometryOf, type BatchNormAttrs, type BatchNormForwardInferenceInputs }
 import type { Device } from '../device.js';
 import type { GpuTensor } from '../tensor.js';
 import { batchNormGrid, gridKey } from './batchNormGrid.js';
-import { normalizeWithPopulationStatistics } from './batchNormForwardInference_gpu.js';
+import { batchNormForwardInferenceProgram } from './batchNormForwardInference_gpu.js';
 
 export function batchNormForwardInference(
   device: Device,
@@ -11,8 +11,8 @@ export function batchNormForwardInference(
 ): GpuTensor {
   const g = geometryOf(layout, x.shape);
   return device.run(
-    `normalizeWithPopulationStatistics:${gridKey(g)}`,
-    normalizeWithPopulationStatistics,
+    `batchNormForwardInferenceProgram:${gridKey(g)}`,
+    batchNormForwardInferenceProgram,
     batchNormGrid(g),
     [x, gamma, beta, mean, variance, epsilon],
     x.shape,

@@ -1,7 +1,7 @@
 import type { MatMulAttrs } from '@batchnorm/core';
 import type { Device } from '../device.js';
 import type { GpuTensor } from '../tensor.js';
-import { multiplyMatrices, type MatMulConstants } from './matMul_gpu.js';
+import { matMulProgram, type MatMulConstants } from './matMul_gpu.js';
 
 export function matMul(device: Device, a: GpuTensor, b: GpuTensor, attrs: MatMulAttrs = {}): GpuTensor {
   const [aRows = 0, aCols = 0] = a.shape;
@@ -19,8 +19,8 @@ export function matMul(device: Device, a: GpuTensor, b: GpuTensor, attrs: MatMul
     bStrideCol: transposeB ? bCols : 1,
   };
   return device.run(
-    `multiplyMatrices:${aRows}x${aCols}${transposeA ? 'T' : ''}:${bRows}x${bCols}${transposeB ? 'T' : ''}`,
-    multiplyMatrices,
+    `matMulProgram:${aRows}x${aCols}${transposeA ? 'T' : ''}:${bRows}x${bCols}${transposeB ? 'T' : ''}`,
+    matMulProgram,
     { output: [cols, rows], constants },
     [a, b],
     [rows, cols],

@@ -1,7 +1,7 @@
 import type { RunningAverageAttrs, RunningAverageInputs } from '@batchnorm/core';
 import type { Device } from '../device.js';
 import type { GpuTensor } from '../tensor.js';
-import { blendRunningStatistic } from './runningAverage_gpu.js';
+import { runningAverageProgram } from './runningAverage_gpu.js';
 
 export function runningAverage(
   device: Device,
@@ -9,8 +9,8 @@ export function runningAverage(
   { factor, batchScale }: RunningAverageAttrs,
 ): GpuTensor {
   return device.run(
-    `blendRunningStatistic:${running.size}`,
-    blendRunningStatistic,
+    `runningAverageProgram:${running.size}`,
+    runningAverageProgram,
     { output: [running.size] },
     [running, batch, factor, batchScale],
     running.shape,

@@ -1,6 +1,6 @@
 import type { Device } from '../device.js';
 import type { GpuTensor } from '../tensor.js';
-import { descend } from './sgdUpdate_gpu.js';
+import { sgdUpdateProgram } from './sgdUpdate_gpu.js';
 
 /** Writes a new texture (a texture cannot be read and written in one pass) and releases `param`. */
 export function sgdUpdate(
@@ -9,7 +9,7 @@ export function sgdUpdate(
   grad: GpuTensor,
   { learningRate }: { readonly learningRate: number },
 ): GpuTensor {
-  const updated = device.run(`descend:${param.size}`, descend, { output: [param.size] }, [param, grad, learningRate], param.shape);
+  const updated = device.run(`sgdUpdateProgram:${param.size}`, sgdUpdateProgram, { output: [param.size] }, [param, grad, learningRate], param.shape);
   device.release(param);
   return updated;
 }
