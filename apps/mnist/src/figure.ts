@@ -19,9 +19,12 @@ export function figure1Spec(metrics: Metrics): TopLevelSpec {
   const accuracy = metrics.runs.flatMap((run) =>
     run.evals.map((e) => ({ step: e.step, variant: VARIANT_LABEL[run.variant], accuracy: e.testAccuracy })),
   );
-  // Skip the untrained step 0 in the accuracy panel's scale: at 10% it would flatten the curves.
-  const trained = accuracy.filter((row) => row.step > 0).map((row) => row.accuracy);
-  const accuracyFloor = trained.length === 0 ? 0 : Math.max(0, Math.floor(Math.min(...trained) * 20) / 20);
+  // Scale panel (a) to the trained part of the curves (from 5% of the run on), as the paper's
+  // 0.7–1.0 axis does; the first evaluations are clipped rather than flattening everything else.
+  const lastStep = Math.max(0, ...accuracy.map((row) => row.step));
+  const trained = accuracy.filter((row) => row.step > 0 && row.step >= lastStep / 20).map((row) => row.accuracy);
+  const accuracyFloor =
+    trained.length === 0 ? 0 : Math.max(0, Math.floor(Math.min(...trained) * 20) / 20 - 0.05);
   const byVariant = (variant: 'bn' | 'plain') => metrics.runs.find((run) => run.variant === variant);
   const percentileValues = metrics.runs.flatMap((run) => percentileRows(run).map((row) => row.value));
   const low = Math.min(...percentileValues);
@@ -36,8 +39,8 @@ export function figure1Spec(metrics: Metrics): TopLevelSpec {
     title: '(a) Test accuracy',
     width,
     height,
-    data: { values: accuracy.filter((row) => row.step > 0 || trained.length === 0) },
-    mark: { type: 'line', point: accuracy.length < 60 },
+    data: { values: accuracy.filter((row) => row.step > 0) },
+    mark: { type: 'line', point: accuracy.length < 60, clip: true },
     encoding: {
       x: { field: 'step', type: 'quantitative', title: 'training steps' },
       y: {
