@@ -158,6 +158,22 @@ describe('js backend: threads', () => {
     expect(two.readyHelpers()).toBe(0);
   });
 
+  it('the helper thread takes chunks of a large tensor', async () => {
+    const backend = createBackend({ threads: 2 });
+    await backend.whenThreadsReady();
+    const shape = [2048, 256];
+    const x = backend.upload(randomFloat32(10, 2048 * 256), shape);
+    const gamma = backend.upload(randomFloat32(11, 256), [256]);
+    // The OS may not schedule the helper in time for one call (then the main thread does it
+    // all, by design); over a few calls it takes its share.
+    for (let i = 0; i < 50 && backend.helperChunks() === 0; i++) {
+      const { y, mean, variance } = backend.batchNormForwardTraining({ x, gamma, beta: gamma }, { layout: 'NC', epsilon: 1e-5 });
+      for (const t of [y, mean, variance]) backend.dispose(t);
+    }
+    expect(backend.helperChunks()).toBeGreaterThan(0);
+    backend.destroy();
+  });
+
   it('the helper thread never keeps the process alive, even without destroy()', () => {
     const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
     expect(existsSync(dist), 'build the package first (pnpm build)').toBe(true);

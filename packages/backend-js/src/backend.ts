@@ -161,6 +161,8 @@ export function createBackend(options: JsBackendOptions = {}) {
     whenThreadsReady: () => team.whenReady(),
     /** Helper threads up and taking jobs. */
     readyHelpers: () => team.helpersReady,
+    /** Row chunks run by helper threads so far (the rest ran on the calling thread). */
+    helperChunks: () => team.helperChunks,
   });
 }
 

@@ -3,13 +3,31 @@ import { BatchNormError } from '@batchnorm/core';
 import { LOOPS, type LoopArgs, type LoopName } from './loops/index.js';
 import { warmUp } from './loops/warmUp.js';
 
-// Control words, one Int32Array per worker over a SharedArrayBuffer.
-const SEQ = 0; // bumped by the main thread for each job
-const DONE = 1; // the last job the worker finished
-const READY = 2; // 1 once the worker waits for jobs
-const STOP = 3; // 1 asks the worker to leave its loop
-const FAILED = 4; // 1 when the last job threw
-const CONTROL_WORDS = 5;
+// Control words of a helper, one Int32Array over a SharedArrayBuffer.
+const SEQ = 0; // bumped by the main thread after posting jobs
+const READY = 1; // 1 once the helper waits for jobs
+const STOP = 2; // 1 asks the helper to leave its loop
+const CONTROL_WORDS = 3;
+
+// A job's own shared words: [next chunk, state of helper 1, state of helper 2, …].
+const POSTED = 0; // the helper has not looked at the job yet
+const TAKEN = 1; // the helper is working on chunks
+const CANCELLED = 2; // the main thread finished every chunk first: the helper skips the job
+const FINISHED = 3;
+const FAILED = 4;
+
+/** Chunks per thread: rows are handed out in chunks, so a thread the OS does not schedule does not hold the others up. */
+const CHUNKS_PER_THREAD = 4;
+
+/** Where each loop takes its row range `r0, r1` (r1 follows r0). */
+const ROW_ARGUMENT: Readonly<Record<LoopName, number>> = {
+  shiftedSums: 3,
+  affine: 4,
+  backwardSums: 4,
+  backwardApply: 5,
+  matMulPanels: 7,
+  matMulDots: 5,
+};
 
 /** How long the main thread waits for a worker's share before giving up (a dead worker). */
 const JOB_TIMEOUT_MS = 60_000;
@@ -34,21 +52,30 @@ Atomics.store(control, ${READY}, 1);
 for (;;) {
   Atomics.wait(control, ${SEQ}, seen);
   if (Atomics.load(control, ${STOP}) === 1) break;
-  const seq = Atomics.load(control, ${SEQ});
-  if (seq === seen) continue;
+  seen = Atomics.load(control, ${SEQ});
   let received;
-  // The job message is posted before SEQ is bumped; spin until the port has it.
-  while ((received = receiveMessageOnPort(port)) === undefined) {}
-  try {
+  while ((received = receiveMessageOnPort(port)) !== undefined) {
     const job = received.message;
-    loops[job.loop](...job.args);
-    Atomics.store(control, ${FAILED}, 0);
-  } catch (error) {
-    Atomics.store(control, ${FAILED}, 1);
+    const words = job.words;
+    // Skip a job the main thread already finished (it cancels what nobody has taken).
+    if (Atomics.compareExchange(words, job.slot, ${POSTED}, ${TAKEN}) !== ${POSTED}) continue;
+    let state = ${FINISHED};
+    try {
+      const run = loops[job.loop];
+      const args = job.args;
+      for (;;) {
+        const k = Atomics.add(words, 0, 1);
+        if (k >= job.chunks) break;
+        args[job.rowArgument] = Math.round((job.rows * k) / job.chunks);
+        args[job.rowArgument + 1] = Math.round((job.rows * (k + 1)) / job.chunks);
+        run(...args);
+      }
+    } catch (error) {
+      state = ${FAILED};
+    }
+    Atomics.store(words, job.slot, state);
+    Atomics.notify(words, job.slot);
   }
-  seen = seq;
-  Atomics.store(control, ${DONE}, seq);
-  Atomics.notify(control, ${DONE});
 }
 `;
 }
@@ -80,6 +107,7 @@ export class ThreadTeam {
   readonly size: number;
   #helpers: Helper[] = [];
   #started = false;
+  #helperChunks = 0;
 
   constructor(size: number) {
     this.size = Math.max(1, Math.floor(size));
@@ -116,36 +144,43 @@ export class ThreadTeam {
   }
 
   /**
-   * Runs `loop` over rows `[0, rows)` split in contiguous parts, one per ready thread; part 0
-   * runs on the calling thread. `argsFor(part, r0, r1)` builds each part's arguments (parts that
-   * accumulate must get their own scratch). Returns the number of parts used.
+   * Runs `loop` over rows `[0, rows)`, handed out in chunks to the calling thread and the ready
+   * helpers (part 0 is the calling thread). `argsFor(part, r0, r1)` builds a part's arguments;
+   * parts that accumulate must get their own scratch (a part runs several chunks into it).
+   * Returns the number of parts. If a helper has not started by the time the calling thread ran
+   * out of chunks, its job is cancelled rather than waited for.
    */
   run<K extends LoopName>(loop: K, rows: number, argsFor: SplitArgs<K>): number {
     const helpers = this.size > 1 && rows > 1 ? this.#readyHelpers().slice(0, rows - 1) : [];
-    const parts = helpers.length + 1;
-    const bound = (p: number): number => Math.round((rows * p) / parts);
-    const jobs = helpers.map((helper, i) => {
-      const args = argsFor(i + 1, bound(i + 1), bound(i + 2));
-      return { helper, args };
-    });
-    if (!jobs.every((job) => job.args.every(isShared))) {
-      // Buffers not over SharedArrayBuffer cannot be shared: do every part here.
-      for (let p = 0; p < parts; p++) runLoop(loop, argsFor(p, bound(p), bound(p + 1)));
-      return parts;
+    const jobs = helpers.map((helper, h) => ({ helper, args: argsFor(h + 1, 0, rows) }));
+    if (jobs.length === 0 || !jobs.every((job) => job.args.every(isShared))) {
+      // One thread, or buffers not over SharedArrayBuffer: run it all here.
+      runLoop(loop, argsFor(0, 0, rows));
+      return 1;
     }
-    const targets = jobs.map(({ helper, args }) => {
-      helper.port.postMessage({ loop, args });
-      const seq = Atomics.add(helper.control, SEQ, 1) + 1;
+    const parts = jobs.length + 1;
+    const chunks = Math.min(rows, parts * CHUNKS_PER_THREAD);
+    const rowArgument = ROW_ARGUMENT[loop];
+    const words = new Int32Array(new SharedArrayBuffer(4 * parts));
+    jobs.forEach(({ helper, args }, h) => {
+      helper.port.postMessage({ loop, args, words, slot: h + 1, rows, chunks, rowArgument });
+      Atomics.add(helper.control, SEQ, 1);
       Atomics.notify(helper.control, SEQ);
-      return seq;
     });
-    runLoop(loop, argsFor(0, bound(0), bound(1)));
-    jobs.forEach(({ helper }, i) => {
-      const target = targets[i]!;
+    const mine: unknown[] = argsFor(0, 0, rows);
+    let mineDone = 0;
+    for (;;) {
+      const k = Atomics.add(words, 0, 1);
+      if (k >= chunks) break;
+      mineDone++;
+      mine[rowArgument] = Math.round((rows * k) / chunks);
+      mine[rowArgument + 1] = Math.round((rows * (k + 1)) / chunks);
+      runLoop(loop, mine as LoopArgs<K>);
+    }
+    for (let slot = 1; slot < parts; slot++) {
+      if (Atomics.compareExchange(words, slot, POSTED, CANCELLED) === POSTED) continue;
       const deadline = Date.now() + JOB_TIMEOUT_MS;
-      for (;;) {
-        const done = Atomics.load(helper.control, DONE);
-        if (done === target) break;
+      while (Atomics.load(words, slot) === TAKEN) {
         if (Date.now() > deadline) {
           throw new BatchNormError({
             code: 'BACKEND_UNAVAILABLE',
@@ -155,9 +190,9 @@ export class ThreadTeam {
             hint: 'Create the backend with { threads: 1 } to run on the main thread only.',
           });
         }
-        Atomics.wait(helper.control, DONE, done, 1000);
+        Atomics.wait(words, slot, TAKEN, 1000);
       }
-      if (Atomics.load(helper.control, FAILED) === 1) {
+      if (Atomics.load(words, slot) === FAILED) {
         throw new BatchNormError({
           code: 'BACKEND_UNAVAILABLE',
           argument: 'threads',
@@ -165,8 +200,14 @@ export class ThreadTeam {
           received: 'an exception in the helper thread',
         });
       }
-    });
+    }
+    this.#helperChunks += chunks - mineDone;
     return parts;
+  }
+
+  /** Chunks the helper threads have run so far (the rest ran on the calling thread). */
+  get helperChunks(): number {
+    return this.#helperChunks;
   }
 
   /** Whether at least one helper thread is up and taking jobs. */
