@@ -85,6 +85,9 @@ it('runs the conformance suite on gpujs in WebGL mode in headless Chromium, all 
   expect(report.cases.length).toBeGreaterThan(0);
   expect(failed, console.join('\n')).toEqual([]);
   expect(report.failed).toBe(0);
+  const step = report.cases.find((c) => c.name.startsWith('MLP training step'));
+  expect(step?.passed, step?.detail ?? 'the page ran no training-step case').toBe(true);
+  process.stdout.write(`training step in the browser: ${step?.detail ?? ''}\n`);
   process.stdout.write(
     `browser report: mode ${report.mode}, ${report.passed}/${report.cases.length} cases passed ` +
       `(${report.cases.reduce((t, c) => t + c.ms, 0)} ms); screenshot ${target}\n`,

@@ -2,6 +2,7 @@ import { buildGrid, parseVectorFile, runSuite, type CaseResult, type Conformance
 import shippedVectors from '@batchnorm/conformance/vectors/conformance-vectors.json';
 import { createBackend, type GpuJsBackend } from '../src/index.js';
 import type { BrowserCaseResult, BrowserReport } from './report.js';
+import { checkTrainingStep } from './trainingStepCase.js';
 
 declare global {
   interface Window {
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
   // Failures first in the table would hide progress; rows go in order, failures stand out in red.
   const onResult = (r: CaseResult): void => {
     const now = performance.now();
-    const result = { name: r.case, passed: r.pass, ms: Math.round(now - last), detail: r.pass ? '' : (r.message ?? '') };
+    const result = { name: r.case, passed: r.pass, ms: Math.round(now - last), detail: r.pass && r.op !== 'trainingStep' ? '' : (r.message ?? '') };
     last = now;
     cases.push(result);
     const row = tbody.insertRow();
@@ -61,6 +62,16 @@ async function main(): Promise<void> {
     }
     // The layer-level checks: running statistics, gradient check, error check.
     await runSuite(backend, { cases: [], checks: true, onResult });
+    const step = checkTrainingStep(backend.mode);
+    onResult({
+      backend: backend.name,
+      case: 'MLP training step: no read-back until the final read',
+      op: 'trainingStep',
+      pass: step.passed,
+      maxAbsError: 0,
+      maxRelError: 0,
+      message: step.detail,
+    });
   } catch (error) {
     const passed = cases.filter((c) => c.passed).length;
     publish({ backend: backend.name, mode: backend.mode, suite: SUITE, cases, passed, failed: cases.length - passed, error: String(error) });
