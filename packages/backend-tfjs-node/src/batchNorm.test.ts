@@ -78,6 +78,23 @@ describe.each(['NC', 'NCHW', 'NHWC'] as const)('batch norm on tfjs-node, layout 
     expectClose(got[0], want[0], 5e-3, 0);
   });
 
+  it('keeps mean and variance float32-accurate over m = 100,352 values of 1e4 + sin(i)', () => {
+    // A naive float32 sum of this many values near 1e4 drifts by units (TensorFlow's own Mean over
+    // NCHW's axes [0, 2, 3] gave a variance of 55.8 for 0.5 at [32,64,56,56]).
+    const shape = { NC: [100352, 64], NCHW: [32, 64, 56, 56], NHWC: [32, 56, 56, 64] }[layout];
+    const { size } = geometryOf(layout, shape);
+    const x = { data: Float64Array.from({ length: size }, (_, i) => 1e4 + Math.sin(i)), shape };
+    const ones = { data: new Float64Array(64).fill(1), shape: [64] };
+    const zeros = { data: new Float64Array(64), shape: [64] };
+    const { got, want } = compareWithReference([x, ones, zeros], (b, [xt, g, bt]) => {
+      const out = b.batchNormForwardTraining({ x: xt!, gamma: g!, beta: bt! }, attrs);
+      b.dispose(out.y);
+      return [out.mean, out.variance];
+    });
+    expectClose(got[0], want[0], 0, 1e-6);
+    expectClose(got[1], want[1], 0, 1e-3);
+  });
+
   it.each(SHAPES[layout])('forward inference matches the reference for %j', (...shape) => {
     const { x, gamma, beta, mean, variance } = inputsFor(layout, shape, 30);
     const { got, want } = compareWithReference([x, gamma, beta, mean, variance], (b, [xt, g, bt, mu, v]) => [

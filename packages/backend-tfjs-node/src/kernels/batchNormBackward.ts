@@ -2,7 +2,7 @@ import type { BatchNormAttrs, BatchNormBackwardInputs, BatchNormBackwardOutputs 
 import type { Tensor } from '@tensorflow/tfjs-node';
 import { fusedAttrs, fusedView, type KernelContext } from '../context.js';
 import type { TfModule } from '../loader.js';
-import { NCHW_REDUCTION_AXES, perFeature } from '../nchw.js';
+import { perFeature, sumPerFeature } from '../nchw.js';
 import { wrap, type TfjsNodeTensor } from '../tensor.js';
 
 /**
@@ -47,11 +47,11 @@ function backwardNchw(tf: TfModule, dy: Tensor, x: Tensor, gamma: Tensor, mean: 
   const m = x.size / c;
   const invStd = tf.rsqrt(tf.add(perFeature(tf, variance, c), epsilon));
   const centered = tf.sub(x, perFeature(tf, mean, c));
-  const dbeta = tf.sum(dy, NCHW_REDUCTION_AXES, true);
-  const dgamma = tf.mul(tf.sum(tf.mul(dy, centered), NCHW_REDUCTION_AXES, true), invStd);
+  const dbeta = sumPerFeature(tf, dy);
+  const dgamma = tf.mul(sumPerFeature(tf, tf.mul(dy, centered)), tf.reshape(invStd, [c]));
   const gammaInvStd = tf.mul(perFeature(tf, gamma, c), invStd);
-  const centeredScale = tf.div(tf.mul(tf.mul(gammaInvStd, invStd), dgamma), m);
-  const shift = tf.div(tf.mul(gammaInvStd, dbeta), m);
+  const centeredScale = tf.div(tf.mul(tf.mul(gammaInvStd, invStd), perFeature(tf, dgamma, c)), m);
+  const shift = tf.div(tf.mul(gammaInvStd, perFeature(tf, dbeta, c)), m);
   const dx = tf.sub(tf.sub(tf.mul(dy, gammaInvStd), tf.mul(centered, centeredScale)), shift);
-  return [dx, tf.reshape(dgamma, [c]), tf.reshape(dbeta, [c])];
+  return [dx, dgamma, dbeta];
 }

@@ -5,7 +5,7 @@ import type {
 } from '@batchnorm/core';
 import type { Tensor } from '@tensorflow/tfjs-node';
 import { fusedAttrs, fusedView, type KernelContext } from '../context.js';
-import { affineNchw, NCHW_REDUCTION_AXES } from '../nchw.js';
+import { affineNchw, momentsNchw } from '../nchw.js';
 import { wrap, type TfjsNodeTensor } from '../tensor.js';
 
 /**
@@ -13,7 +13,7 @@ import { wrap, type TfjsNodeTensor } from '../tensor.js';
  * (Bessel-corrected, ÷(m−1)), reserve_space_1 (the mean), reserve_space_2 (on CPU: the biased
  * variance ÷m, which is our contract's `variance` and what `FusedBatchNormGradV3` wants back),
  * reserve_space_3 (unused on CPU).
- * NCHW: `tf.moments` (two passes: mean, then mean of squared deviations) and the folded affine map.
+ * NCHW: `momentsNchw` (two passes: mean, then mean of squared deviations) and the folded affine map.
  */
 export function batchNormForwardTraining(
   { tf, runOp, fusedBatchNormAttrs }: KernelContext,
@@ -23,7 +23,7 @@ export function batchNormForwardTraining(
   const { layout } = attrs;
   const [y, mean, variance] = tf.tidy((): Tensor[] => {
     if (layout === 'NCHW') {
-      const moments = tf.moments(x.tensor, NCHW_REDUCTION_AXES);
+      const moments = momentsNchw(tf, x.tensor);
       const yOut = affineNchw(tf, x.tensor, gamma.tensor, beta.tensor, moments.mean, moments.variance, attrs.epsilon);
       return [yOut, moments.mean, moments.variance];
     }
