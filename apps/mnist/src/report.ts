@@ -37,9 +37,13 @@ export function reportHtml(metrics: Metrics, svg: string): string {
       run.diverged === null ? 'no' : escapeHtml(`at step ${run.diverged.step}: ${run.diverged.reason}`),
     ]);
   });
-  const milestones = [...new Set(metrics.runs.flatMap((run) => run.evals.map((e) => e.step)))]
-    .sort((a, b) => a - b)
-    .filter((step, i, all) => step > 0 && (all.length <= 12 || i % Math.ceil(all.length / 12) === 0 || i === all.length - 1));
+  // Round milestones (1, 2, 3, 5 × 10^k steps) and the last evaluation, like a reader would pick.
+  const allSteps = [...new Set(metrics.runs.flatMap((run) => run.evals.map((e) => e.step)))].sort((a, b) => a - b);
+  const isRound = (step: number) => {
+    const magnitude = 10 ** Math.floor(Math.log10(step));
+    return [1, 2, 3, 5].includes(step / magnitude);
+  };
+  const milestones = allSteps.filter((step, i) => step > 0 && (isRound(step) || i === allSteps.length - 1));
   const curve = milestones.map((step) =>
     row([
       step.toLocaleString('en-US'),
@@ -87,7 +91,8 @@ export function reportHtml(metrics: Metrics, svg: string): string {
   table { border-collapse: collapse; margin: 1rem 0; }
   th, td { border: 1px solid #ccc; padding: 0.3rem 0.6rem; text-align: left; }
   th { background: #f4f4f4; }
-  figure { margin: 1rem 0; overflow-x: auto; }
+  figure { margin: 1rem 0; }
+  figure svg { max-width: 100%; height: auto; }
   figcaption { color: #555; font-size: 0.9rem; }
 </style>
 </head>
