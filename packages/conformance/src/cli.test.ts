@@ -133,7 +133,7 @@ describe('batchnorm-conformance CLI', { timeout: 60_000 }, () => {
     const r = run(['--vectors', vectorFile('all.json', [inferenceCase]), '--backend', 'all', '--json']);
     expect([0, 1]).toContain(r.status);
     const doc = JSON.parse(r.stdout) as { backends: { name: string; details?: object; skipped?: string; error?: string }[] };
-    expect(doc.backends.map((b) => b.name)).toEqual(['reference', 'js', 'gpujs', 'tfjs-node']);
+    expect(doc.backends.map((b) => b.name)).toEqual(['reference', 'js', 'tfjs-node', 'gpujs']);
     expect(doc.backends[0]).toEqual({ name: 'reference', details: { precision: 'float64' } });
     for (const b of doc.backends) {
       if (b.skipped !== undefined) expect(r.stderr).toContain(`backend ${b.name} skipped`);

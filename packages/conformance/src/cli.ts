@@ -44,7 +44,15 @@ interface CliOptions {
   readonly report?: string;
 }
 
-const BACKEND_NAMES = ['reference', ...Object.keys(KNOWN_BACKEND_PACKAGES)];
+/**
+ * Run order: TensorFlow is loaded before gpu.js, because loading libtensorflow after headless-gl
+ * ran in the same process crashed Node here (segmentation fault); the other order works.
+ */
+const LOAD_ORDER = ['reference', 'js', 'tfjs-node', 'gpujs'];
+const BACKEND_NAMES = [
+  ...LOAD_ORDER.filter((name) => name === 'reference' || Object.hasOwn(KNOWN_BACKEND_PACKAGES, name)),
+  ...Object.keys(KNOWN_BACKEND_PACKAGES).filter((name) => !LOAD_ORDER.includes(name)),
+];
 
 function parseOptions(argv: readonly string[]): CliOptions | 'help' {
   let parsed;
@@ -79,7 +87,7 @@ function parseOptions(argv: readonly string[]): CliOptions | 'help' {
       throw new UsageError(`unknown backend "${name}": expected one of ${[...BACKEND_NAMES, 'all'].join(', ')}`);
     }
   }
-  const backends = all ? BACKEND_NAMES : [...new Set(requested)];
+  const backends = all ? BACKEND_NAMES : BACKEND_NAMES.filter((name) => requested.includes(name));
   if (v.report !== undefined && v.report === '') throw new UsageError('--report needs a file name');
   return {
     backends,
