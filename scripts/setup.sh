@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 PNPM_VERSION=10.34.9
 # gl (headless-gl) compiles from source: X11 headers and pkg-config. xvfb + xauth give the GPU
 # tests a display; chromium runs the browser tests.
-APT_PACKAGES=(libxi-dev libxext-dev libx11-dev pkg-config xvfb xauth chromium)
+# python3, make and g++ build the native addons (gl, the tfjs-node binding).
+APT_PACKAGES=(python3 make g++ libxi-dev libxext-dev libx11-dev pkg-config xvfb xauth chromium)
 
 log() { printf '\n==> %s\n' "$*" >&2; }
 
@@ -35,6 +36,8 @@ if [[ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]]; then
 fi
 
 export TURBO_TELEMETRY_DISABLED=1
+# node-gyp builds against the installed Node headers instead of downloading them.
+export npm_config_nodedir="${npm_config_nodedir:-/usr}"
 log 'Installing dependencies (gl compiles from source the first time: ~5 minutes)'
 pnpm install --frozen-lockfile
 

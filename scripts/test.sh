@@ -20,3 +20,16 @@ with_display() {
 pnpm build
 pnpm turbo run lint typecheck
 with_display pnpm turbo run test --concurrency=1
+
+# gpu.js's browser build in headless Chromium (WebGL2 through SwiftShader).
+pnpm --filter @batchnorm/backend-gpujs test:browser
+
+# The conformance CLI on every installed backend: the built-in grid, and the independent vectors.
+with_display pnpm conformance --backend all
+vectors=../shared/vectors/pytorch-onnxruntime-sample.json
+if [[ -f "$vectors" ]]; then
+  with_display pnpm conformance --vectors "$vectors" --backend all
+else
+  echo "error: $vectors not found (shared/ is expected beside the clone)" >&2
+  exit 1
+fi
