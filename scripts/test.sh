@@ -18,6 +18,8 @@ with_display() {
 }
 
 pnpm build
+# publint and arethetypeswrong on every public package as packed for publishing.
+bash scripts/check-packages.sh
 pnpm turbo run lint typecheck
 with_display pnpm turbo run test --concurrency=1
 
