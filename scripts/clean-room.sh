@@ -35,18 +35,33 @@ const packages = {
 };
 const options = { gpujs: { mode: 'cpu' } };
 const x = Float32Array.from({ length: 6 * 4 }, (_, i) => Math.sin(i) * 3 + (i % 4));
-const reference = createReferenceBackend();
-const expected = new BatchNorm(reference, { numFeatures: 4 }).forward(reference.upload(x, [6, 4]));
+const dy = Float32Array.from({ length: 6 * 4 }, (_, i) => Math.cos(i * 0.7));
+// One training step (forward, backward, SGD on gamma and beta) on the float64 reference.
+function trainingStep(backend) {
+  const layer = new BatchNorm(backend, { numFeatures: 4 });
+  const y = backend.readSync(layer.forward(backend.upload(x, [6, 4])));
+  const dx = backend.readSync(layer.backward(backend.upload(dy, [6, 4])));
+  layer.sgdStep(0.1);
+  return { y, dx, state: layer.state() };
+}
+const expected = trainingStep(createReferenceBackend());
 
+const close = (actual, wanted, what) => {
+  assert.equal(actual.length, wanted.length, what);
+  for (let i = 0; i < wanted.length; i++) {
+    assert.ok(Math.abs(actual[i] - wanted[i]) < 1e-4, `${what}[${i}]: ${actual[i]} vs ${wanted[i]}`);
+  }
+};
 for (const [name, specifier] of Object.entries(packages)) {
   const { createBackend, backendName } = await import(specifier);
   assert.equal(backendName, name);
   const backend = await createBackend(options[name]);
-  const layer = new BatchNorm(backend, { numFeatures: 4 });
-  const y = backend.readSync(layer.forward(backend.upload(x, [6, 4])));
-  const dx = backend.readSync(layer.backward(backend.upload(new Float32Array(24).fill(0.5), [6, 4])));
-  for (let i = 0; i < y.length; i++) assert.ok(Math.abs(y[i] - expected.data[i]) < 1e-4, `${name} y[${i}]`);
-  assert.ok(dx.every(Number.isFinite));
+  const got = trainingStep(backend);
+  close(got.y, expected.y, `${name} y`);
+  close(got.dx, expected.dx, `${name} dx`);
+  for (const key of ['gamma', 'beta', 'runningMean', 'runningVar']) {
+    close(got.state[key], expected.state[key], `${name} ${key}`);
+  }
   console.log(`${specifier}: BN training step ok (${JSON.stringify(backend.details)})`);
   backend.destroy();
 }
