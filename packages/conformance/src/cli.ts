@@ -158,7 +158,7 @@ function cell(value: number): string {
   return formatNumber(value);
 }
 
-function humanTable(backend: string, results: readonly CaseResult[]): string {
+function humanTable(backend: string, details: BackendDetails, results: readonly CaseResult[]): string {
   const rows = results.map((r) => [
     r.case,
     r.skipped === true ? 'skip' : r.pass ? 'pass' : 'FAIL',
@@ -170,7 +170,9 @@ function humanTable(backend: string, results: readonly CaseResult[]): string {
   const header = ['case', 'pass', 'max abs error', 'max rel error', 'error/tolerance'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  const out = [`\n== backend ${backend} ==`, line(header), line(widths.map((w) => '-'.repeat(w)))];
+  const facts = Object.entries(details).map(([k, v]) => `${k}: ${v}`).join(', ');
+  const title = facts === '' ? backend : `${backend} (${facts})`;
+  const out = [`\n== backend ${title} ==`, line(header), line(widths.map((w) => '-'.repeat(w)))];
   for (const [i, row] of rows.entries()) {
     out.push(line(row));
     const r = results[i]!;
@@ -283,7 +285,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       const failed = backendResults.filter((r) => !r.pass).length;
       log(`  ${name}: ${backendResults.length - failed} passed, ${failed} failed in ${((performance.now() - started) / 1000).toFixed(1)} s`);
       runs.push({ name, details: backend.details });
-      if (!options.json) process.stdout.write(`${humanTable(name, backendResults)}\n`);
+      if (!options.json) process.stdout.write(`${humanTable(name, backend.details, backendResults)}\n`);
     } finally {
       backend.destroy();
     }
