@@ -1,3 +1,4 @@
+import { BatchNormError } from './errors.js';
 import type { Layout, Shape, TensorData } from './types.js';
 
 /** Version of the `Backend` contract; bumped on any breaking change to the interface. */
@@ -121,6 +122,12 @@ export interface Backend<T extends TensorHandle = TensorHandle> {
   read(t: T): Promise<TensorData>;
   /** `read`, synchronously; every engine we support allows it (WebGL, TensorFlow, CPU). */
   readSync(t: T): TensorData;
+  /**
+   * Optional: copies a tensor into `out`, a host array the caller owns and reuses (length equal to
+   * the tensor's size). Writing fresh memory is costly, so a caller that reads every step should
+   * reuse one buffer; core's `readInto(backend, t, out)` falls back to `readSync` where absent.
+   */
+  readInto?(t: T, out: TensorData): void;
   /** Releases a tensor. Disposing twice is allowed and does nothing. */
   dispose(t: T): void;
   /** Releases everything the backend holds (compiled kernels, pools). */
@@ -168,6 +175,22 @@ export interface Backend<T extends TensorHandle = TensorHandle> {
    * and keeps the result.
    */
   sgdUpdate(param: T, grad: T, attrs: { readonly learningRate: number }): T;
+}
+
+/** Copies `t` into the caller's `out` through `backend.readInto`, or `readSync` where absent. */
+export function readInto<T extends TensorHandle>(backend: Backend<T>, t: T, out: TensorData): void {
+  let size = 1;
+  for (const d of t.shape) size *= d;
+  if (out.length !== size) {
+    throw new BatchNormError({
+      code: 'SHAPE_MISMATCH',
+      argument: 'out',
+      expected: `${size} values for shape [${t.shape.join(', ')}]`,
+      received: `${out.length} values`,
+    });
+  }
+  if (backend.readInto !== undefined) backend.readInto(t, out);
+  else out.set(backend.readSync(t));
 }
 
 /** The handle type of a backend. */

@@ -1,10 +1,12 @@
-import type { Backend, TensorHandle } from '@batchnorm/core';
+import { readInto, type Backend, type TensorData, type TensorHandle } from '@batchnorm/core';
 import type { KernelOp } from '../byteModel.js';
 import type { KernelInputs } from '../data.js';
 import type { KernelSubject, PreparedKernel } from './subject.js';
 
 /**
- * One of our backends, driven through core's `Backend` contract; `readSync` is timed too.
+ * One of our backends, driven through core's `Backend` contract; reading every output back is
+ * timed too, into host buffers allocated once (as a training loop would), so the timing is not of
+ * fresh-page faults (~100× slower to write here than memory already touched).
  * `beforePrepare` restores what the backend needs of shared global state (tfjs-node's engine
  * must be the active tfjs backend again after the wasm and cpu anchors ran).
  */
@@ -36,12 +38,23 @@ function prepareKernel<T extends TensorHandle>(b: Backend<T>, op: KernelOp, inpu
   const gamma = upload(inputs.gamma, [c]);
   const beta = upload(inputs.beta, [c]);
   const dispose = () => owned.forEach((t) => b.dispose(t));
+  const hostBuffers = new Map<string, TensorData>();
+  const read = (key: string, t: T): TensorData => {
+    let out = hostBuffers.get(key);
+    if (out === undefined) {
+      const size = t.shape.reduce((a, d) => a * d, 1);
+      out = (b.dtype === 'float64' ? new Float64Array(size) : new Float32Array(size)).fill(0);
+      hostBuffers.set(key, out);
+    }
+    readInto(b, t, out);
+    return out;
+  };
   switch (op) {
     case 'forwardTraining':
       return {
         run() {
           const { y, mean, variance } = b.batchNormForwardTraining({ x, gamma, beta }, attrs);
-          const outputs = { y: b.readSync(y), mean: b.readSync(mean), variance: b.readSync(variance) };
+          const outputs = { y: read('y', y), mean: read('mean', mean), variance: read('variance', variance) };
           [y, mean, variance].forEach((t) => b.dispose(t));
           return outputs;
         },
@@ -53,7 +66,7 @@ function prepareKernel<T extends TensorHandle>(b: Backend<T>, op: KernelOp, inpu
       return {
         run() {
           const y = b.batchNormForwardInference({ x, gamma, beta, mean, variance }, attrs);
-          const outputs = { y: b.readSync(y) };
+          const outputs = { y: read('y', y) };
           b.dispose(y);
           return outputs;
         },
@@ -70,7 +83,7 @@ function prepareKernel<T extends TensorHandle>(b: Backend<T>, op: KernelOp, inpu
       return {
         run() {
           const { dx, dgamma, dbeta } = b.batchNormBackward({ dy, x, gamma, mean, variance }, attrs);
-          const outputs = { dx: b.readSync(dx), dgamma: b.readSync(dgamma), dbeta: b.readSync(dbeta) };
+          const outputs = { dx: read('dx', dx), dgamma: read('dgamma', dgamma), dbeta: read('dbeta', dbeta) };
           [dx, dgamma, dbeta].forEach((t) => b.dispose(t));
           return outputs;
         },
