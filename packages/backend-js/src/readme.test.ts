@@ -1,51 +1,11 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
+import { readmeExamples } from '@batchnorm/readme-example';
 import { afterAll, describe, expect, it } from 'vitest';
 
-/**
- * The README's ```ts usage example, type-checked against the built declarations and run with node
- * against the built package (imported by its name, as a user would), so it stays true.
- * Same approach as packages/core/src/readme.test.ts.
- */
+/** The README's usage example, type-checked and run against the built package. */
 const packageName = '@batchnorm/backend-js';
-const packageDir = dirname(dirname(fileURLToPath(import.meta.url)));
-const readme = readFileSync(join(packageDir, 'README.md'), 'utf8');
-const examples = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
-
-// Inside the package directory, so the package name resolves to this package (self-reference).
-const workDir = mkdtempSync(join(packageDir, '.readme-example-'));
-afterAll(() => rmSync(workDir, { recursive: true, force: true }));
-
-function typeErrors(file: string): string[] {
-  const config = ts.readConfigFile(join(packageDir, 'tsconfig.json'), (path) => ts.sys.readFile(path));
-  const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, packageDir);
-  // an example may name a result it only shows (const values = ...): not an error in a snippet
-  const options: ts.CompilerOptions = { ...parsed.options, noEmit: true, noUnusedLocals: false };
-  delete options.rootDir;
-  delete options.outDir;
-  const program = ts.createProgram([file], options);
-  return ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
-}
-
-function runExample(index: number, source: string): { status: number | null; stdout: string; stderr: string } {
-  expect(
-    existsSync(join(packageDir, 'dist', 'index.js')),
-    `dist/ is missing: build first (pnpm turbo run build --filter=${packageName}...)`,
-  ).toBe(true);
-  const tsFile = join(workDir, `example-${index}.mts`);
-  writeFileSync(tsFile, source);
-  expect(typeErrors(tsFile)).toEqual([]);
-  const jsFile = join(workDir, `example-${index}.mjs`);
-  const { outputText } = ts.transpileModule(source, {
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-  });
-  writeFileSync(jsFile, outputText);
-  const result = spawnSync(process.execPath, [jsFile], { cwd: packageDir, encoding: 'utf8', timeout: 60_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const readme = readmeExamples(import.meta.url, { allowUnusedLocals: true });
+const { examples } = readme;
+afterAll(readme.cleanup);
 
 describe('README.md', () => {
   it('has a usage example importing the package by name', () => {
@@ -54,7 +14,8 @@ describe('README.md', () => {
   });
 
   it('usage example type-checks and runs to completion against the built package', () => {
-    const { status, stderr } = runExample(1, examples[0]!);
+    const { typeErrors, status, stderr } = readme.run(1, examples[0]!);
+    expect(typeErrors).toEqual([]);
     // exit 0 also shows destroy() leaves nothing keeping the process alive
     expect(stderr).toBe('');
     expect(status).toBe(0);
