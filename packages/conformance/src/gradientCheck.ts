@@ -7,7 +7,7 @@ import {
   type TensorHandle,
 } from '@batchnorm/core';
 import { EPSILON, seedOf } from './grid.js';
-import { hostData, runCase } from './runner.js';
+import { hostData, runCase, thrownResult } from './runner.js';
 import { FLOAT64_PROFILE, profileFor, type ToleranceProfile } from './tolerances.js';
 import type { CaseResult, ConformanceCase } from './types.js';
 
@@ -37,16 +37,6 @@ export function finiteDifferenceStep(profile: ToleranceProfile): number {
 
 /** Directions probed per case: three for x, one each for γ and β. */
 const X_DIRECTIONS = 3;
-
-function fail(base: Omit<CaseResult, 'pass' | 'maxAbsError' | 'maxRelError'>, error: unknown): CaseResult {
-  return {
-    ...base,
-    pass: false,
-    maxAbsError: Infinity,
-    maxRelError: Infinity,
-    message: `threw: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
-  };
-}
 
 /**
  * Checks a backend's `batchNormBackward` two ways: directional derivatives of the loss
@@ -164,7 +154,7 @@ export async function checkGradients<T extends TensorHandle>(
       ...(message === undefined ? {} : { message }),
     });
   } catch (error) {
-    results.push(fail(fdBase, error));
+    results.push(thrownResult(fdBase, error));
   }
 
   // the same gradients against the reference backward

@@ -198,6 +198,41 @@ async function execute<T extends TensorHandle>(
   return host;
 }
 
+/** What a check measured over all its outputs, before it becomes a `CaseResult`. */
+export interface Tally {
+  readonly maxAbsError: number;
+  readonly maxRelError: number;
+  readonly toleranceRatio: number;
+  readonly mismatches: number;
+  readonly message: string | undefined;
+}
+
+type ResultBase = Omit<CaseResult, 'pass' | 'maxAbsError' | 'maxRelError'>;
+
+export function tallyResult(base: ResultBase, tally: Tally): CaseResult {
+  const { maxAbsError, maxRelError, toleranceRatio, mismatches, message } = tally;
+  return {
+    ...base,
+    pass: mismatches === 0,
+    maxAbsError,
+    maxRelError,
+    toleranceRatio,
+    ...(mismatches === 0 ? {} : { mismatches }),
+    ...(message === undefined ? {} : { message }),
+  };
+}
+
+/** A check that threw fails, with the error as its message. */
+export function thrownResult(base: ResultBase, error: unknown): CaseResult {
+  return {
+    ...base,
+    pass: false,
+    maxAbsError: Infinity,
+    maxRelError: Infinity,
+    message: `threw: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+  };
+}
+
 /** Runs one case on `backend` and compares every expected output. Never throws. */
 export async function runCase<T extends TensorHandle>(
   backend: Backend<T>,
@@ -234,23 +269,9 @@ export async function runCase<T extends TensorHandle>(
         message = `${result.mismatches} of ${want.length} values outside tolerance; first: ${result.firstMismatch}`;
       }
     }
-    return {
-      ...base,
-      pass: mismatches === 0,
-      maxAbsError,
-      maxRelError,
-      toleranceRatio,
-      ...(mismatches === 0 ? {} : { mismatches }),
-      ...(message === undefined ? {} : { message }),
-    };
+    return tallyResult(base, { maxAbsError, maxRelError, toleranceRatio, mismatches, message });
   } catch (error) {
-    return {
-      ...base,
-      pass: false,
-      maxAbsError: Infinity,
-      maxRelError: Infinity,
-      message: `threw: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
-    };
+    return thrownResult(base, error);
   } finally {
     handles.disposeAll();
   }

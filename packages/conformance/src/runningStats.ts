@@ -10,7 +10,7 @@ import {
 } from '@batchnorm/core';
 import { compareClose } from './compare.js';
 import { seedOf } from './grid.js';
-import { hostData } from './runner.js';
+import { hostData, tallyResult, thrownResult } from './runner.js';
 import { profileFor, reductionDepth, type ToleranceProfile } from './tolerances.js';
 import type { CaseResult, Tolerance } from './types.js';
 
@@ -141,23 +141,9 @@ export async function checkRunningStats<T extends TensorHandle>(
       mismatches++;
       message ??= `numBatchesTracked is ${gotState.numBatchesTracked}, expected ${wantState.numBatchesTracked}`;
     }
-    return {
-      ...base,
-      pass: mismatches === 0,
-      maxAbsError,
-      maxRelError,
-      toleranceRatio,
-      ...(mismatches === 0 ? {} : { mismatches }),
-      ...(message === undefined ? {} : { message }),
-    };
+    return tallyResult(base, { maxAbsError, maxRelError, toleranceRatio, mismatches, message });
   } catch (error) {
-    return {
-      ...base,
-      pass: false,
-      maxAbsError: Infinity,
-      maxRelError: Infinity,
-      message: `threw: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
-    };
+    return thrownResult(base, error);
   } finally {
     layer.dispose();
     expectedLayer.dispose();
