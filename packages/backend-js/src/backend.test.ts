@@ -40,6 +40,7 @@ describe('js backend: identity and options', () => {
     [{ threads: 1.5 }, 'options.threads'],
     [{ parallelMinElements: -1 }, 'options.parallelMinElements'],
     [{ poolBytes: 'lots' as unknown as number }, 'options.poolBytes'],
+    [{ simd: 'yes' as unknown as boolean }, 'options.simd'],
   ])('rejects bad options %j', (options, argument) => {
     expectBatchNormError(() => createBackend(options), 'INVALID_ARGUMENT', argument);
   });

@@ -21,10 +21,11 @@ import { sigmoidBackward } from './kernels/sigmoidBackward.js';
 import { softmaxCrossEntropy } from './kernels/softmaxCrossEntropy.js';
 import { sumRows } from './kernels/sumRows.js';
 import { BufferPool } from './pool.js';
-import { JsTensor } from './tensor.js';
+import type { JsTensor } from './tensor.js';
 import { ThreadTeam } from './threads.js';
 import { LOOPS } from './loops/index.js';
 import { warmUp } from './loops/warmUp.js';
+import { simdRuntime, simdUnavailableReason } from './wasm/simd.js';
 
 export const backendName = 'js';
 
@@ -40,6 +41,13 @@ export interface JsBackendOptions {
   readonly parallelMinElements?: number;
   /** Bytes of disposed buffers kept for reuse. Default 1 GiB. */
   readonly poolBytes?: number;
+  /**
+   * Run the batch-norm loops as WebAssembly SIMD over tensors kept in a shared WebAssembly memory
+   * (up to 4 GiB for the process; beyond it tensors fall back to ordinary buffers and the
+   * JavaScript loops). Default `true` where the engine has SIMD and shared memory, which
+   * `details.simd` reports. Results are the same either way: both compute in float64.
+   */
+  readonly simd?: boolean;
 }
 
 const DEFAULT_PARALLEL_MIN_ELEMENTS = 1 << 18;
@@ -108,34 +116,43 @@ export function createBackend(options: JsBackendOptions = {}) {
   const threads = readOption(record, 'threads', availableParallelism() >= 2 ? 2 : 1, 1);
   const parallelMinElements = readOption(record, 'parallelMinElements', DEFAULT_PARALLEL_MIN_ELEMENTS, 1);
   const poolBytes = readOption(record, 'poolBytes', DEFAULT_POOL_BYTES, 0);
+  const wantSimd = record['simd'] ?? true;
+  if (typeof wantSimd !== 'boolean') {
+    throw new BatchNormError({
+      code: 'INVALID_ARGUMENT',
+      argument: 'options.simd',
+      expected: 'a boolean',
+      received: describeValue(wantSimd),
+    });
+  }
   warmUpOnce();
-  const pool = new BufferPool(threads > 1, poolBytes);
-  const team = new ThreadTeam(threads);
-  const ctx = new KernelContext(pool, team, parallelMinElements);
+  const simd = wantSimd ? simdRuntime() : undefined;
+  const pool = new BufferPool(threads > 1, poolBytes, simd?.heap);
+  const team = new ThreadTeam(threads, simd);
+  const ctx = new KernelContext(pool, team, parallelMinElements, simd);
+  const simdDetail = simd !== undefined ? 'wasm-simd128' : wantSimd ? `off (${simdUnavailableReason()})` : 'off';
 
   const backend = {
     name: backendName,
     specificationVersion: SPECIFICATION_VERSION,
     dtype: 'float32',
-    details: { precision: 'float32', threads },
+    details: { precision: 'float32', threads, simd: simdDetail },
     upload(data, shape) {
       assertTensorData(data, shape);
       const buffer = pool.take(data.length);
       buffer.set(data);
       // A per-feature vector given in float64 keeps those digits for the kernels.
       const wide = data instanceof Float64Array && shape.length === 1 ? Float64Array.from(data) : undefined;
-      return new JsTensor(buffer, shape, wide);
+      return ctx.tensor(buffer, shape, wide);
     },
     read: async (t) => t.data.slice(),
     readSync: (t) => t.data.slice(),
     // core's readInto checked the length; set() into memory the caller already touched is a memcpy.
     readInto: (t, out) => out.set(t.data),
-    dispose(t) {
-      const buffer = JsTensor.detach(t);
-      if (buffer !== undefined) pool.give(buffer);
-    },
+    dispose: (t) => ctx.dispose(t),
     destroy() {
       team.destroy();
+      ctx.destroy();
       pool.clear();
     },
     batchNormForwardTraining: (inputs, attrs) => batchNormForwardTraining(ctx.beginKernel(), inputs, attrs),

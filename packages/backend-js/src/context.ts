@@ -1,34 +1,54 @@
 import type { Shape } from '@batchnorm/core';
-import { BufferPool } from './pool.js';
+import { releaseWhenCollected, type BufferPool } from './pool.js';
 import { JsTensor } from './tensor.js';
 import { runLoop, type ThreadTeam } from './threads.js';
 import type { LoopArgs, LoopName } from './loops/index.js';
+import { inHeap, isSimdLoop, type SimdRuntime } from './wasm/simd.js';
 
-/** What every kernel of the js backend works with: the buffer pool and the thread team. */
+/** What every kernel of the js backend works with: the buffer pool, the thread team, the SIMD loops. */
 export class KernelContext {
   readonly pool: BufferPool;
   readonly team: ThreadTeam;
   /** Tensors with at least this many elements are split across the team. */
   readonly parallelMinElements: number;
+  /** The WebAssembly SIMD loops, when enabled; the pool then allocates from their heap. */
+  readonly simd: SimdRuntime | undefined;
   #arena: Float64Array[] = [];
   #next = 0;
 
-  constructor(pool: BufferPool, team: ThreadTeam, parallelMinElements: number) {
+  constructor(pool: BufferPool, team: ThreadTeam, parallelMinElements: number, simd?: SimdRuntime) {
     this.pool = pool;
     this.team = team;
     this.parallelMinElements = parallelMinElements;
+    this.simd = simd;
+    if (simd !== undefined) releaseWhenCollected(this, simd.heap, arenaOf(this.#arena));
+  }
+
+  /** Wraps a pooled buffer as a tensor the pool keeps track of. */
+  tensor(data: Float32Array, shape: Shape, wide?: Float64Array): JsTensor {
+    const t = new JsTensor(data, shape, wide);
+    this.pool.adopt(t, data);
+    return t;
+  }
+
+  /** Hands a tensor's buffer back to the pool (no-op when already disposed). */
+  dispose(t: JsTensor): void {
+    const data = JsTensor.detach(t);
+    if (data === undefined) return;
+    this.pool.forget(t);
+    this.pool.give(data);
   }
 
   /** A new tensor over a pooled buffer; its contents are whatever the buffer held before. */
   output(shape: Shape, size: number, wide?: Float64Array): JsTensor {
-    return new JsTensor(this.pool.take(size), shape, wide);
+    return this.tensor(this.pool.take(size), shape, wide);
   }
 
   /** A per-feature tensor holding `values` rounded to float32, with the float64 values beside. */
   vectorTensor(values: Float64Array, shape: Shape = [values.length]): JsTensor {
     const data = this.pool.take(values.length);
     data.set(values);
-    return new JsTensor(data, shape, values);
+    return this.tensor(data, shape, values);
   }
 
   /**
@@ -39,7 +59,11 @@ export class KernelContext {
   vector(length: number): Float64Array {
     let v = this.#arena[this.#next];
     if (v === undefined || v.length < length) {
-      v = this.pool.shared ? new Float64Array(new SharedArrayBuffer(length * 8)) : new Float64Array(length);
+      if (v !== undefined) this.#releaseVector(v);
+      const start = this.simd?.heap.allocate(length * 8);
+      // Heap blocks are recycled, so unlike a new array they need zeroing.
+      if (start !== undefined) v = this.simd!.heap.float64(start, length).fill(0);
+      else v = this.pool.shared ? new Float64Array(new SharedArrayBuffer(length * 8)) : new Float64Array(length);
       this.#arena[this.#next] = v;
     } else {
       v.fill(0, 0, length);
@@ -54,15 +78,37 @@ export class KernelContext {
     return this;
   }
 
-  /** Runs a loop on the calling thread. */
+  /** Returns the scratch vectors to the heap (the backend is being destroyed). */
+  destroy(): void {
+    for (const v of this.#arena) this.#releaseVector(v);
+    this.#arena.length = 0;
+    this.#next = 0;
+  }
+
+  #releaseVector(v: Float64Array): void {
+    if (this.simd?.heap.owns(v)) this.simd.heap.release(v.byteOffset);
+  }
+
+  /** The SIMD runtime if `loop` has a SIMD twin and every array it gets lies in the heap. */
+  simdFor(loop: LoopName, args: readonly unknown[]): SimdRuntime | undefined {
+    const simd = this.simd;
+    return simd !== undefined && isSimdLoop(loop) && inHeap(simd.heap, args) ? simd : undefined;
+  }
+
+  /** Runs a loop on the calling thread (its SIMD twin when it can). */
   run<K extends LoopName>(loop: K, args: LoopArgs<K>): void {
-    runLoop(loop, args);
+    runLoop(loop, args, this.simdFor(loop, args));
   }
 
   /** Whether a tensor of `size` elements is worth splitting across threads. */
-  parallel(size: number): boolean {
+  parallel(size: number, _simd?: SimdRuntime): boolean {
     return this.team.size > 1 && size >= this.parallelMinElements;
   }
+}
+
+// Not a method: the closure must not hold the context itself.
+function arenaOf(arena: Float64Array[]): () => Iterable<Float64Array> {
+  return () => arena;
 }
 
 /**
@@ -96,10 +142,11 @@ export function reduceRows<K extends 'shiftedSums' | 'backwardSums'>(
   const parts: [Float64Array, Float64Array][] = [];
   const accumulators = (p: number): [Float64Array, Float64Array] =>
     (parts[p] ??= [ctx.vector(v.channels), ctx.vector(v.channels)]);
-  if (ctx.parallel(v.size)) {
-    ctx.team.run(loop, v.outer, (p, r0, r1) => argsFor(r0, r1, ...accumulators(p)));
+  const simd = ctx.simdFor(loop, argsFor(0, v.outer, ...accumulators(0)));
+  if (ctx.parallel(v.size, simd)) {
+    ctx.team.run(loop, v.outer, (p, r0, r1) => argsFor(r0, r1, ...accumulators(p)), simd);
   } else {
-    runLoop(loop, argsFor(0, v.outer, ...accumulators(0)));
+    runLoop(loop, argsFor(0, v.outer, ...accumulators(0)), simd);
   }
   const [first, second] = accumulators(0);
   for (let p = 1; p < parts.length; p++) {
@@ -119,6 +166,7 @@ export function mapRows<K extends 'affine' | 'backwardApply'>(
   v: RowView,
   argsFor: (r0: number, r1: number) => LoopArgs<K>,
 ): void {
-  if (ctx.parallel(v.size)) ctx.team.run(loop, v.outer, (_p, r0, r1) => argsFor(r0, r1));
-  else runLoop(loop, argsFor(0, v.outer));
+  const simd = ctx.simdFor(loop, argsFor(0, v.outer));
+  if (ctx.parallel(v.size, simd)) ctx.team.run(loop, v.outer, (_p, r0, r1) => argsFor(r0, r1), simd);
+  else runLoop(loop, argsFor(0, v.outer), simd);
 }

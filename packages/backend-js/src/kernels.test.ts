@@ -4,16 +4,21 @@ import { createBackend } from './backend.js';
 import { expectAllClose, randomFloat32, sizeOf } from './__tests__/helpers.js';
 
 const reference = createReferenceBackend();
-// Threads forced on for every size, so the split paths run on small tensors too.
+// Threads forced on for every size, so the split paths run on small tensors too; each with the
+// WebAssembly SIMD loops (the default) and with the JavaScript loops.
 const variants = [
   { name: 'one thread', backend: createBackend({ threads: 1 }) },
   { name: 'two threads', backend: createBackend({ threads: 2, parallelMinElements: 1 }) },
+  { name: 'one thread, simd off', backend: createBackend({ threads: 1, simd: false }) },
+  { name: 'two threads, simd off', backend: createBackend({ threads: 2, parallelMinElements: 1, simd: false }) },
 ];
 afterAll(() => variants.forEach(({ backend }) => backend.destroy()));
 beforeAll(async () => {
-  await variants[1]!.backend.whenThreadsReady();
-  // Without its helper up, the two-thread variant would silently test the main thread alone.
-  expect(variants[1]!.backend.readyHelpers()).toBe(1);
+  for (const { backend } of variants) {
+    await backend.whenThreadsReady();
+    // Without its helper up, a two-thread variant would silently test the main thread alone.
+    expect(backend.readyHelpers()).toBe(backend.details.threads - 1);
+  }
 });
 
 const shapes: Record<Layout, Shape[]> = {

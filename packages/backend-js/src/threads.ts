@@ -2,6 +2,7 @@ import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { BatchNormError } from '@batchnorm/core';
 import { LOOPS, type LoopArgs, type LoopName } from './loops/index.js';
 import { warmUp } from './loops/warmUp.js';
+import { pointerArgs, type SimdRuntime } from './wasm/simd.js';
 
 // Control words of a helper, one Int32Array over a SharedArrayBuffer.
 const SEQ = 0; // bumped by the main thread after posting jobs
@@ -45,6 +46,14 @@ ${loops}
 const loops = { ${Object.keys(LOOPS).join(', ')} };
 ${warmUp.toString()}
 warmUp(loops);
+// The SIMD loops, instantiated over the main thread's WebAssembly memory (the same bytes).
+const simdLoops = {};
+if (workerData.simd !== undefined) {
+  const { memory, modules } = workerData.simd;
+  for (const name of Object.keys(modules)) {
+    simdLoops[name] = new WebAssembly.Instance(modules[name], { env: { memory } }).exports[name];
+  }
+}
 const control = new Int32Array(workerData.control);
 const port = workerData.port;
 let seen = 0;
@@ -61,7 +70,8 @@ for (;;) {
     if (Atomics.compareExchange(words, job.slot, ${POSTED}, ${TAKEN}) !== ${POSTED}) continue;
     let state = ${FINISHED};
     try {
-      const run = loops[job.loop];
+      // A SIMD job's arrays arrive as byte offsets into the shared memory.
+      const run = job.simd ? simdLoops[job.loop] : loops[job.loop];
       const args = job.args;
       for (;;) {
         const k = Atomics.add(words, 0, 1);
@@ -88,9 +98,13 @@ interface Helper {
 
 type SplitArgs<K extends LoopName> = (part: number, r0: number, r1: number) => LoopArgs<K>;
 
-/** Calls a loop by name on the current thread. */
-export function runLoop<K extends LoopName>(loop: K, args: LoopArgs<K>): void {
-  (LOOPS[loop] as (...a: LoopArgs<K>) => void)(...args);
+/**
+ * Calls a loop by name on the current thread: its SIMD twin when `simd` is given (the caller
+ * checked that every array lies in the runtime's heap), else the JavaScript loop.
+ */
+export function runLoop<K extends LoopName>(loop: K, args: LoopArgs<K>, simd?: SimdRuntime): void {
+  if (simd !== undefined) simd.loops[loop as keyof SimdRuntime['loops']]!(...pointerArgs(args));
+  else (LOOPS[loop] as (...a: LoopArgs<K>) => void)(...args);
 }
 
 function isShared(value: unknown): boolean {
@@ -105,12 +119,15 @@ function isShared(value: unknown): boolean {
  */
 export class ThreadTeam {
   readonly size: number;
+  readonly #simd: SimdRuntime | undefined;
   #helpers: Helper[] = [];
   #started = false;
   #helperChunks = 0;
 
-  constructor(size: number) {
+  /** @param simd the SIMD runtime whose loops the helpers may also run (over its shared memory). */
+  constructor(size: number, simd?: SimdRuntime) {
     this.size = Math.max(1, Math.floor(size));
+    this.#simd = simd;
   }
 
   #start(): void {
@@ -121,7 +138,11 @@ export class ThreadTeam {
       const { port1, port2 } = new MessageChannel();
       const worker = new Worker(source, {
         eval: true,
-        workerData: { control: control.buffer, port: port2 },
+        workerData: {
+          control: control.buffer,
+          port: port2,
+          simd: this.#simd && { memory: this.#simd.memory, modules: this.#simd.modules },
+        },
         // The source is a CommonJS script: a host started with --input-type=module (node -e)
         // would otherwise pass that flag on and the worker would fail to start.
         execArgv: process.execArgv.filter((flag) => !flag.startsWith('--input-type')),
@@ -148,14 +169,19 @@ export class ThreadTeam {
    * helpers (part 0 is the calling thread). `argsFor(part, r0, r1)` builds a part's arguments;
    * parts that accumulate must get their own scratch (a part runs several chunks into it).
    * Returns the number of parts. If a helper has not started by the time the calling thread ran
-   * out of chunks, its job is cancelled rather than waited for.
+   * out of chunks, its job is cancelled rather than waited for. With `simd`, every part runs the
+   * SIMD loop (the caller checked that every array lies in the runtime's heap).
    */
-  run<K extends LoopName>(loop: K, rows: number, argsFor: SplitArgs<K>): number {
+  run<K extends LoopName>(loop: K, rows: number, argsFor: SplitArgs<K>, simd?: SimdRuntime): number {
     const helpers = this.size > 1 && rows > 1 ? this.#readyHelpers().slice(0, rows - 1) : [];
-    const jobs = helpers.map((helper, h) => ({ helper, args: argsFor(h + 1, 0, rows) }));
+    const useSimd = simd !== undefined && simd === this.#simd;
+    const jobs = helpers.map((helper, h) => {
+      const args: unknown[] = argsFor(h + 1, 0, rows);
+      return { helper, args: useSimd ? pointerArgs(args) : args };
+    });
     if (jobs.length === 0 || !jobs.every((job) => job.args.every(isShared))) {
       // One thread, or buffers not over SharedArrayBuffer: run it all here.
-      runLoop(loop, argsFor(0, 0, rows));
+      runLoop(loop, argsFor(0, 0, rows), simd);
       return 1;
     }
     const parts = jobs.length + 1;
@@ -163,7 +189,7 @@ export class ThreadTeam {
     const rowArgument = ROW_ARGUMENT[loop];
     const words = new Int32Array(new SharedArrayBuffer(4 * parts));
     jobs.forEach(({ helper, args }, h) => {
-      helper.port.postMessage({ loop, args, words, slot: h + 1, rows, chunks, rowArgument });
+      helper.port.postMessage({ loop, args, simd: useSimd, words, slot: h + 1, rows, chunks, rowArgument });
       Atomics.add(helper.control, SEQ, 1);
       Atomics.notify(helper.control, SEQ);
     });
@@ -175,7 +201,7 @@ export class ThreadTeam {
       mineDone++;
       mine[rowArgument] = Math.round((rows * k) / chunks);
       mine[rowArgument + 1] = Math.round((rows * (k + 1)) / chunks);
-      runLoop(loop, mine as LoopArgs<K>);
+      runLoop(loop, mine as LoopArgs<K>, simd);
     }
     for (let slot = 1; slot < parts; slot++) {
       if (Atomics.compareExchange(words, slot, POSTED, CANCELLED) === POSTED) continue;

@@ -1,0 +1,104 @@
+;; y = x·scale[c] + offset[c] over rows [r0, r1) of a tensor viewed as [outer, C, inner]: the
+;; normalization once statistics are known. Computed in float64 and rounded once, like the
+;; JavaScript loop (loops/affine.ts), so both give the same bits. Pointers are byte offsets;
+;; x, y: float32; scale, offset: float64.
+(module
+  (import "env" "memory" (memory 1 65535 shared))
+  (func (export "affine")
+    (param $x i32) (param $y i32) (param $channels i32) (param $inner i32)
+    (param $r0 i32) (param $r1 i32) (param $scale i32) (param $offset i32)
+    (local $r i32) (local $c i32) (local $p i32) (local $q i32) (local $end i32)
+    (local $ps i32) (local $po i32) (local $v v128) (local $a v128) (local $b v128)
+    ;; Both layouts walk x and y contiguously from row r0.
+    (local.set $p (i32.add (local.get $x)
+      (i32.shl (i32.mul (i32.mul (local.get $r0) (local.get $channels)) (local.get $inner)) (i32.const 2))))
+    (local.set $q (i32.add (local.get $y) (i32.sub (local.get $p) (local.get $x))))
+    (local.set $r (local.get $r0))
+    (if (i32.eq (local.get $inner) (i32.const 1))
+      (then
+        ;; Channels last: each row holds every channel once; four channels per vector.
+        (block $rowsDone (loop $rows
+          (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $r1)))
+          (local.set $ps (local.get $scale))
+          (local.set $po (local.get $offset))
+          (local.set $c (i32.const 4))
+          (block $vecDone (loop $vec
+            (br_if $vecDone (i32.gt_u (local.get $c) (local.get $channels)))
+            (local.set $v (v128.load (local.get $p)))
+            (v128.store (local.get $q)
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                (f32x4.demote_f64x2_zero
+                  (f64x2.add
+                    (f64x2.mul (f64x2.promote_low_f32x4 (local.get $v)) (v128.load (local.get $ps)))
+                    (v128.load (local.get $po))))
+                (f32x4.demote_f64x2_zero
+                  (f64x2.add
+                    (f64x2.mul
+                      (f64x2.promote_low_f32x4
+                        (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v)))
+                      (v128.load offset=16 (local.get $ps)))
+                    (v128.load offset=16 (local.get $po))))))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (local.set $q (i32.add (local.get $q) (i32.const 16)))
+            (local.set $ps (i32.add (local.get $ps) (i32.const 32)))
+            (local.set $po (i32.add (local.get $po) (i32.const 32)))
+            (local.set $c (i32.add (local.get $c) (i32.const 4)))
+            (br $vec)))
+          (local.set $c (i32.sub (local.get $c) (i32.const 4)))
+          (block $tailDone (loop $tail
+            (br_if $tailDone (i32.ge_u (local.get $c) (local.get $channels)))
+            (f32.store (local.get $q)
+              (f32.demote_f64
+                (f64.add
+                  (f64.mul (f64.promote_f32 (f32.load (local.get $p))) (f64.load (local.get $ps)))
+                  (f64.load (local.get $po)))))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (local.set $q (i32.add (local.get $q) (i32.const 4)))
+            (local.set $ps (i32.add (local.get $ps) (i32.const 8)))
+            (local.set $po (i32.add (local.get $po) (i32.const 8)))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $tail)))
+          (local.set $r (i32.add (local.get $r) (i32.const 1)))
+          (br $rows)))
+        (return)))
+    ;; Channels first: one contiguous run of `inner` values per (row, channel).
+    (block $rowsDone (loop $rows
+      (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $r1)))
+      (local.set $c (i32.const 0))
+      (block $channelsDone (loop $channelsLoop
+        (br_if $channelsDone (i32.ge_u (local.get $c) (local.get $channels)))
+        (local.set $a (f64x2.splat (f64.load (i32.add (local.get $scale) (i32.shl (local.get $c) (i32.const 3))))))
+        (local.set $b (f64x2.splat (f64.load (i32.add (local.get $offset) (i32.shl (local.get $c) (i32.const 3))))))
+        (local.set $end (i32.add (local.get $p) (i32.shl (local.get $inner) (i32.const 2))))
+        (block $vecDone (loop $vec
+          (br_if $vecDone (i32.gt_u (i32.add (local.get $p) (i32.const 16)) (local.get $end)))
+          (local.set $v (v128.load (local.get $p)))
+          (v128.store (local.get $q)
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+              (f32x4.demote_f64x2_zero
+                (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $v)) (local.get $a)) (local.get $b)))
+              (f32x4.demote_f64x2_zero
+                (f64x2.add
+                  (f64x2.mul
+                    (f64x2.promote_low_f32x4
+                      (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v)))
+                    (local.get $a))
+                  (local.get $b)))))
+          (local.set $p (i32.add (local.get $p) (i32.const 16)))
+          (local.set $q (i32.add (local.get $q) (i32.const 16)))
+          (br $vec)))
+        (block $tailDone (loop $tail
+          (br_if $tailDone (i32.ge_u (local.get $p) (local.get $end)))
+          (f32.store (local.get $q)
+            (f32.demote_f64
+              (f64.add
+                (f64.mul (f64.promote_f32 (f32.load (local.get $p))) (f64x2.extract_lane 0 (local.get $a)))
+                (f64x2.extract_lane 0 (local.get $b)))))
+          (local.set $p (i32.add (local.get $p) (i32.const 4)))
+          (local.set $q (i32.add (local.get $q) (i32.const 4)))
+          (br $tail)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $channelsLoop)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rows))))
+)

@@ -1,0 +1,112 @@
+;; Accumulates Σ(x − shift[c]) and Σ(x − shift[c])² per channel over rows [r0, r1), in float64
+;; (see loops/shiftedSums.ts for why the shift). Pointers are byte offsets; x: float32;
+;; shift, sum, sumSq: float64.
+(module
+  (import "env" "memory" (memory 1 65535 shared))
+  (func (export "shiftedSums")
+    (param $x i32) (param $channels i32) (param $inner i32) (param $r0 i32) (param $r1 i32)
+    (param $shift i32) (param $sum i32) (param $sumSq i32)
+    (local $r i32) (local $c i32) (local $p i32) (local $end i32)
+    (local $pk i32) (local $psum i32) (local $psq i32)
+    (local $v v128) (local $lo v128) (local $hi v128) (local $k v128)
+    (local $s0 v128) (local $s1 v128) (local $q0 v128) (local $q1 v128) (local $d f64)
+    (local.set $p (i32.add (local.get $x)
+      (i32.shl (i32.mul (i32.mul (local.get $r0) (local.get $channels)) (local.get $inner)) (i32.const 2))))
+    (local.set $r (local.get $r0))
+    (if (i32.eq (local.get $inner) (i32.const 1))
+      (then
+        ;; Channels last: add each row into the per-channel sums, four channels per vector.
+        (block $rowsDone (loop $rows
+          (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $r1)))
+          (local.set $pk (local.get $shift))
+          (local.set $psum (local.get $sum))
+          (local.set $psq (local.get $sumSq))
+          (local.set $c (i32.const 4))
+          (block $vecDone (loop $vec
+            (br_if $vecDone (i32.gt_u (local.get $c) (local.get $channels)))
+            (local.set $v (v128.load (local.get $p)))
+            (local.set $lo (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (v128.load (local.get $pk))))
+            (local.set $hi
+              (f64x2.sub
+                (f64x2.promote_low_f32x4
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v)))
+                (v128.load offset=16 (local.get $pk))))
+            (v128.store (local.get $psum) (f64x2.add (v128.load (local.get $psum)) (local.get $lo)))
+            (v128.store offset=16 (local.get $psum) (f64x2.add (v128.load offset=16 (local.get $psum)) (local.get $hi)))
+            (v128.store (local.get $psq)
+              (f64x2.add (v128.load (local.get $psq)) (f64x2.mul (local.get $lo) (local.get $lo))))
+            (v128.store offset=16 (local.get $psq)
+              (f64x2.add (v128.load offset=16 (local.get $psq)) (f64x2.mul (local.get $hi) (local.get $hi))))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (local.set $pk (i32.add (local.get $pk) (i32.const 32)))
+            (local.set $psum (i32.add (local.get $psum) (i32.const 32)))
+            (local.set $psq (i32.add (local.get $psq) (i32.const 32)))
+            (local.set $c (i32.add (local.get $c) (i32.const 4)))
+            (br $vec)))
+          (local.set $c (i32.sub (local.get $c) (i32.const 4)))
+          (block $tailDone (loop $tail
+            (br_if $tailDone (i32.ge_u (local.get $c) (local.get $channels)))
+            (local.set $d (f64.sub (f64.promote_f32 (f32.load (local.get $p))) (f64.load (local.get $pk))))
+            (f64.store (local.get $psum) (f64.add (f64.load (local.get $psum)) (local.get $d)))
+            (f64.store (local.get $psq) (f64.add (f64.load (local.get $psq)) (f64.mul (local.get $d) (local.get $d))))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (local.set $pk (i32.add (local.get $pk) (i32.const 8)))
+            (local.set $psum (i32.add (local.get $psum) (i32.const 8)))
+            (local.set $psq (i32.add (local.get $psq) (i32.const 8)))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $tail)))
+          (local.set $r (i32.add (local.get $r) (i32.const 1)))
+          (br $rows)))
+        (return)))
+    ;; Channels first: one contiguous run of `inner` values per (row, channel), summed in registers.
+    (block $rowsDone (loop $rows
+      (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $r1)))
+      (local.set $c (i32.const 0))
+      (block $channelsDone (loop $channelsLoop
+        (br_if $channelsDone (i32.ge_u (local.get $c) (local.get $channels)))
+        (local.set $pk (i32.shl (local.get $c) (i32.const 3)))
+        (local.set $k (f64x2.splat (f64.load (i32.add (local.get $shift) (local.get $pk)))))
+        (local.set $s0 (v128.const i64x2 0 0))
+        (local.set $s1 (v128.const i64x2 0 0))
+        (local.set $q0 (v128.const i64x2 0 0))
+        (local.set $q1 (v128.const i64x2 0 0))
+        (local.set $end (i32.add (local.get $p) (i32.shl (local.get $inner) (i32.const 2))))
+        (block $vecDone (loop $vec
+          (br_if $vecDone (i32.gt_u (i32.add (local.get $p) (i32.const 16)) (local.get $end)))
+          (local.set $v (v128.load (local.get $p)))
+          (local.set $lo (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $k)))
+          (local.set $hi
+            (f64x2.sub
+              (f64x2.promote_low_f32x4
+                (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v)))
+              (local.get $k)))
+          (local.set $s0 (f64x2.add (local.get $s0) (local.get $lo)))
+          (local.set $s1 (f64x2.add (local.get $s1) (local.get $hi)))
+          (local.set $q0 (f64x2.add (local.get $q0) (f64x2.mul (local.get $lo) (local.get $lo))))
+          (local.set $q1 (f64x2.add (local.get $q1) (f64x2.mul (local.get $hi) (local.get $hi))))
+          (local.set $p (i32.add (local.get $p) (i32.const 16)))
+          (br $vec)))
+        (block $tailDone (loop $tail
+          (br_if $tailDone (i32.ge_u (local.get $p) (local.get $end)))
+          (local.set $d (f64.sub (f64.promote_f32 (f32.load (local.get $p))) (f64x2.extract_lane 0 (local.get $k))))
+          (local.set $s0 (f64x2.replace_lane 0 (local.get $s0) (f64.add (f64x2.extract_lane 0 (local.get $s0)) (local.get $d))))
+          (local.set $q0
+            (f64x2.replace_lane 0 (local.get $q0)
+              (f64.add (f64x2.extract_lane 0 (local.get $q0)) (f64.mul (local.get $d) (local.get $d)))))
+          (local.set $p (i32.add (local.get $p) (i32.const 4)))
+          (br $tail)))
+        (local.set $s0 (f64x2.add (local.get $s0) (local.get $s1)))
+        (local.set $q0 (f64x2.add (local.get $q0) (local.get $q1)))
+        (local.set $psum (i32.add (local.get $sum) (local.get $pk)))
+        (local.set $psq (i32.add (local.get $sumSq) (local.get $pk)))
+        (f64.store (local.get $psum)
+          (f64.add (f64.load (local.get $psum))
+            (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0)))))
+        (f64.store (local.get $psq)
+          (f64.add (f64.load (local.get $psq))
+            (f64.add (f64x2.extract_lane 0 (local.get $q0)) (f64x2.extract_lane 1 (local.get $q0)))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $channelsLoop)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rows))))
+)

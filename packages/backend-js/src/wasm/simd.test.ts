@@ -1,0 +1,133 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { LOOPS } from '../loops/index.js';
+import { createBackend } from '../backend.js';
+import { simdRuntime } from './simd.js';
+
+const packageDir = fileURLToPath(new URL('../../', import.meta.url));
+
+describe('WebAssembly SIMD loops', () => {
+  const simd = simdRuntime()!;
+
+  it('are available on this engine (Node 20 has SIMD and shared memory), and on by default', () => {
+    // Without this, every test below and the benchmark would silently run the JavaScript loops.
+    expect(simd).toBeDefined();
+    const backend = createBackend({ threads: 1 });
+    expect(backend.details.simd).toBe('wasm-simd128');
+    expect(createBackend({ threads: 1, simd: false }).details.simd).toBe('off');
+    backend.destroy();
+  });
+
+  it('the generated module file is up to date with the .wat sources', () => {
+    const result = spawnSync(process.execPath, ['scripts/compile-wasm.mjs', '--check'], { cwd: packageDir, encoding: 'utf8' });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  // Shapes with every tail: channels not a multiple of 4, runs not a multiple of 4, a range
+  // starting past row 0, one channel.
+  const geometries = [
+    [7, 3, 1], [9, 13, 1], [5, 8, 1], [6, 1, 1], [3, 5, 7], [4, 3, 16], [2, 4, 13], [3, 2, 3], [5, 6, 2],
+  ] as const;
+  const heap = simd.heap;
+  const f32 = (values: ArrayLike<number>) => {
+    const view = heap.float32(heap.allocate(values.length * 4)!, values.length);
+    view.set(values);
+    return view;
+  };
+  const f64 = (values: ArrayLike<number>) => {
+    const view = heap.float64(heap.allocate(values.length * 8)!, values.length);
+    view.set(values);
+    return view;
+  };
+  const ptr = (view: ArrayBufferView) => view.byteOffset;
+
+  describe.each(geometries.map(([rows, channels, inner]) => ({ rows, channels, inner })))(
+    '[$rows, $channels, $inner]',
+    ({ rows, channels, inner }) => {
+      const size = rows * channels * inner;
+      const x = f32(Array.from({ length: size }, (_, i) => Math.sin(i * 1.3) * 3 + 100));
+      const dy = f32(Array.from({ length: size }, (_, i) => Math.cos(i * 0.7)));
+      const u = f64(Array.from({ length: channels }, (_, c) => 1.1 + c));
+      const v = f64(Array.from({ length: channels }, (_, c) => 0.3 - c));
+      const w = f64(Array.from({ length: channels }, (_, c) => 99 + c * 0.01));
+      const [r0, r1] = [1, rows];
+
+      it('affine and backwardApply give the same bits as the JavaScript loops', () => {
+        const got = f32(new Float32Array(size).fill(-7));
+        const want = new Float32Array(size).fill(-7);
+        simd.loops.affine(ptr(x), ptr(got), channels, inner, r0, r1, ptr(u), ptr(v));
+        LOOPS.affine(x, want, channels, inner, r0, r1, u, v);
+        expect(Array.from(got)).toEqual(Array.from(want));
+        simd.loops.backwardApply(ptr(dy), ptr(x), ptr(got), channels, inner, r0, r1, ptr(u), ptr(v), ptr(w));
+        LOOPS.backwardApply(dy, x, want, channels, inner, r0, r1, u, v, w);
+        expect(Array.from(got)).toEqual(Array.from(want));
+        // Rows before r0 were not touched.
+        expect(Array.from(got.subarray(0, channels * inner))).toEqual(new Array(channels * inner).fill(-7));
+      });
+
+      it('shiftedSums and backwardSums add to the float64 sums the JavaScript loops get', () => {
+        for (const loop of ['shiftedSums', 'backwardSums'] as const) {
+          const first = f64(new Float64Array(channels).fill(0.5));
+          const second = f64(new Float64Array(channels).fill(0.25));
+          const wantFirst = new Float64Array(channels).fill(0.5);
+          const wantSecond = new Float64Array(channels).fill(0.25);
+          if (loop === 'shiftedSums') {
+            simd.loops.shiftedSums(ptr(x), channels, inner, r0, r1, ptr(w), ptr(first), ptr(second));
+            LOOPS.shiftedSums(x, channels, inner, r0, r1, w, wantFirst, wantSecond);
+          } else {
+            simd.loops.backwardSums(ptr(dy), ptr(x), channels, inner, r0, r1, ptr(w), ptr(first), ptr(second));
+            LOOPS.backwardSums(dy, x, channels, inner, r0, r1, w, wantFirst, wantSecond);
+          }
+          for (let c = 0; c < channels; c++) {
+            // Only the order of the float64 additions differs.
+            expect(Math.abs(first[c]! - wantFirst[c]!)).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(wantFirst[c]!)));
+            expect(Math.abs(second[c]! - wantSecond[c]!)).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(wantSecond[c]!)));
+          }
+        }
+      });
+    },
+  );
+});
+
+describe('tensors in the WebAssembly heap', () => {
+  it('live in the heap, and go back to it on dispose and destroy', () => {
+    const heap = simdRuntime()!.heap;
+    const before = heap.liveBytes;
+    const backend = createBackend({ threads: 1, poolBytes: 0 });
+    const x = backend.upload(new Float32Array(1000).fill(2), [10, 100]);
+    expect(heap.liveBytes).toBeGreaterThanOrEqual(before + 4000);
+    backend.dispose(x);
+    backend.destroy();
+    expect(heap.liveBytes).toBe(before);
+  });
+
+  it('of tensors and backends dropped without dispose are released once collected', () => {
+    // A child process with the collector exposed: drop 200 tensors of 400 KB, collect, compare.
+    const script = `
+      const { createBackend } = await import('./dist/index.js');
+      const { simdRuntime } = await import('./dist/wasm/simd.js');
+      const heap = simdRuntime().heap;
+      let backend = createBackend({ threads: 1 });
+      const base = heap.liveBytes;
+      for (let i = 0; i < 200; i++) backend.relu(backend.upload(new Float32Array(100000), [100000]));
+      const peak = heap.liveBytes;
+      backend = undefined;
+      for (let i = 0; i < 10 && heap.liveBytes > base; i++) {
+        globalThis.gc();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      console.log(JSON.stringify({ base, peak, after: heap.liveBytes }));
+    `;
+    const result = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], {
+      cwd: packageDir,
+      encoding: 'utf8',
+    });
+    expect(result.stderr).toBe('');
+    const { base, peak, after } = JSON.parse(result.stdout) as Record<string, number>;
+    expect(peak - base).toBeGreaterThanOrEqual(200 * 400_000);
+    // Everything, the dropped backend's pool included, is back (the warm-up's scratch aside).
+    expect(after).toBeLessThan(base);
+  });
+});
