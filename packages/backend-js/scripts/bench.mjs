@@ -1,7 +1,7 @@
 /* global process, console */
 // Kernel benchmark of @batchnorm/backend-js: median ms of each batch-norm kernel and its ratio
 // to a Float32Array.set copy of the same tensor, measured interleaved in the same run.
-// Usage: pnpm --filter @batchnorm/backend-js bench [--quick] [--json] [--threads N]
+// Usage: pnpm --filter @batchnorm/backend-js bench [--quick] [--json] [--threads N] [--simd on|off]
 import { performance } from 'node:perf_hooks';
 import { cpus, loadavg } from 'node:os';
 import { createRandom } from '@batchnorm/core';
@@ -12,6 +12,8 @@ const quick = args.includes('--quick');
 const json = args.includes('--json');
 const threadsArg = args.indexOf('--threads');
 const threadOptions = threadsArg >= 0 ? [Number(args[threadsArg + 1])] : [1, 2];
+const simdArg = args.indexOf('--simd');
+const simdOptions = simdArg >= 0 ? [args[simdArg + 1] === 'on'] : [true, false];
 const reps = quick ? 7 : 21;
 
 const shapes = [
@@ -101,9 +103,10 @@ function measure(op, copy, inner) {
 
 const loadBefore = loadavg()[0];
 const results = [];
-for (const threads of threadOptions) {
-  const backend = createBackend({ threads });
+for (const [threads, simd] of threadOptions.flatMap((t) => simdOptions.map((v) => [t, v]))) {
+  const backend = createBackend({ threads, simd });
   await backend.whenThreadsReady();
+  if (simd && backend.details.simd !== 'wasm-simd128') throw new Error(`SIMD asked for but ${backend.details.simd}`);
   for (const { layout, shape } of shapes) {
     const size = shape.reduce((a, b) => a * b, 1);
     const c = layout === 'NHWC' ? shape[3] : shape[1];
@@ -141,6 +144,7 @@ for (const threads of threadOptions) {
       results.push({
         backend: 'js',
         threads,
+        simd,
         op,
         layout,
         shape,
@@ -176,6 +180,7 @@ for (const threads of threadOptions) {
     results.push({
       backend: 'js',
       threads,
+      simd,
       op: 'matMul',
       name,
       shape: [rows, depth, cols],
@@ -196,16 +201,16 @@ if (json) {
   console.log(`backend-js kernels — ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, median of ${reps}, 1-min load average ${loadBefore.toFixed(1)} → ${loadavg()[0].toFixed(1)}`);
   console.log('wall: median ms of the call; ×copy: median of per-repetition ratios to the copy;');
   console.log('cpu: process CPU ms per call (all threads) and its ratio to the copy\'s CPU ms (robust to other load)');
-  console.log('threads  op                layout  shape                 median ms   copy ms   ×copy    cpu ms  cpu×copy');
+  console.log('threads simd op                layout  shape                 median ms   copy ms   ×copy    cpu ms  cpu×copy');
   for (const r of results) {
     if (r.op === 'matMul') continue;
     console.log(
-      `${String(r.threads).padEnd(8)} ${r.op.padEnd(17)} ${r.layout.padEnd(7)} ${`[${r.shape.join(',')}]`.padEnd(21)} ${r.medianMs.toFixed(3).padStart(9)} ${r.copyMs.toFixed(3).padStart(9)} ${r.ratioToCopy.toFixed(2).padStart(7)} ${r.cpuMs.toFixed(3).padStart(9)} ${r.cpuRatioToCopy.toFixed(2).padStart(8)}`,
+      `${String(r.threads).padEnd(7)} ${(r.simd ? 'on' : 'off').padEnd(4)} ${r.op.padEnd(17)} ${r.layout.padEnd(7)} ${`[${r.shape.join(',')}]`.padEnd(21)} ${r.medianMs.toFixed(3).padStart(9)} ${r.copyMs.toFixed(3).padStart(9)} ${r.ratioToCopy.toFixed(2).padStart(7)} ${r.cpuMs.toFixed(3).padStart(9)} ${r.cpuRatioToCopy.toFixed(2).padStart(8)}`,
     );
   }
-  console.log('\nthreads  matMul                              median ms   GFLOP/s    cpu ms');
+  console.log('\nthreads simd matMul                              median ms   GFLOP/s    cpu ms');
   for (const r of results) {
     if (r.op !== 'matMul') continue;
-    console.log(`${String(r.threads).padEnd(8)} ${r.name.padEnd(35)} ${r.medianMs.toFixed(4).padStart(9)} ${r.gflops.toFixed(2).padStart(9)} ${r.cpuMs.toFixed(4).padStart(9)}`);
+    console.log(`${String(r.threads).padEnd(7)} ${(r.simd ? 'on' : 'off').padEnd(4)} ${r.name.padEnd(35)} ${r.medianMs.toFixed(4).padStart(9)} ${r.gflops.toFixed(2).padStart(9)} ${r.cpuMs.toFixed(4).padStart(9)}`);
   }
 }

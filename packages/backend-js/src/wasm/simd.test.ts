@@ -131,3 +131,37 @@ describe('tensors in the WebAssembly heap', () => {
     expect(after).toBeLessThan(base);
   });
 });
+
+describe('WebAssembly SIMD matMulPanels', () => {
+  const simd = simdRuntime()!;
+  const heap = simd.heap;
+  const inHeap = (values: ArrayLike<number>) => {
+    const view = heap.float32(heap.allocate(values.length * 4)!, values.length);
+    view.set(values);
+    return view;
+  };
+
+  // Odd row counts (a lone last row), columns not a multiple of 4, depth 1, both storages of a.
+  it.each([
+    [5, 6, 7, false], [5, 6, 7, true], [4, 1, 4, false], [7, 13, 10, true], [6, 33, 100, false], [3, 784, 9, true],
+  ] as const)('[%i×%i]·[%i] transposeA=%s: float64 sums rounded once, rows r0.. only', (rows, depth, cols, transposeA) => {
+    const a = inHeap(Array.from({ length: rows * depth }, (_, i) => Math.sin(i * 0.37)));
+    const b = inHeap(Array.from({ length: depth * cols }, (_, i) => Math.cos(i * 0.11)));
+    const c = inHeap(new Float32Array(rows * cols).fill(-9));
+    const r0 = 1;
+    simd.loops.matMulPanels(a.byteOffset, b.byteOffset, c.byteOffset, rows, depth, cols, transposeA ? 1 : 0, r0, rows);
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < cols; j++) {
+        const got = c[i * cols + j]!;
+        if (i < r0) {
+          expect(got).toBe(-9);
+          continue;
+        }
+        let want = 0;
+        for (let p = 0; p < depth; p++) want += a[transposeA ? p * rows + i : i * depth + p]! * b[p * cols + j]!;
+        // One float32 rounding of a float64 sum: within half an ulp, or a whole one at a near-tie.
+        expect(Math.abs(got - want)).toBeLessThanOrEqual(2 ** -23 * Math.abs(want) + 1e-30);
+      }
+    }
+  });
+});
