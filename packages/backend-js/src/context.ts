@@ -95,6 +95,11 @@ export class KernelContext {
     return simd !== undefined && isSimdLoop(loop) && inHeap(simd.heap, args) ? simd : undefined;
   }
 
+  /** Runs a loop over rows `[0, rows)` split across the team (its SIMD twin when it can). */
+  split<K extends LoopName>(loop: K, rows: number, argsFor: (r0: number, r1: number) => LoopArgs<K>): void {
+    this.team.run(loop, rows, (_p, r0, r1) => argsFor(r0, r1), this.simdFor(loop, argsFor(0, rows)));
+  }
+
   /** Runs a loop on the calling thread (its SIMD twin when it can). */
   run<K extends LoopName>(loop: K, args: LoopArgs<K>): void {
     runLoop(loop, args, this.simdFor(loop, args));

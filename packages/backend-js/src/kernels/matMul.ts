@@ -29,18 +29,18 @@ export function matMul(ctx: KernelContext, a: JsTensor, b: JsTensor, attrs: MatM
   if (transposeB && transposeA) {
     dotsTransposedA(as, bs, cs, rows, depth, cols);
   } else if (transposeB && rows < TRANSPOSE_MIN_ROWS) {
-    if (parallel) ctx.team.run('matMulDots', rows, (_p, r0, r1) => [as, bs, cs, depth, cols, r0, r1]);
+    if (parallel) ctx.split('matMulDots', rows, (r0, r1) => [as, bs, cs, depth, cols, r0, r1]);
     else ctx.run('matMulDots', [as, bs, cs, depth, cols, 0, rows]);
   } else if (transposeB) {
     // Enough rows to amortize one transposed copy of b (a pooled buffer): the panels are faster
     // than dot products here (3.6 vs 4.4 ms CPU for [60,100]·[784,100]ᵀ).
     const bt = ctx.pool.take(depth * cols);
     transpose(bs, bt, cols, depth);
-    if (parallel) ctx.team.run('matMulPanels', rows, (_p, r0, r1) => [as, bt, cs, rows, depth, cols, false, r0, r1]);
+    if (parallel) ctx.split('matMulPanels', rows, (r0, r1) => [as, bt, cs, rows, depth, cols, false, r0, r1]);
     else ctx.run('matMulPanels', [as, bt, cs, rows, depth, cols, false, 0, rows]);
     ctx.pool.give(bt);
   } else if (parallel) {
-    ctx.team.run('matMulPanels', rows, (_p, r0, r1) => [as, bs, cs, rows, depth, cols, transposeA, r0, r1]);
+    ctx.split('matMulPanels', rows, (r0, r1) => [as, bs, cs, rows, depth, cols, transposeA, r0, r1]);
   } else {
     ctx.run('matMulPanels', [as, bs, cs, rows, depth, cols, transposeA, 0, rows]);
   }
