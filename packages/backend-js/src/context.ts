@@ -106,7 +106,7 @@ export class KernelContext {
   }
 
   /** Whether a tensor of `size` elements is worth splitting across threads. */
-  parallel(size: number, _simd?: SimdRuntime): boolean {
+  parallel(size: number): boolean {
     return this.team.size > 1 && size >= this.parallelMinElements;
   }
 }
@@ -148,7 +148,7 @@ export function reduceRows<K extends 'shiftedSums' | 'backwardSums'>(
   const accumulators = (p: number): [Float64Array, Float64Array] =>
     (parts[p] ??= [ctx.vector(v.channels), ctx.vector(v.channels)]);
   const simd = ctx.simdFor(loop, argsFor(0, v.outer, ...accumulators(0)));
-  if (ctx.parallel(v.size, simd)) {
+  if (ctx.parallel(v.size)) {
     ctx.team.run(loop, v.outer, (p, r0, r1) => argsFor(r0, r1, ...accumulators(p)), simd);
   } else {
     runLoop(loop, argsFor(0, v.outer, ...accumulators(0)), simd);
@@ -172,6 +172,6 @@ export function mapRows<K extends 'affine' | 'backwardApply'>(
   argsFor: (r0: number, r1: number) => LoopArgs<K>,
 ): void {
   const simd = ctx.simdFor(loop, argsFor(0, v.outer));
-  if (ctx.parallel(v.size, simd)) ctx.team.run(loop, v.outer, (_p, r0, r1) => argsFor(r0, r1), simd);
+  if (ctx.parallel(v.size)) ctx.team.run(loop, v.outer, (_p, r0, r1) => argsFor(r0, r1), simd);
   else runLoop(loop, argsFor(0, v.outer), simd);
 }
