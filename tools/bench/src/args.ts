@@ -11,6 +11,8 @@ export const SUBJECT_NAMES: readonly string[] = [
 export interface CliOptions {
   readonly quick: boolean;
   readonly json: boolean;
+  /** Where to write the JSON document as well (atomically), whatever `json` says. */
+  readonly out?: string;
   readonly help: boolean;
   /** Subjects to run; undefined means all. */
   readonly only?: ReadonlySet<string>;
@@ -18,10 +20,12 @@ export interface CliOptions {
   readonly mnist: boolean;
 }
 
-export const USAGE = `Usage: pnpm bench [--quick] [--json] [--only name,...]
+export const USAGE = `Usage: pnpm bench [--quick] [--json] [--out FILE] [--only name,...]
 
   --quick        fewer shapes and samples (under a minute); skips tfjs-cpu on large shapes
-  --json         print exactly one JSON document on stdout (progress goes to stderr)
+  --json         print exactly one JSON document on stdout (progress goes to stderr);
+                 pnpm prints its script banner on stdout first: use pnpm -s bench --json
+  --out FILE     also write the JSON document to FILE (atomically: FILE is whole or untouched)
   --only a,b     run only these backends/anchors: ${SUBJECT_NAMES.join(', ')}
                  (the copy baseline always runs)
 
@@ -36,6 +40,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   let json = false;
   let help = false;
   let mnist = true;
+  let out: string | undefined;
   let only: Set<string> | undefined;
   let shapes: BenchShape[] | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -52,6 +57,9 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         break;
       case '--json':
         json = true;
+        break;
+      case '--out':
+        out = value();
         break;
       case '--help':
       case '-h':
@@ -71,7 +79,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         break;
       }
       default:
-        throw usageError('arguments', 'one of --quick, --json, --only name,...', JSON.stringify(arg));
+        throw usageError('arguments', 'one of --quick, --json, --out FILE, --only name,...', JSON.stringify(arg));
     }
   }
   return {
@@ -81,5 +89,6 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     mnist,
     shapes: shapes ?? (quick ? QUICK_SHAPES : FULL_SHAPES),
     ...(only === undefined ? {} : { only }),
+    ...(out === undefined ? {} : { out }),
   };
 }

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -40,6 +42,29 @@ describe('the CLI (built dist/cli.js)', () => {
     }
     expect(doc.targets.length).toBeGreaterThan(0);
   }, 120_000);
+
+  it('--out FILE writes the same document atomically while stdout keeps the table', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-out-'));
+    const file = path.join(dir, 'bench.json');
+    writeFileSync(file, 'an earlier run');
+    const { stdout } = await run(process.execPath, [cli, '--quick', '--out', file, '--only', 'js', '--no-mnist', '--shapes', 'NC:60x100'], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    expect(stdout).toContain('Targets');
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as BenchDocument;
+    expect(doc.results.some((r) => r.op === 'copy' && r.layout === 'NC')).toBe(true);
+    expect(readdirSync(dir)).toEqual(['bench.json']); // no temporary file left beside it
+  }, 120_000);
+
+  it('refuses an --out path it could not write before running anything', async () => {
+    const error = await run(process.execPath, [cli, '--out', '/nonexistent-dir/bench.json']).then(
+      () => undefined,
+      (e: { code?: number; stderr?: string }) => e,
+    );
+    expect(error?.code).toBe(2);
+    expect(error?.stderr).toContain('--out: expected a file path in a writable directory');
+    expect(error?.stderr).toContain('/nonexistent-dir/bench.json');
+  }, 60_000);
 
   it('rejects an unknown backend name with a usage message and exit status 2', async () => {
     const error = await run(process.execPath, [cli, '--only', 'nope']).then(

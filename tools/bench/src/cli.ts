@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs, USAGE } from './args.js';
 import { hasFailures, runBench } from './bench.js';
+import { checkWritable, writeAtomically } from './output.js';
 import { renderReport } from './report.js';
 
 // TensorFlow reads this when it loads (tfjs-node is imported later, dynamically): oneDNN's
@@ -11,6 +12,7 @@ async function main(): Promise<number> {
   let options;
   try {
     options = parseArgs(process.argv.slice(2));
+    if (options.out !== undefined) checkWritable(options.out);
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}\n`);
     return 2;
@@ -27,7 +29,9 @@ async function main(): Promise<number> {
   const start = performance.now();
   const log = (line: string) => process.stderr.write(`[${((performance.now() - start) / 1000).toFixed(1)}s] ${line}\n`);
   const doc = await runBench(options, log);
-  writeOut(options.json ? `${JSON.stringify(doc, null, 2)}\n` : `${renderReport(doc)}\n`);
+  const json = `${JSON.stringify(doc, null, 2)}\n`;
+  if (options.out !== undefined) writeAtomically(options.out, json);
+  writeOut(options.json ? json : `${renderReport(doc)}\n`);
   if (options.json) process.stderr.write(`\n${renderReport(doc)}\n`);
   return hasFailures(doc) ? 1 : 0;
 }
