@@ -10,12 +10,80 @@
     (local $r i32) (local $c i32) (local $p i32) (local $q i32) (local $end i32)
     (local $ps i32) (local $po i32) (local $v v128) (local $a v128) (local $b v128)
     ;; Both layouts walk x and y contiguously from row r0.
+    (local $rb i32) (local $rb2 i32) (local $rb3 i32) (local $a0 v128) (local $a1 v128) (local $b0 v128) (local $b1 v128)
     (local.set $p (i32.add (local.get $x)
       (i32.shl (i32.mul (i32.mul (local.get $r0) (local.get $channels)) (local.get $inner)) (i32.const 2))))
     (local.set $q (i32.add (local.get $y) (i32.sub (local.get $p) (local.get $x))))
     (local.set $r (local.get $r0))
     (if (i32.eq (local.get $inner) (i32.const 1))
       (then
+        ;; Many channels (per-channel vectors beyond the L1 cache): four rows per sweep, so each
+        ;; load of a channel's constants or sums serves four rows. Same operations in the same order
+        ;; as one row at a time, so the same bits.
+        (if (i32.ge_u (local.get $channels) (i32.const 1024))
+          (then
+            (local.set $rb (i32.shl (local.get $channels) (i32.const 2)))
+            (local.set $rb2 (i32.shl (local.get $rb) (i32.const 1)))
+            (local.set $rb3 (i32.add (local.get $rb2) (local.get $rb)))
+            (block $blocksDone (loop $blocks
+              (br_if $blocksDone (i32.gt_u (i32.add (local.get $r) (i32.const 4)) (local.get $r1)))
+              (local.set $ps (local.get $scale))
+              (local.set $po (local.get $offset))
+              (local.set $c (i32.const 4))
+              (block $blockVecDone (loop $blockVec
+                (br_if $blockVecDone (i32.gt_u (local.get $c) (local.get $channels)))
+                (local.set $a0 (v128.load (local.get $ps)))
+                (local.set $a1 (v128.load offset=16 (local.get $ps)))
+                (local.set $b0 (v128.load (local.get $po)))
+                (local.set $b1 (v128.load offset=16 (local.get $po)))
+                (local.set $v (v128.load (local.get $p)))
+                (v128.store (local.get $q)
+                  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                    (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $v)) (local.get $a0)) (local.get $b0)))
+                    (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v))) (local.get $a1)) (local.get $b1)))))
+                (local.set $v (v128.load (i32.add (local.get $p) (local.get $rb))))
+                (v128.store (i32.add (local.get $q) (local.get $rb))
+                  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                    (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $v)) (local.get $a0)) (local.get $b0)))
+                    (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v))) (local.get $a1)) (local.get $b1)))))
+                (local.set $v (v128.load (i32.add (local.get $p) (local.get $rb2))))
+                (v128.store (i32.add (local.get $q) (local.get $rb2))
+                  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                    (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $v)) (local.get $a0)) (local.get $b0)))
+                    (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v))) (local.get $a1)) (local.get $b1)))))
+                (local.set $v (v128.load (i32.add (local.get $p) (local.get $rb3))))
+                (v128.store (i32.add (local.get $q) (local.get $rb3))
+                  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                    (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (local.get $v)) (local.get $a0)) (local.get $b0)))
+                    (f32x4.demote_f64x2_zero (f64x2.add (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v))) (local.get $a1)) (local.get $b1)))))
+                (local.set $p (i32.add (local.get $p) (i32.const 16)))
+                (local.set $q (i32.add (local.get $q) (i32.const 16)))
+                (local.set $ps (i32.add (local.get $ps) (i32.const 32)))
+                (local.set $po (i32.add (local.get $po) (i32.const 32)))
+                (local.set $c (i32.add (local.get $c) (i32.const 4)))
+                (br $blockVec)))
+              (local.set $c (i32.sub (local.get $c) (i32.const 4)))
+              (block $blockTailDone (loop $blockTail
+                (br_if $blockTailDone (i32.ge_u (local.get $c) (local.get $channels)))
+                (f32.store (local.get $q)
+                  (f32.demote_f64 (f64.add (f64.mul (f64.promote_f32 (f32.load (local.get $p))) (f64.load (local.get $ps))) (f64.load (local.get $po)))))
+                (f32.store (i32.add (local.get $q) (local.get $rb))
+                  (f32.demote_f64 (f64.add (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $rb)))) (f64.load (local.get $ps))) (f64.load (local.get $po)))))
+                (f32.store (i32.add (local.get $q) (local.get $rb2))
+                  (f32.demote_f64 (f64.add (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $rb2)))) (f64.load (local.get $ps))) (f64.load (local.get $po)))))
+                (f32.store (i32.add (local.get $q) (local.get $rb3))
+                  (f32.demote_f64 (f64.add (f64.mul (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $rb3)))) (f64.load (local.get $ps))) (f64.load (local.get $po)))))
+                (local.set $p (i32.add (local.get $p) (i32.const 4)))
+                (local.set $q (i32.add (local.get $q) (i32.const 4)))
+                (local.set $ps (i32.add (local.get $ps) (i32.const 8)))
+                (local.set $po (i32.add (local.get $po) (i32.const 8)))
+                (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                (br $blockTail)))
+              ;; At the end of the block's first row: the next block starts three rows on.
+              (local.set $p (i32.add (local.get $p) (local.get $rb3)))
+              (local.set $q (i32.add (local.get $q) (local.get $rb3)))
+              (local.set $r (i32.add (local.get $r) (i32.const 4)))
+              (br $blocks)))))
         ;; Channels last: each row holds every channel once; four channels per vector.
         (block $rowsDone (loop $rows
           (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $r1)))

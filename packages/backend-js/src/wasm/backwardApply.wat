@@ -10,6 +10,7 @@
     (local $r i32) (local $c i32) (local $p i32) (local $g i32) (local $q i32) (local $end i32)
     (local $pa i32) (local $pb i32) (local $pd i32)
     (local $vx v128) (local $vg v128) (local $va v128) (local $vb v128) (local $vd v128)
+    (local $rb i32) (local $rb2 i32) (local $rb3 i32) (local $ka0 v128) (local $ka1 v128) (local $kb0 v128) (local $kb1 v128) (local $kd0 v128) (local $kd1 v128)
     (local.set $p (i32.add (local.get $x)
       (i32.shl (i32.mul (i32.mul (local.get $r0) (local.get $channels)) (local.get $inner)) (i32.const 2))))
     (local.set $g (i32.add (local.get $dy) (i32.sub (local.get $p) (local.get $x))))
@@ -17,6 +18,109 @@
     (local.set $r (local.get $r0))
     (if (i32.eq (local.get $inner) (i32.const 1))
       (then
+        ;; Many channels (per-channel vectors beyond the L1 cache): four rows per sweep, so each
+        ;; load of a channel's constants or sums serves four rows. Same operations in the same order
+        ;; as one row at a time, so the same bits.
+        (if (i32.ge_u (local.get $channels) (i32.const 1024))
+          (then
+            (local.set $rb (i32.shl (local.get $channels) (i32.const 2)))
+            (local.set $rb2 (i32.shl (local.get $rb) (i32.const 1)))
+            (local.set $rb3 (i32.add (local.get $rb2) (local.get $rb)))
+            (block $blocksDone (loop $blocks
+              (br_if $blocksDone (i32.gt_u (i32.add (local.get $r) (i32.const 4)) (local.get $r1)))
+              (local.set $pa (local.get $a))
+              (local.set $pb (local.get $b))
+              (local.set $pd (local.get $d))
+              (local.set $c (i32.const 4))
+              (block $blockVecDone (loop $blockVec
+                (br_if $blockVecDone (i32.gt_u (local.get $c) (local.get $channels)))
+                (local.set $ka0 (v128.load (local.get $pa)))
+                (local.set $ka1 (v128.load offset=16 (local.get $pa)))
+                (local.set $kb0 (v128.load (local.get $pb)))
+                (local.set $kb1 (v128.load offset=16 (local.get $pb)))
+                (local.set $kd0 (v128.load (local.get $pd)))
+                (local.set $kd1 (v128.load offset=16 (local.get $pd)))
+                (local.set $vx (v128.load (local.get $p)))
+                (local.set $vg (v128.load (local.get $g)))
+                (v128.store (local.get $q)
+                  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                    (f32x4.demote_f64x2_zero
+                      (f64x2.add (f64x2.mul (local.get $ka0) (f64x2.promote_low_f32x4 (local.get $vg)))
+                        (f64x2.add (f64x2.mul (local.get $kb0) (f64x2.promote_low_f32x4 (local.get $vx))) (local.get $kd0))))
+                    (f32x4.demote_f64x2_zero
+                      (f64x2.add (f64x2.mul (local.get $ka1) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vg) (local.get $vg))))
+                        (f64x2.add (f64x2.mul (local.get $kb1) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vx) (local.get $vx)))) (local.get $kd1))))))
+                (local.set $vx (v128.load (i32.add (local.get $p) (local.get $rb))))
+                (local.set $vg (v128.load (i32.add (local.get $g) (local.get $rb))))
+                (v128.store (i32.add (local.get $q) (local.get $rb))
+                  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                    (f32x4.demote_f64x2_zero
+                      (f64x2.add (f64x2.mul (local.get $ka0) (f64x2.promote_low_f32x4 (local.get $vg)))
+                        (f64x2.add (f64x2.mul (local.get $kb0) (f64x2.promote_low_f32x4 (local.get $vx))) (local.get $kd0))))
+                    (f32x4.demote_f64x2_zero
+                      (f64x2.add (f64x2.mul (local.get $ka1) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vg) (local.get $vg))))
+                        (f64x2.add (f64x2.mul (local.get $kb1) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vx) (local.get $vx)))) (local.get $kd1))))))
+                (local.set $vx (v128.load (i32.add (local.get $p) (local.get $rb2))))
+                (local.set $vg (v128.load (i32.add (local.get $g) (local.get $rb2))))
+                (v128.store (i32.add (local.get $q) (local.get $rb2))
+                  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                    (f32x4.demote_f64x2_zero
+                      (f64x2.add (f64x2.mul (local.get $ka0) (f64x2.promote_low_f32x4 (local.get $vg)))
+                        (f64x2.add (f64x2.mul (local.get $kb0) (f64x2.promote_low_f32x4 (local.get $vx))) (local.get $kd0))))
+                    (f32x4.demote_f64x2_zero
+                      (f64x2.add (f64x2.mul (local.get $ka1) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vg) (local.get $vg))))
+                        (f64x2.add (f64x2.mul (local.get $kb1) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vx) (local.get $vx)))) (local.get $kd1))))))
+                (local.set $vx (v128.load (i32.add (local.get $p) (local.get $rb3))))
+                (local.set $vg (v128.load (i32.add (local.get $g) (local.get $rb3))))
+                (v128.store (i32.add (local.get $q) (local.get $rb3))
+                  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                    (f32x4.demote_f64x2_zero
+                      (f64x2.add (f64x2.mul (local.get $ka0) (f64x2.promote_low_f32x4 (local.get $vg)))
+                        (f64x2.add (f64x2.mul (local.get $kb0) (f64x2.promote_low_f32x4 (local.get $vx))) (local.get $kd0))))
+                    (f32x4.demote_f64x2_zero
+                      (f64x2.add (f64x2.mul (local.get $ka1) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vg) (local.get $vg))))
+                        (f64x2.add (f64x2.mul (local.get $kb1) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vx) (local.get $vx)))) (local.get $kd1))))))
+                (local.set $p (i32.add (local.get $p) (i32.const 16)))
+                (local.set $g (i32.add (local.get $g) (i32.const 16)))
+                (local.set $q (i32.add (local.get $q) (i32.const 16)))
+                (local.set $pa (i32.add (local.get $pa) (i32.const 32)))
+                (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
+                (local.set $pd (i32.add (local.get $pd) (i32.const 32)))
+                (local.set $c (i32.add (local.get $c) (i32.const 4)))
+                (br $blockVec)))
+              (local.set $c (i32.sub (local.get $c) (i32.const 4)))
+              (block $blockTailDone (loop $blockTail
+                (br_if $blockTailDone (i32.ge_u (local.get $c) (local.get $channels)))
+                (f32.store (local.get $q)
+                  (f32.demote_f64
+                    (f64.add (f64.mul (f64.load (local.get $pa)) (f64.promote_f32 (f32.load (local.get $g))))
+                      (f64.add (f64.mul (f64.load (local.get $pb)) (f64.promote_f32 (f32.load (local.get $p)))) (f64.load (local.get $pd))))))
+                (f32.store (i32.add (local.get $q) (local.get $rb))
+                  (f32.demote_f64
+                    (f64.add (f64.mul (f64.load (local.get $pa)) (f64.promote_f32 (f32.load (i32.add (local.get $g) (local.get $rb)))))
+                      (f64.add (f64.mul (f64.load (local.get $pb)) (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $rb))))) (f64.load (local.get $pd))))))
+                (f32.store (i32.add (local.get $q) (local.get $rb2))
+                  (f32.demote_f64
+                    (f64.add (f64.mul (f64.load (local.get $pa)) (f64.promote_f32 (f32.load (i32.add (local.get $g) (local.get $rb2)))))
+                      (f64.add (f64.mul (f64.load (local.get $pb)) (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $rb2))))) (f64.load (local.get $pd))))))
+                (f32.store (i32.add (local.get $q) (local.get $rb3))
+                  (f32.demote_f64
+                    (f64.add (f64.mul (f64.load (local.get $pa)) (f64.promote_f32 (f32.load (i32.add (local.get $g) (local.get $rb3)))))
+                      (f64.add (f64.mul (f64.load (local.get $pb)) (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $rb3))))) (f64.load (local.get $pd))))))
+                (local.set $p (i32.add (local.get $p) (i32.const 4)))
+                (local.set $g (i32.add (local.get $g) (i32.const 4)))
+                (local.set $q (i32.add (local.get $q) (i32.const 4)))
+                (local.set $pa (i32.add (local.get $pa) (i32.const 8)))
+                (local.set $pb (i32.add (local.get $pb) (i32.const 8)))
+                (local.set $pd (i32.add (local.get $pd) (i32.const 8)))
+                (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                (br $blockTail)))
+              ;; At the end of the block's first row: the next block starts three rows on.
+              (local.set $p (i32.add (local.get $p) (local.get $rb3)))
+              (local.set $g (i32.add (local.get $g) (local.get $rb3)))
+              (local.set $q (i32.add (local.get $q) (local.get $rb3)))
+              (local.set $r (i32.add (local.get $r) (i32.const 4)))
+              (br $blocks)))))
         ;; Channels last: each row holds every channel once; four channels per vector.
         (block $rowsDone (loop $rows
           (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $r1)))

@@ -26,9 +26,11 @@ describe('WebAssembly SIMD loops', () => {
   });
 
   // Shapes with every tail: channels not a multiple of 4, runs not a multiple of 4, a range
-  // starting past row 0, one channel.
+  // starting past row 0, one channel; and channels-last rows of 1024 channels or more, which go
+  // four rows per sweep (a block and two rows left over, two whole blocks, too few for a block).
   const geometries = [
     [7, 3, 1], [9, 13, 1], [5, 8, 1], [6, 1, 1], [3, 5, 7], [4, 3, 16], [2, 4, 13], [3, 2, 3], [5, 6, 2],
+    [7, 1027, 1], [9, 1024, 1], [4, 1030, 1],
   ] as const;
   const heap = simd.heap;
   const f32 = (values: ArrayLike<number>) => {
@@ -79,6 +81,17 @@ describe('WebAssembly SIMD loops', () => {
           } else {
             simd.loops.backwardSums(ptr(dy), ptr(x), channels, inner, r0, r1, ptr(w), ptr(first), ptr(second));
             LOOPS.backwardSums(dy, x, channels, inner, r0, r1, w, wantFirst, wantSecond);
+          }
+          if (channels >= 1024) {
+            // Four rows per sweep add in the order of one row at a time: the same bits.
+            const rowFirst = f64(new Float64Array(channels).fill(0.5));
+            const rowSecond = f64(new Float64Array(channels).fill(0.25));
+            for (let r = r0; r < r1; r++) {
+              if (loop === 'shiftedSums') simd.loops.shiftedSums(ptr(x), channels, inner, r, r + 1, ptr(w), ptr(rowFirst), ptr(rowSecond));
+              else simd.loops.backwardSums(ptr(dy), ptr(x), channels, inner, r, r + 1, ptr(w), ptr(rowFirst), ptr(rowSecond));
+            }
+            expect(Array.from(first)).toEqual(Array.from(rowFirst));
+            expect(Array.from(second)).toEqual(Array.from(rowSecond));
           }
           for (let c = 0; c < channels; c++) {
             // Only the order of the float64 additions differs.
