@@ -5,8 +5,9 @@ import type { KernelSubject, PreparedKernel } from './subject.js';
 
 /**
  * One of our backends, driven through core's `Backend` contract; reading every output back is
- * timed too, into host buffers allocated once (as a training loop would), so the timing is not of
- * fresh-page faults (~100× slower to write here than memory already touched).
+ * timed too, into host buffers allocated once (as a training loop would) where the backend can
+ * read into one, so the timing is not of fresh-page faults (~100× slower to write here than
+ * memory already touched).
  * `beforePrepare` restores what the backend needs of shared global state (tfjs-node's engine
  * must be the active tfjs backend again after the wasm and cpu anchors ran).
  */
@@ -39,7 +40,11 @@ function prepareKernel<T extends TensorHandle>(b: Backend<T>, op: KernelOp, inpu
   const beta = upload(inputs.beta, [c]);
   const dispose = () => owned.forEach((t) => b.dispose(t));
   const hostBuffers = new Map<string, TensorData>();
+  // A backend with readInto copies into a host buffer reused across calls; one without (tfjs-node,
+  // whose binding always answers with a fresh array) is read with readSync, as a user would:
+  // going through core's readInto there would add a copy that no anchor pays.
   const read = (key: string, t: T): TensorData => {
+    if (b.readInto === undefined) return b.readSync(t);
     let out = hostBuffers.get(key);
     if (out === undefined) {
       const size = t.shape.reduce((a, d) => a * d, 1);
