@@ -9,6 +9,12 @@ import type { BenchDocument } from './document.js';
 
 const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
 const run = promisify(execFile);
+/** Runs the CLI expecting it to fail; resolves to the failure (undefined if it succeeded). */
+const runFailing = (args: string[]) =>
+  run(process.execPath, [cli, ...args]).then(
+    () => undefined,
+    (e: { code?: number; stderr?: string }) => e,
+  );
 
 describe('the CLI (built dist/cli.js)', () => {
   it('--quick --json --only js prints exactly one parseable document', async () => {
@@ -57,20 +63,14 @@ describe('the CLI (built dist/cli.js)', () => {
   }, 120_000);
 
   it('refuses an --out path it could not write before running anything', async () => {
-    const error = await run(process.execPath, [cli, '--out', '/nonexistent-dir/bench.json']).then(
-      () => undefined,
-      (e: { code?: number; stderr?: string }) => e,
-    );
+    const error = await runFailing(['--out', '/nonexistent-dir/bench.json']);
     expect(error?.code).toBe(2);
     expect(error?.stderr).toContain('--out: expected a file path in a writable directory');
     expect(error?.stderr).toContain('/nonexistent-dir/bench.json');
   }, 60_000);
 
   it('rejects an unknown backend name with a usage message and exit status 2', async () => {
-    const error = await run(process.execPath, [cli, '--only', 'nope']).then(
-      () => undefined,
-      (e: { code?: number; stderr?: string }) => e,
-    );
+    const error = await runFailing(['--only', 'nope']);
     expect(error?.code).toBe(2);
     expect(error?.stderr).toContain('--only: expected names among js');
   }, 60_000); // a cold Node start that loads TensorFlow.js takes seconds on a busy machine
