@@ -21,7 +21,7 @@ describe('BatchNorm defaults', () => {
   });
 
   it('starts with γ = 1, β = 0, running mean 0 and running variance 1', () => {
-    const state = layer.state();
+    const state = layer.stateSync();
     expect(state.gamma).toEqual([1, 1]);
     expect(state.beta).toEqual([0, 0]);
     expect(state.runningMean).toEqual([0, 0]);
@@ -37,7 +37,7 @@ describe('BatchNorm training and inference', () => {
     const layer = new BatchNorm(reference, options);
     const y = layer.forward(tensor(xValues, [3, 2]));
     expectClose(values(y), [-1.5, 2, 0.5, 4 / 3, 2.5, -1 / 3]);
-    const state = layer.state();
+    const state = layer.stateSync();
     // 0.9·0 + 0.1·μ and 0.9·1 + 0.1·(m/(m−1))·σ²
     expectClose(state.runningMean, [0.2, 0.5]);
     expectClose(state.runningVar, [1, 2.2]);
@@ -47,7 +47,7 @@ describe('BatchNorm training and inference', () => {
   it('eval() normalizes with the running statistics and changes nothing', () => {
     const layer = new BatchNorm(reference, options);
     layer.forward(tensor(xValues, [3, 2]));
-    const before = layer.state();
+    const before = layer.stateSync();
     layer.eval();
     expect(layer.training).toBe(false);
     const y = values(layer.forward(tensor(xValues, [3, 2])));
@@ -56,7 +56,7 @@ describe('BatchNorm training and inference', () => {
       return (options.gamma[k]! * (v - before.runningMean[k]!)) / Math.sqrt(before.runningVar[k]! + epsilon) + options.beta[k]!;
     });
     expectClose(y, expected);
-    expect(layer.state()).toEqual(before);
+    expect(layer.stateSync()).toEqual(before);
   });
 
   it('eval() accepts a single sample (m = 1)', () => {
@@ -82,7 +82,7 @@ describe('BatchNorm training and inference', () => {
     expectClose(values(layer.gradients!.gamma), [-2, 11 / 6]);
     expectClose(values(layer.gradients!.beta), [0, 3.5]);
     layer.sgdStep(0.1);
-    const state = layer.state();
+    const state = layer.stateSync();
     expectClose(state.gamma, [2 + 0.2, -1 - 0.1 * (11 / 6)]);
     expectClose(state.beta, [0.5, 1 - 0.35]);
   });
@@ -102,13 +102,13 @@ describe('BatchNorm training and inference', () => {
     const gamma = Float32Array.from([2, 3]);
     const layer = new BatchNorm(reference, { numFeatures: 2, gamma });
     gamma[0] = 100;
-    expect(layer.state().gamma).toEqual([2, 3]);
+    expect(layer.stateSync().gamma).toEqual([2, 3]);
   });
 
   it('varianceCorrection "biased" feeds σ² itself into the running variance', () => {
     const layer = new BatchNorm(reference, { ...options, varianceCorrection: 'biased', momentum: 0.5 });
     layer.forward(tensor(xValues, [3, 2]));
-    expectClose(layer.state().runningVar, [0.5 + 0.5 * (2 / 3), 0.5 + 0.5 * (26 / 3)]);
+    expectClose(layer.stateSync().runningVar, [0.5 + 0.5 * (2 / 3), 0.5 + 0.5 * (26 / 3)]);
   });
 });
 
@@ -122,7 +122,7 @@ describe('BatchNorm state', () => {
   }
 
   it('state() is plain JSON and round-trips through JSON.stringify', () => {
-    const state = trained().state();
+    const state = trained().stateSync();
     expect(state.schema).toBe('batchnorm-state/1');
     expect(state.numBatchesTracked).toBe(3);
     expect(JSON.parse(JSON.stringify(state))).toEqual(state);
@@ -131,14 +131,14 @@ describe('BatchNorm state', () => {
   it('load() restores everything: the same eval outputs and the same next training update', () => {
     const original = trained();
     const copy = new BatchNorm(reference, { numFeatures: 3, layout: 'NHWC' });
-    copy.load(JSON.parse(JSON.stringify(original.state())));
-    expect(copy.state()).toEqual(original.state());
+    copy.load(JSON.parse(JSON.stringify(original.stateSync())));
+    expect(copy.stateSync()).toEqual(original.stateSync());
     expect(copy.momentum).toBeNull();
     expect(copy.epsilon).toBe(1e-3);
 
     const x = tensor(randomArray(20, 36), [2, 2, 3, 3]);
     expect(values(copy.forward(x))).toEqual(values(original.forward(x)));
-    expect(copy.state()).toEqual(original.state());
+    expect(copy.stateSync()).toEqual(original.stateSync());
     original.eval();
     copy.eval();
     expect(values(copy.forward(x))).toEqual(values(original.forward(x)));
@@ -146,9 +146,9 @@ describe('BatchNorm state', () => {
 
   it('fromState() builds the same layer', () => {
     const original = trained();
-    const copy = BatchNorm.fromState(reference, original.state());
+    const copy = BatchNorm.fromState(reference, original.stateSync());
     expect(copy.layout).toBe('NHWC');
-    expect(copy.state()).toEqual(original.state());
+    expect(copy.stateSync()).toEqual(original.stateSync());
   });
 });
 
@@ -169,7 +169,7 @@ describe('BatchNorm tensor ownership', () => {
     }
     layer.eval();
     backend.dispose(layer.forward(x));
-    const stateBefore = layer.state();
+    const stateBefore = layer.stateSync();
     layer.load(stateBefore);
     // the caller's two and the layer's four: load() released the saved batch and dγ, dβ
     expect(live.size).toBe(caller.size + 4);
@@ -198,8 +198,8 @@ describe('BatchNorm on a float32 backend', () => {
       },
     };
     const layer = new BatchNorm(float32, { numFeatures: 2, gamma: [0.1, 0.2] });
-    layer.load(layer.state());
+    layer.load(layer.stateSync());
     expect(uploaded).toEqual(new Array(8).fill('Float32Array'));
-    expect(layer.state().gamma).toEqual([Math.fround(0.1), Math.fround(0.2)]);
+    expect(layer.stateSync().gamma).toEqual([Math.fround(0.1), Math.fround(0.2)]);
   });
 });

@@ -1,4 +1,4 @@
-import type { Backend, BatchNormAttrs, TensorHandle } from './backend.js';
+import { hasSyncReads, type Backend, type BatchNormAttrs, type SyncBackend, type TensorHandle } from './backend.js';
 import { BatchNormError, describeValue } from './errors.js';
 import { assertLayout, geometryOf } from './layout.js';
 import type { Layout, VarianceCorrection } from './types.js';
@@ -32,7 +32,8 @@ export interface BatchNormOptions {
   /**
    * Reject a training batch whose statistics are not finite (default true). It reads the
    * C-length batch mean and variance back to the host: turn it off to keep a training step
-   * entirely on a device.
+   * entirely on a device. On a backend with `readSync` the batch is rejected by `forward`
+   * itself; on an asynchronous backend the check settles later (see `BatchNorm.settle`).
    */
   readonly checkFinite?: boolean;
 }
@@ -60,8 +61,21 @@ export interface FoldedBatchNorm {
 
 interface SavedBatch<T> {
   readonly x: T;
-  readonly mean: T;
-  readonly variance: T;
+  /** The backend's opaque `saved` of this forward. */
+  readonly saved: unknown;
+}
+
+/**
+ * The layer as it was before a batch whose finite check has not settled yet (asynchronous
+ * backends only): what a non-finite verdict restores.
+ */
+interface Unchecked<T> {
+  readonly batch: number;
+  readonly runningMean: T;
+  readonly runningVar: T;
+  /** Copies of γ and β, taken at the first `sgdStep` after this batch's forward (else undefined). */
+  gamma: T | undefined;
+  beta: T | undefined;
 }
 
 /**
@@ -70,9 +84,13 @@ interface SavedBatch<T> {
  *
  * Ownership: `forward` returns a new tensor the caller disposes. In training mode the layer
  * keeps a reference to `x` for `backward`: do not dispose `x` before calling `backward`.
+ *
+ * Reads: the layer only reads through `backend.read`, so it works on backends that read
+ * asynchronously (WebGPU). `state()` and `fold()` are asynchronous; `stateSync()` and
+ * `foldSync()` compile only for a backend whose type declares `readSync`.
  */
-export class BatchNorm<T extends TensorHandle = TensorHandle> {
-  readonly backend: Backend<T>;
+export class BatchNorm<T extends TensorHandle = TensorHandle, B extends Backend<T> = Backend<T>> {
+  readonly backend: B;
   readonly numFeatures: number;
   readonly layout: Layout;
   readonly checkFinite: boolean;
@@ -87,8 +105,16 @@ export class BatchNorm<T extends TensorHandle = TensorHandle> {
   #numBatchesTracked = 0;
   #saved: SavedBatch<T> | undefined;
   #gradients: { gamma: T; beta: T } | undefined;
+  /** Batches whose finite check is still reading, oldest first (asynchronous backends). */
+  #unchecked: Unchecked<T>[] = [];
+  /** Settles when every check started so far has been applied; never rejects. */
+  #checks: Promise<void> = Promise.resolve();
+  /** A non-finite batch found by an asynchronous check, thrown by the next call. */
+  #failure: unknown;
+  /** Bumped by `load` and `dispose`: checks started before are then ignored. */
+  #generation = 0;
 
-  constructor(backend: Backend<T>, options: BatchNormOptions) {
+  constructor(backend: B & Backend<T>, options: BatchNormOptions) {
     if (typeof options !== 'object' || options === null) {
       throw invalid('options', 'an object with at least numFeatures', options);
     }
@@ -128,14 +154,17 @@ export class BatchNorm<T extends TensorHandle = TensorHandle> {
   }
 
   /** Restores a layer from `state()` output on `backend`. */
-  static fromState<T extends TensorHandle>(backend: Backend<T>, state: BatchNormState): BatchNorm<T> {
+  static fromState<T extends TensorHandle, B extends Backend<T>>(
+    backend: B & Backend<T>,
+    state: BatchNormState,
+  ): BatchNorm<T, B> {
     if (typeof state !== 'object' || state === null) {
       throw invalid('state', 'an object of schema "batchnorm-state/1"', state);
     }
     // checked here so the error names the state's field, not a constructor option
     assertPositiveInteger(state.numFeatures, 'state.numFeatures');
     assertLayout(state.layout, 'state.layout');
-    const layer = new BatchNorm(backend, { numFeatures: state.numFeatures, layout: state.layout });
+    const layer = new BatchNorm<T, B>(backend, { numFeatures: state.numFeatures, layout: state.layout });
     layer.load(state);
     return layer;
   }
@@ -191,8 +220,9 @@ export class BatchNorm<T extends TensorHandle = TensorHandle> {
 
   /** Batch-normalizes `x` (in `layout`); returns a new tensor. */
   forward(x: T): T {
+    this.#throwFailure();
     const geometry = this.#checkInput(x, 'x');
-    const b = this.backend;
+    const b: Backend<T> = this.backend;
     if (!this.#training) {
       return b.batchNormForwardInference(
         {
@@ -209,22 +239,22 @@ export class BatchNorm<T extends TensorHandle = TensorHandle> {
       throw new BatchNormError({
         code: 'INVALID_ARGUMENT',
         argument: 'x.shape',
-        expected: 'at least 2 values per feature in training (m = N·H·W ≥ 2)',
+        expected: 'at least 2 values per feature in training (m = N·spatial ≥ 2)',
         received: `[${x.shape.join(', ')}] (m = ${geometry.m})`,
         hint: 'A batch of one has no variance; use eval() for single samples.',
       });
     }
-    const { y, mean, variance } = b.batchNormForwardTraining(
+    const { y, mean, variance, saved } = b.batchNormForwardTraining(
       { x, gamma: this.#gamma, beta: this.#beta },
       this.#attrs,
     );
-    if (this.checkFinite) {
+    const checkNow = this.checkFinite && hasSyncReads(b);
+    if (checkNow) {
       try {
-        this.#assertFiniteStatistics(mean, variance);
+        assertFiniteStatistics(b.readSync(mean), b.readSync(variance));
       } catch (error) {
-        b.dispose(y);
-        b.dispose(mean);
-        b.dispose(variance);
+        for (const t of [y, mean, variance]) b.dispose(t);
+        b.disposeSaved(saved);
         throw error;
       }
     }
@@ -239,14 +269,37 @@ export class BatchNorm<T extends TensorHandle = TensorHandle> {
       { running: this.#runningVar, batch: variance },
       { factor, batchScale },
     );
-    b.dispose(this.#runningMean);
-    b.dispose(this.#runningVar);
+    if (this.checkFinite && !checkNow) {
+      // keep the statistics before this batch until its check settles
+      this.#startCheck(b.read(mean), b.read(variance));
+    } else {
+      b.dispose(this.#runningMean);
+      b.dispose(this.#runningVar);
+    }
+    b.dispose(mean);
+    b.dispose(variance);
     this.#runningMean = runningMean;
     this.#runningVar = runningVar;
     this.#numBatchesTracked += 1;
     this.#releaseSaved();
-    this.#saved = { x, mean, variance };
+    this.#saved = { x, saved };
     return y;
+  }
+
+  /**
+   * Waits until the finite check of every training batch so far has settled. Resolves on a
+   * synchronous backend at once (its checks run inside `forward`).
+   *
+   * On an asynchronous backend a batch with a NaN or ±Infinity statistic is reported as a
+   * `BatchNormError` (`NON_FINITE_INPUT`, argument `x`) by whichever comes first: `settle()`,
+   * `state()`, `fold()`, or any `forward`/`backward`/`sgdStep` called after its check settled.
+   * It is reported once. The layer is then as it was before that batch: running statistics,
+   * `numBatchesTracked`, γ and β restored (later batches are discarded with it, since they
+   * built on it), and the saved batch and gradients released.
+   */
+  async settle(): Promise<void> {
+    await this.#checks;
+    this.#throwFailure();
   }
 
   /**
@@ -254,6 +307,7 @@ export class BatchNorm<T extends TensorHandle = TensorHandle> {
    * in `gradients`.
    */
   backward(dy: T): T {
+    this.#throwFailure();
     const saved = this.#saved;
     if (saved === undefined) {
       throw new BatchNormError({
@@ -275,7 +329,7 @@ export class BatchNorm<T extends TensorHandle = TensorHandle> {
       });
     }
     const { dx, dgamma, dbeta } = this.backend.batchNormBackward(
-      { dy, x: saved.x, gamma: this.#gamma, mean: saved.mean, variance: saved.variance },
+      { dy, x: saved.x, gamma: this.#gamma, saved: saved.saved },
       this.#attrs,
     );
     this.#releaseGradients();
@@ -285,6 +339,7 @@ export class BatchNorm<T extends TensorHandle = TensorHandle> {
 
   /** One SGD step on γ and β with the gradients of the last `backward`. */
   sgdStep(learningRate: number): void {
+    this.#throwFailure();
     if (typeof learningRate !== 'number' || !Number.isFinite(learningRate)) {
       throw invalid('learningRate', 'a finite number', learningRate);
     }
@@ -297,13 +352,42 @@ export class BatchNorm<T extends TensorHandle = TensorHandle> {
         received: 'no gradients',
       });
     }
+    this.#keepParametersForUnchecked();
     this.#gamma = this.backend.sgdUpdate(this.#gamma, grads.gamma, { learningRate });
     this.#beta = this.backend.sgdUpdate(this.#beta, grads.beta, { learningRate });
   }
 
-  /** The layer's parameters and statistics as plain JSON (`batchnorm-state/1`). */
-  state(): BatchNormState {
-    const read = (t: T): number[] => Array.from(this.backend.readSync(t));
+  /**
+   * The layer's parameters and statistics as plain JSON (`batchnorm-state/1`), read after every
+   * pending finite check has settled (so it never holds a rejected batch).
+   */
+  async state(): Promise<BatchNormState> {
+    await this.settle();
+    const b = this.backend;
+    const [gamma, beta, runningMean, runningVar] = await Promise.all(
+      [this.#gamma, this.#beta, this.#runningMean, this.#runningVar].map((t) => b.read(t)),
+    );
+    return this.#stateOf(gamma!, beta!, runningMean!, runningVar!);
+  }
+
+  /** `state()`, synchronously: only on a backend that declares `readSync`. */
+  stateSync(this: BatchNorm<T, SyncBackend<T>>): BatchNormState {
+    const b = this.#syncBackend('stateSync');
+    this.#throwFailure();
+    return this.#stateOf(
+      b.readSync(this.#gamma),
+      b.readSync(this.#beta),
+      b.readSync(this.#runningMean),
+      b.readSync(this.#runningVar),
+    );
+  }
+
+  #stateOf(
+    gamma: ArrayLike<number>,
+    beta: ArrayLike<number>,
+    runningMean: ArrayLike<number>,
+    runningVar: ArrayLike<number>,
+  ): BatchNormState {
     return {
       schema: 'batchnorm-state/1',
       numFeatures: this.numFeatures,
@@ -311,10 +395,10 @@ export class BatchNorm<T extends TensorHandle = TensorHandle> {
       epsilon: this.#epsilon,
       momentum: this.#momentum,
       varianceCorrection: this.#varianceCorrection,
-      gamma: read(this.#gamma),
-      beta: read(this.#beta),
-      runningMean: read(this.#runningMean),
-      runningVar: read(this.#runningVar),
+      gamma: Array.from(gamma),
+      beta: Array.from(beta),
+      runningMean: Array.from(runningMean),
+      runningVar: Array.from(runningVar),
       numBatchesTracked: this.#numBatchesTracked,
     };
   }
@@ -357,6 +441,7 @@ export class BatchNorm<T extends TensorHandle = TensorHandle> {
     }
     const b = this.backend;
     for (const t of [this.#gamma, this.#beta, this.#runningMean, this.#runningVar]) b.dispose(t);
+    this.#abandonChecks();
     this.#releaseSaved();
     this.#releaseGradients();
     this.#gamma = this.#upload(gamma);
@@ -369,24 +454,35 @@ export class BatchNorm<T extends TensorHandle = TensorHandle> {
     this.#numBatchesTracked = tracked;
   }
 
-  /** Inference as one affine map per feature: `scale = γ/√(Var+ε)`, `shift = β − scale·E[x]`. */
-  fold(): FoldedBatchNorm {
+  /**
+   * Inference as one affine map per feature: `scale = γ/√(Var+ε)`, `shift = β − scale·E[x]`,
+   * read after every pending finite check has settled.
+   */
+  async fold(): Promise<FoldedBatchNorm> {
+    await this.settle();
     const b = this.backend;
-    const gamma = b.readSync(this.#gamma);
-    const beta = b.readSync(this.#beta);
-    const mean = b.readSync(this.#runningMean);
-    const variance = b.readSync(this.#runningVar);
-    const scale = new Float64Array(this.numFeatures);
-    const shift = new Float64Array(this.numFeatures);
-    for (let k = 0; k < this.numFeatures; k++) {
-      scale[k] = gamma[k]! / Math.sqrt(variance[k]! + this.#epsilon);
-      shift[k] = beta[k]! - scale[k]! * mean[k]!;
-    }
-    return { scale, shift };
+    const [gamma, beta, mean, variance] = await Promise.all(
+      [this.#gamma, this.#beta, this.#runningMean, this.#runningVar].map((t) => b.read(t)),
+    );
+    return foldStatistics(gamma!, beta!, mean!, variance!, this.#epsilon);
+  }
+
+  /** `fold()`, synchronously: only on a backend that declares `readSync`. */
+  foldSync(this: BatchNorm<T, SyncBackend<T>>): FoldedBatchNorm {
+    const b = this.#syncBackend('foldSync');
+    this.#throwFailure();
+    return foldStatistics(
+      b.readSync(this.#gamma),
+      b.readSync(this.#beta),
+      b.readSync(this.#runningMean),
+      b.readSync(this.#runningVar),
+      this.#epsilon,
+    );
   }
 
   /** Releases every tensor the layer owns. */
   dispose(): void {
+    this.#abandonChecks();
     this.#releaseSaved();
     this.#releaseGradients();
     for (const t of [this.#gamma, this.#beta, this.#runningMean, this.#runningVar]) {
@@ -415,26 +511,124 @@ export class BatchNorm<T extends TensorHandle = TensorHandle> {
     return geometry;
   }
 
-  #assertFiniteStatistics(mean: T, variance: T): void {
-    const means = this.backend.readSync(mean);
-    const variances = this.backend.readSync(variance);
-    for (let k = 0; k < means.length; k++) {
-      if (!Number.isFinite(means[k]!) || !Number.isFinite(variances[k]!)) {
-        throw new BatchNormError({
-          code: 'NON_FINITE_INPUT',
-          argument: 'x',
-          expected: 'finite values (a finite batch mean and variance for every feature)',
-          received: `feature ${k} with mean ${describeValue(means[k])} and variance ${describeValue(variances[k])}`,
-          hint: 'The running statistics were left unchanged.',
-        });
+  #syncBackend(method: string): SyncBackend<T> {
+    const b: Backend<T> = this.backend;
+    if (hasSyncReads(b)) return b;
+    throw new BatchNormError({
+      code: 'NOT_SUPPORTED',
+      argument: 'backend',
+      expected: `a backend that declares readSync for ${method}()`,
+      received: `backend "${b.name}", which reads asynchronously only`,
+      hint: `Use await layer.${method.replace('Sync', '')}() instead.`,
+    });
+  }
+
+  /** Starts the asynchronous finite check of the batch just run; the caller has its reads. */
+  #startCheck(means: Promise<ArrayLike<number>>, variances: Promise<ArrayLike<number>>): void {
+    const generation = this.#generation;
+    const entry: Unchecked<T> = {
+      batch: this.#numBatchesTracked + 1,
+      runningMean: this.#runningMean,
+      runningVar: this.#runningVar,
+      gamma: undefined,
+      beta: undefined,
+    };
+    this.#unchecked.push(entry);
+    const verdict = Promise.all([means, variances]).then(
+      ([m, v]) => assertFiniteStatistics(m, v, entry.batch),
+    );
+    // checks are applied in batch order, whatever order the reads finish in
+    this.#checks = this.#checks
+      .then(() => verdict)
+      .then(
+        () => {
+          if (generation === this.#generation) this.#passCheck(entry);
+        },
+        (error: unknown) => {
+          if (generation === this.#generation) this.#failCheck(entry, error);
+        },
+      );
+  }
+
+  /** The oldest unchecked batch was finite: its "before" copy is no longer needed. */
+  #passCheck(entry: Unchecked<T>): void {
+    if (this.#unchecked[0] !== entry) return; // discarded by an earlier failure
+    this.#unchecked.shift();
+    this.#disposeUnchecked(entry);
+  }
+
+  /** Restores the layer to before `entry`'s batch and drops every later unchecked batch. */
+  #failCheck(entry: Unchecked<T>, error: unknown): void {
+    if (this.#unchecked[0] !== entry) return;
+    const b = this.backend;
+    const all = this.#unchecked;
+    this.#unchecked = [];
+    // γ and β did not change between an unchecked forward and the first copy taken after it
+    const parameters = all.find((e) => e.gamma !== undefined);
+    for (const e of all) {
+      if (e !== entry) {
+        b.dispose(e.runningMean);
+        b.dispose(e.runningVar);
+      }
+      if (e !== parameters) {
+        for (const t of [e.gamma, e.beta]) if (t !== undefined) b.dispose(t);
       }
     }
+    b.dispose(this.#runningMean);
+    b.dispose(this.#runningVar);
+    this.#runningMean = entry.runningMean;
+    this.#runningVar = entry.runningVar;
+    if (parameters?.gamma !== undefined && parameters.beta !== undefined) {
+      b.dispose(this.#gamma);
+      b.dispose(this.#beta);
+      this.#gamma = parameters.gamma;
+      this.#beta = parameters.beta;
+    }
+    this.#numBatchesTracked = entry.batch - 1;
+    this.#releaseSaved();
+    this.#releaseGradients();
+    this.#failure ??= error;
+  }
+
+  #disposeUnchecked(entry: Unchecked<T>): void {
+    for (const t of [entry.runningMean, entry.runningVar, entry.gamma, entry.beta]) {
+      if (t !== undefined) this.backend.dispose(t);
+    }
+  }
+
+  /**
+   * Before γ and β change after an unchecked batch, keep copies for its rollback. A backend
+   * may update in place, and the contract has no copy kernel: `runningAverage` with factor 0 is
+   * an exact one (`1·γ + 0·γ`).
+   */
+  #keepParametersForUnchecked(): void {
+    const newest = this.#unchecked.at(-1);
+    if (newest === undefined || newest.gamma !== undefined) return;
+    const copy = (t: T): T =>
+      this.backend.runningAverage({ running: t, batch: t }, { factor: 0, batchScale: 1 });
+    newest.gamma = copy(this.#gamma);
+    newest.beta = copy(this.#beta);
+  }
+
+  /** Ignores every pending check (their verdicts no longer apply) and frees their copies. */
+  #abandonChecks(): void {
+    this.#generation += 1;
+    for (const entry of this.#unchecked) this.#disposeUnchecked(entry);
+    this.#unchecked = [];
+    this.#checks = Promise.resolve();
+    this.#failure = undefined;
+  }
+
+  #throwFailure(): void {
+    const failure = this.#failure;
+    if (failure === undefined) return;
+    this.#failure = undefined;
+    throw failure;
   }
 
   #releaseSaved(): void {
     if (this.#saved === undefined) return;
-    this.backend.dispose(this.#saved.mean);
-    this.backend.dispose(this.#saved.variance);
+    this.backend.disposeSaved(this.#saved.saved);
     this.#saved = undefined;
   }
 
@@ -444,6 +638,44 @@ export class BatchNorm<T extends TensorHandle = TensorHandle> {
     this.backend.dispose(this.#gradients.beta);
     this.#gradients = undefined;
   }
+}
+
+/** Throws `NON_FINITE_INPUT` unless every batch mean and variance is finite. */
+function assertFiniteStatistics(
+  means: ArrayLike<number>,
+  variances: ArrayLike<number>,
+  batch?: number,
+): void {
+  for (let k = 0; k < means.length; k++) {
+    if (!Number.isFinite(means[k]!) || !Number.isFinite(variances[k]!)) {
+      throw new BatchNormError({
+        code: 'NON_FINITE_INPUT',
+        argument: 'x',
+        expected: 'finite values (a finite batch mean and variance for every feature)',
+        received: `${batch === undefined ? '' : `training batch ${batch}: `}feature ${k} with mean ${describeValue(means[k])} and variance ${describeValue(variances[k])}`,
+        hint:
+          batch === undefined
+            ? 'The running statistics were left unchanged.'
+            : 'The layer was restored to before that batch (running statistics, numBatchesTracked, γ and β).',
+      });
+    }
+  }
+}
+
+function foldStatistics(
+  gamma: ArrayLike<number>,
+  beta: ArrayLike<number>,
+  mean: ArrayLike<number>,
+  variance: ArrayLike<number>,
+  epsilon: number,
+): FoldedBatchNorm {
+  const scale = new Float64Array(gamma.length);
+  const shift = new Float64Array(gamma.length);
+  for (let k = 0; k < gamma.length; k++) {
+    scale[k] = gamma[k]! / Math.sqrt(variance[k]! + epsilon);
+    shift[k] = beta[k]! - scale[k]! * mean[k]!;
+  }
+  return { scale, shift };
 }
 
 function describeShape(shape: readonly number[]): string {

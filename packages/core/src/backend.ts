@@ -1,8 +1,12 @@
 import { BatchNormError } from './errors.js';
 import type { Layout, Shape, TensorData } from './types.js';
 
-/** Version of the `Backend` contract; bumped on any breaking change to the interface. */
-export const SPECIFICATION_VERSION = 'v1';
+/**
+ * Version of the `Backend` contract; bumped on any breaking change to the interface.
+ * v2: `read` is the one required read (`readSync`, `readInto` are optional capabilities), the
+ * training forward returns an opaque `saved` that backward takes, and layouts have any rank.
+ */
+export const SPECIFICATION_VERSION = 'v2';
 export type SpecificationVersion = typeof SPECIFICATION_VERSION;
 
 /**
@@ -28,13 +32,19 @@ export interface BatchNormForwardTrainingInputs<T extends TensorHandle> {
   readonly beta: T;
 }
 
-export interface BatchNormForwardTrainingOutputs<T extends TensorHandle> {
+export interface BatchNormForwardTrainingOutputs<T extends TensorHandle, S = unknown> {
   /** `γ·x̂ + β`, the shape of `x`. */
   readonly y: T;
   /** Batch mean `μ_B` per feature, length C. */
   readonly mean: T;
   /** Biased batch variance `σ²_B = (1/m)·Σ(x − μ_B)²` per feature, length C. */
   readonly variance: T;
+  /**
+   * Whatever this backend's backward needs from the forward (float64 statistics, partial sums
+   * on a GPU, an engine's reserve space). Opaque to everyone else; independent of `y`, `mean`
+   * and `variance` (disposing those leaves it valid); released with `disposeSaved`.
+   */
+  readonly saved: S;
 }
 
 export interface BatchNormForwardInferenceInputs<T extends TensorHandle> {
@@ -47,16 +57,14 @@ export interface BatchNormForwardInferenceInputs<T extends TensorHandle> {
   readonly variance: T;
 }
 
-export interface BatchNormBackwardInputs<T extends TensorHandle> {
+export interface BatchNormBackwardInputs<T extends TensorHandle, S = unknown> {
   /** `∂l/∂y`, the shape of `x`. */
   readonly dy: T;
   /** The input of the training forward. */
   readonly x: T;
   readonly gamma: T;
-  /** `mean` returned by the training forward on `x`. */
-  readonly mean: T;
-  /** `variance` (biased) returned by the training forward on `x`. */
-  readonly variance: T;
+  /** `saved` of the training forward on `x`; backward reads it and leaves it valid. */
+  readonly saved: S;
 }
 
 export interface BatchNormBackwardOutputs<T extends TensorHandle> {
@@ -103,10 +111,13 @@ export type BackendDetails = Readonly<Record<string, string | number | boolean>>
  * validates once at its boundary), never mutate their inputs unless stated, and return new
  * handles that the caller owns and must `dispose`.
  *
- * Shapes: batch-norm tensors are in `attrs.layout` (`[N, C]`, `[N, C, H, W]` or `[N, H, W, C]`);
- * per-feature vectors are `[C]`. MLP tensors are row-major matrices `[rows, cols]`.
+ * Shapes: batch-norm tensors are in `attrs.layout`, channels-first `[N, C, ...spatial]` or
+ * channels-last `[N, ...spatial, C]` with 0 to 3 spatial axes (see `geometryOf`); per-feature
+ * vectors are `[C]`. MLP tensors are row-major matrices `[rows, cols]`.
+ *
+ * `T` is the backend's tensor handle, `S` the opaque `saved` value of its training forward.
  */
-export interface Backend<T extends TensorHandle = TensorHandle> {
+export interface Backend<T extends TensorHandle = TensorHandle, S = unknown> {
   /** The registry name: `reference`, `js`, `gpujs`, `tfjs-node`, … */
   readonly name: string;
   readonly specificationVersion: SpecificationVersion;
@@ -118,18 +129,28 @@ export interface Backend<T extends TensorHandle = TensorHandle> {
   // --- tensors -------------------------------------------------------------------------------
   /** Copies host data to a new tensor; `data.length` must equal the product of `shape`. */
   upload(data: TensorData, shape: Shape): T;
-  /** Copies a tensor back to the host. */
-  read(t: T): Promise<TensorData>;
-  /** `read`, synchronously; every engine we support allows it (WebGL, TensorFlow, CPU). */
-  readSync(t: T): TensorData;
   /**
-   * Optional: copies a tensor into `out`, a host array the caller owns and reuses (length equal to
-   * the tensor's size). Writing fresh memory is costly, so a caller that reads every step should
-   * reuse one buffer; core's `readInto(backend, t, out)` falls back to `readSync` where absent.
+   * Copies a tensor back to the host: the one read every backend has. It sees every kernel
+   * called before it, and the tensor may be disposed as soon as `read` returns (the promise
+   * still settles).
+   */
+  read(t: T): Promise<TensorData>;
+  /**
+   * Optional capability: `read`, synchronously, where the engine allows it (CPU, WebGL,
+   * TensorFlow; not WebGPU). Test with `hasSyncReads(backend)`.
+   */
+  readSync?(t: T): TensorData;
+  /**
+   * Optional capability: copies a tensor into `out`, a host array the caller owns and reuses
+   * (length equal to the tensor's size). Writing fresh memory is costly, so a caller that reads
+   * every step should reuse one buffer; core's `readInto(backend, t, out)` falls back to
+   * `readSync` where absent.
    */
   readInto?(t: T, out: TensorData): void;
   /** Releases a tensor. Disposing twice is allowed and does nothing. */
   dispose(t: T): void;
+  /** Releases a training forward's `saved`. Twice is allowed and does nothing. */
+  disposeSaved(saved: S): void;
   /** Releases everything the backend holds (compiled kernels, pools). */
   destroy(): void;
 
@@ -138,12 +159,12 @@ export interface Backend<T extends TensorHandle = TensorHandle> {
   batchNormForwardTraining(
     inputs: BatchNormForwardTrainingInputs<T>,
     attrs: BatchNormAttrs,
-  ): BatchNormForwardTrainingOutputs<T>;
+  ): BatchNormForwardTrainingOutputs<T, S>;
   /** Normalizes `x` with population statistics (paper Algorithm 2). */
   batchNormForwardInference(inputs: BatchNormForwardInferenceInputs<T>, attrs: BatchNormAttrs): T;
   /** Gradients of the training forward: `dx`, `dγ = Σ dy·x̂`, `dβ = Σ dy`. */
   batchNormBackward(
-    inputs: BatchNormBackwardInputs<T>,
+    inputs: BatchNormBackwardInputs<T, S>,
     attrs: BatchNormAttrs,
   ): BatchNormBackwardOutputs<T>;
   /** `(1 − factor)·running + factor·batchScale·batch`, a new `[C]` tensor. */
@@ -177,8 +198,40 @@ export interface Backend<T extends TensorHandle = TensorHandle> {
   sgdUpdate(param: T, grad: T, attrs: { readonly learningRate: number }): T;
 }
 
-/** Copies `t` into the caller's `out` through `backend.readInto`, or `readSync` where absent. */
-export function readInto<T extends TensorHandle>(backend: Backend<T>, t: T, out: TensorData): void {
+/** The synchronous-read capability: what `hasSyncReads` proves and `readSync` needs. */
+export interface SyncReads<T extends TensorHandle = TensorHandle> {
+  readSync(t: T): TensorData;
+}
+
+/** A backend that declares `readSync`: the one a layer's `stateSync`/`foldSync` need. */
+export type SyncBackend<T extends TensorHandle = TensorHandle, S = unknown> = Backend<T, S> & SyncReads<T>;
+
+/** Whether `backend` can read synchronously (narrows its type). */
+export function hasSyncReads<B extends Backend>(
+  backend: B,
+): backend is B & SyncReads<HandleOf<B>> {
+  return typeof backend.readSync === 'function';
+}
+
+/** `backend.readSync(t)`, or a typed `NOT_SUPPORTED` error naming `argument` where absent. */
+export function readSync<T extends TensorHandle>(
+  backend: Backend<T>,
+  t: T,
+  argument = 'backend',
+): TensorData {
+  if (backend.readSync === undefined) throw noSyncReads(backend, argument);
+  return backend.readSync(t);
+}
+
+/**
+ * Copies `t` into the caller's `out` through `backend.readInto`, or `readSync` where absent.
+ * @throws BatchNormError `NOT_SUPPORTED` on a backend that only reads asynchronously.
+ */
+export function readInto<T extends TensorHandle>(
+  backend: Backend<T>,
+  t: T,
+  out: TensorData,
+): void {
   let size = 1;
   for (const d of t.shape) size *= d;
   if (out.length !== size) {
@@ -190,11 +243,23 @@ export function readInto<T extends TensorHandle>(backend: Backend<T>, t: T, out:
     });
   }
   if (backend.readInto !== undefined) backend.readInto(t, out);
-  else out.set(backend.readSync(t));
+  else out.set(readSync(backend, t));
+}
+
+function noSyncReads(backend: Pick<Backend, 'name'>, argument: string): BatchNormError {
+  return new BatchNormError({
+    code: 'NOT_SUPPORTED',
+    argument,
+    expected: 'a backend that declares readSync (a synchronous read)',
+    received: `backend "${backend.name}", which reads asynchronously only`,
+    hint: 'Use the asynchronous form (await backend.read(t), await layer.state(), await layer.fold()).',
+  });
 }
 
 /** The handle type of a backend. */
 export type HandleOf<B> = B extends Backend<infer T> ? T : never;
+/** The `saved` type of a backend's training forward. */
+export type SavedOf<B> = B extends Backend<TensorHandle, infer S> ? S : never;
 
 /** Names of the kernels of the contract, for reports and skip lists. */
 export const KERNEL_NAMES = [

@@ -10,9 +10,19 @@ import {
 import { BatchNorm, type BatchNormOptions, type BatchNormState } from './BatchNorm.js';
 import { BatchNormError } from './errors.js';
 import { geometryOf } from './layout.js';
-import { createReferenceBackend } from './reference/index.js';
+import { createReferenceBackend, type ReferenceBackend } from './reference/index.js';
 import type { ReferenceTensor } from './reference/tensor.js';
-import { loadBackend, registerBackend, registeredBackends, unregisterBackend } from './registry.js';
+import { SPECIFICATION_VERSION } from './backend.js';
+import { KNOWN_BACKENDS } from './knownBackends.js';
+import {
+  knownBackendNames,
+  loadBackend,
+  loadBackendModule,
+  registerBackend,
+  registeredBackends,
+  unregisterBackend,
+  type BackendModule,
+} from './registry.js';
 
 /** A layer with history: trained on two batches, with gradients, so every piece of state is set. */
 function trainedLayer(options: Partial<BatchNormOptions> = {}) {
@@ -27,10 +37,10 @@ function trainedLayer(options: Partial<BatchNormOptions> = {}) {
 }
 
 /** Everything a failed call must leave alone. */
-function snapshot(layer: BatchNorm<ReferenceTensor>) {
+function snapshot(layer: BatchNorm<ReferenceTensor, ReferenceBackend>) {
   const gradients = layer.gradients;
   return {
-    state: layer.state(),
+    state: layer.stateSync(),
     training: layer.training,
     gradients: gradients === undefined ? undefined : [values(gradients.gamma), values(gradients.beta)],
   };
@@ -38,7 +48,7 @@ function snapshot(layer: BatchNorm<ReferenceTensor>) {
 
 /** Runs `call`, expects the typed error, and checks the layer is exactly as before. */
 function expectRejectedIntact(
-  layer: BatchNorm<ReferenceTensor>,
+  layer: BatchNorm<ReferenceTensor, ReferenceBackend>,
   call: () => unknown,
   code: BatchNormError['code'],
   argument: string,
@@ -166,7 +176,7 @@ describe('forward input', () => {
   it('with checkFinite: false a non-finite batch is not rejected (the caller opted out)', () => {
     const layer = new BatchNorm(reference, { numFeatures: 2, checkFinite: false });
     layer.forward(tensor([1, NaN, 2, 3], [2, 2]));
-    expect(Number.isNaN(layer.state().runningMean[1])).toBe(true);
+    expect(Number.isNaN(layer.stateSync().runningMean[1])).toBe(true);
   });
 });
 
@@ -194,7 +204,7 @@ describe('load()', () => {
 
   it.each(corruptions)('%s', (_label, corrupt, code, argument) => {
     const { layer, dy, dx } = trainedLayer();
-    const bad = corrupt(layer.state()) as BatchNormState;
+    const bad = corrupt(layer.stateSync()) as BatchNormState;
     expectRejectedIntact(layer, () => layer.load(bad), code, argument);
     // the saved batch survived too
     expect(values(layer.backward(dy))).toEqual(dx);
@@ -202,11 +212,11 @@ describe('load()', () => {
 
   it.each(corruptions)('fromState: %s', (_label, corrupt, code, argument) => {
     const { layer } = trainedLayer();
-    const bad = corrupt(layer.state()) as BatchNormState;
+    const bad = corrupt(layer.stateSync()) as BatchNormState;
     // fromState has no layer to compare with: another layout is fine there, and more features
     // than γ has values is γ's fault
     if (argument === 'state.layout') {
-      expect(BatchNorm.fromState(reference, bad).state()).toEqual(bad);
+      expect(BatchNorm.fromState(reference, bad).stateSync()).toEqual(bad);
     } else if (argument === 'state.numFeatures') {
       expectBatchNormError(() => BatchNorm.fromState(reference, bad), 'SHAPE_MISMATCH', 'state.gamma');
     } else {
@@ -217,12 +227,12 @@ describe('load()', () => {
   it('fromState names state.numFeatures and state.layout when they are invalid', () => {
     const { layer } = trainedLayer();
     expectBatchNormError(
-      () => BatchNorm.fromState(reference, { ...layer.state(), numFeatures: 0 }),
+      () => BatchNorm.fromState(reference, { ...layer.stateSync(), numFeatures: 0 }),
       'INVALID_ARGUMENT',
       'state.numFeatures',
     );
     expectBatchNormError(
-      () => BatchNorm.fromState(reference, { ...layer.state(), layout: 'HWC' } as unknown as BatchNormState),
+      () => BatchNorm.fromState(reference, { ...layer.stateSync(), layout: 'HWC' } as unknown as BatchNormState),
       'INVALID_ARGUMENT',
       'state.layout',
     );
@@ -242,7 +252,7 @@ describe('backward()', () => {
     expect(error.received).toContain('eval');
     layer.train();
     layer.forward(tensor(randomArray(4, 8), [4, 2]));
-    layer.load(layer.state());
+    layer.load(layer.stateSync());
     expectRejectedIntact(layer, () => layer.backward(dy), 'INVALID_STATE', 'dy');
   });
 
@@ -304,16 +314,26 @@ describe('backend registry', () => {
       code: 'ERR_MODULE_NOT_FOUND',
     });
 
+  const manifest = (name: string, createBackend: BackendModule['createBackend'] = () => createReferenceBackend()) =>
+    ({
+      name,
+      packageName: `@example/${name}`,
+      description: 'a test backend',
+      createBackend,
+      traits: { residence: 'host', tolerance: 'float64', requires: [], environments: ['node'] },
+    }) satisfies BackendModule;
+
   it('the reference backend is always registered', async () => {
     expect(registeredBackends()).toContain('reference');
     const backend = await loadBackend('reference');
     expect(backend.name).toBe('reference');
+    expect(unregisterBackend('reference')).toBe(false);
   });
 
   it('an unknown name: UNKNOWN_BACKEND, listing the known ones', async () => {
     const error = await expectBatchNormErrorAsync(() => loadBackend('cuda'), 'UNKNOWN_BACKEND', 'backend');
     expect(error.received).toBe('"cuda"');
-    for (const known of ['reference', 'js', 'gpujs', 'tfjs-node']) expect(error.expected).toContain(`"${known}"`);
+    for (const known of ['reference', ...KNOWN_BACKENDS.map((k) => k.name)]) expect(error.expected).toContain(`"${known}"`);
   });
 
   it.each(['constructor', 'toString', '__proto__'])('%s is an unknown name, not an Object member', async (name) => {
@@ -354,13 +374,34 @@ describe('backend registry', () => {
     ).rejects.toBe(inner);
   });
 
-  it('a package that does not export createBackend: BACKEND_UNAVAILABLE', async () => {
-    await expectBatchNormErrorAsync(
-      () => loadBackend('js', {}, async () => ({ default: {} })),
+  it.each([
+    ['no backendModule', {}],
+    ['a manifest without traits', { backendModule: { ...manifest('js'), traits: undefined } }],
+    ['an unknown tolerance profile', { backendModule: { ...manifest('js'), traits: { ...manifest('js').traits, tolerance: 'float16' } } }],
+  ])('a package with %s: BACKEND_UNAVAILABLE', async (_, namespace) => {
+    await expectBatchNormErrorAsync(() => loadBackend('js', {}, async () => namespace), 'BACKEND_UNAVAILABLE');
+    expect(registeredBackends()).not.toContain('js');
+  });
+
+  it('a package whose manifest names another backend: BACKEND_UNAVAILABLE', async () => {
+    const error = await expectBatchNormErrorAsync(
+      () => loadBackend('js', {}, async () => ({ backendModule: manifest('gpujs') })),
+      'BACKEND_UNAVAILABLE',
+    );
+    expect(error.argument).toContain('backendModule.name');
+  });
+
+  it('a backend of another contract version: BACKEND_UNAVAILABLE naming both versions', async () => {
+    let destroyed = false;
+    const v1 = () => ({ ...createReferenceBackend(), specificationVersion: 'v1', destroy: () => (destroyed = true) });
+    const error = await expectBatchNormErrorAsync(
+      () => loadBackend('js', {}, async () => ({ backendModule: manifest('js', v1 as unknown as BackendModule['createBackend']) })),
       'BACKEND_UNAVAILABLE',
       'backend',
     );
-    expect(registeredBackends()).not.toContain('js');
+    expect(error.expected).toContain(SPECIFICATION_VERSION);
+    expect(error.received).toContain('"v1"');
+    expect(destroyed).toBe(true);
   });
 
   it('a package that loads is registered and created with the options', async () => {
@@ -369,11 +410,10 @@ describe('backend registry', () => {
     const importer = async (specifier: string) => {
       imported.push(specifier);
       return {
-        backendName: 'js',
-        createBackend: (options?: unknown) => {
+        backendModule: manifest('js', (options?: unknown) => {
           seen.push(options);
           return createReferenceBackend();
-        },
+        }),
       };
     };
     const backend = await loadBackend('js', { threads: 2 }, importer);
@@ -382,11 +422,14 @@ describe('backend registry', () => {
     expect(seen).toEqual([{ threads: 2 }]);
     await loadBackend('js', {}, importer);
     expect(imported).toHaveLength(1); // registered: not imported again
+    expect((await loadBackendModule('js')).traits.tolerance).toBe('float64');
   });
 
-  it('registerBackend: names must be lower-case identifiers', () => {
-    expectBatchNormError(() => registerBackend('My Backend', createReferenceBackend), 'INVALID_ARGUMENT', 'name');
-    registerBackend('my-backend', createReferenceBackend);
+  it('registerBackend: a manifest whose name is a lower-case identifier', () => {
+    const error = expectBatchNormError(() => registerBackend(manifest('My Backend')), 'BACKEND_UNAVAILABLE', 'module');
+    expect(error.received).toContain('lower-case');
+    registerBackend(manifest('my-backend'));
     expect(registeredBackends()).toContain('my-backend');
+    expect(knownBackendNames()).toEqual(expect.arrayContaining(['reference', 'my-backend', 'js', 'gpujs', 'tfjs-node']));
   });
 });

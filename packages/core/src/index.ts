@@ -4,6 +4,8 @@ export * from './backend.js';
 export * from './layout.js';
 export * from './validate.js';
 export * from './registry.js';
+export * from './knownBackends.js';
 export * from './BatchNorm.js';
 export * from './reference/index.js';
 export * from './random.js';
+export * from './asyncOnly.js';

@@ -3,21 +3,53 @@ import { LAYOUTS, type Layout, type Shape } from './types.js';
 
 /**
  * The geometry of a batch-normalized tensor, independent of its layout: `N` samples, `C`
- * features, `spatial = H·W` positions per feature map (1 for `NC`), so a feature's mini-batch
- * has `m = N·spatial` values.
+ * features, `spatial = ∏ spatial axes` positions per feature map (1 for `NC`), so a feature's
+ * mini-batch has `m = N·spatial` values.
+ *
+ * Every layout is one of two memory orders, which is all a kernel needs to know:
+ * channels-first `[N, C, spatial]` (`NC`, `NCL`, `NCHW`, `NCDHW`) and channels-last
+ * `[N, spatial, C]` (`NLC`, `NHWC`, `NDHWC`). `NC` is both (spatial = 1); it counts as
+ * channels-first.
  */
 export interface Geometry {
   readonly layout: Layout;
+  /** `true` for `[N, ...spatial, C]`, `false` for `[N, C, ...spatial]`. */
+  readonly channelsLast: boolean;
   readonly n: number;
   readonly c: number;
+  /** Positions per feature map: the product of the spatial axes (1 for `NC`). */
   readonly spatial: number;
-  /** Values per feature in the mini-batch: `N·H·W`. */
+  /** Values per feature in the mini-batch: `N·spatial`. */
   readonly m: number;
-  /** Total number of elements: `N·C·H·W`. */
+  /** Total number of elements: `N·C·spatial`. */
   readonly size: number;
 }
 
-const RANK: Record<Layout, number> = { NC: 2, NCHW: 4, NHWC: 4 };
+/** The rank of a layout's tensors: its number of letters. */
+export function layoutRank(layout: Layout): number {
+  return layout.length;
+}
+
+/** Whether `layout` stores features last (`NLC`, `NHWC`, `NDHWC`). */
+export function isChannelsLast(layout: Layout): boolean {
+  return layout.length > 2 && layout.endsWith('C');
+}
+
+/** The layout of `rank` (2 to 5) in the given order, e.g. `(4, true)` → `NHWC`; rank 2 is `NC`. */
+export function layoutOf(rank: number, channelsLast: boolean): Layout {
+  const found = LAYOUTS.find(
+    (l) => l.length === rank && (rank === 2 || isChannelsLast(l) === channelsLast),
+  );
+  if (found === undefined) {
+    throw new BatchNormError({
+      code: 'INVALID_ARGUMENT',
+      argument: 'rank',
+      expected: `2 to 5 (${LAYOUTS.join(', ')})`,
+      received: describeValue(rank),
+    });
+  }
+  return found;
+}
 
 export function isLayout(value: unknown): value is Layout {
   return typeof value === 'string' && (LAYOUTS as readonly string[]).includes(value);
@@ -63,24 +95,20 @@ export function assertShape(shape: unknown, argument = 'shape'): number {
 export function geometryOf(layout: Layout, shape: Shape, argument = 'x.shape'): Geometry {
   assertLayout(layout);
   const size = assertShape(shape, argument);
-  if (shape.length !== RANK[layout]) {
+  const rank = layoutRank(layout);
+  if (shape.length !== rank) {
     throw new BatchNormError({
       code: 'SHAPE_MISMATCH',
       argument,
-      expected: `rank ${RANK[layout]} for layout ${layout} (${layoutAxes(layout)})`,
+      expected: `rank ${rank} for layout ${layout} (${layoutAxes(layout)})`,
       received: `[${shape.join(', ')}] (rank ${shape.length})`,
     });
   }
-  const [a = 1, b = 1, h = 1, w = 1] = shape;
-  switch (layout) {
-    case 'NC':
-      return { layout, n: a, c: b, spatial: 1, m: a, size };
-    case 'NCHW':
-      return { layout, n: a, c: b, spatial: h * w, m: a * h * w, size };
-    case 'NHWC':
-      // shape is [N, H, W, C]
-      return { layout, n: a, c: w, spatial: b * h, m: a * b * h, size };
-  }
+  const channelsLast = isChannelsLast(layout);
+  const n = shape[0]!;
+  const c = channelsLast ? shape[rank - 1]! : shape[1]!;
+  const spatial = size / (n * c);
+  return { layout, channelsLast, n, c, spatial, m: n * spatial, size };
 }
 
 /** The axis names of a layout, for messages: `[N, C, H, W]`. */
@@ -93,12 +121,5 @@ export function layoutAxes(layout: Layout): string {
  * geometry `g`. For clarity in reference code; fast kernels walk memory in their own order.
  */
 export function flatIndex(g: Geometry, n: number, c: number, s: number): number {
-  switch (g.layout) {
-    case 'NC':
-      return n * g.c + c;
-    case 'NCHW':
-      return (n * g.c + c) * g.spatial + s;
-    case 'NHWC':
-      return (n * g.spatial + s) * g.c + c;
-  }
+  return g.channelsLast ? (n * g.spatial + s) * g.c + c : (n * g.c + c) * g.spatial + s;
 }

@@ -63,7 +63,7 @@ describe.each(LAYOUTS)('training forward properties, %s', (layout) => {
       const inputs = { x: tensor(data, shape), gamma: tensor(gamma, [g.c]), beta: tensor(beta, [g.c]) };
       const forward = reference.batchNormForwardTraining(inputs, attrs);
       const backward = reference.batchNormBackward(
-        { dy: tensor(dy, shape), x: inputs.x, gamma: inputs.gamma, mean: forward.mean, variance: forward.variance },
+        { dy: tensor(dy, shape), x: inputs.x, gamma: inputs.gamma, saved: forward.saved, },
         attrs,
       );
       return { y: values(forward.y), dx: values(backward.dx), dgamma: values(backward.dgamma), mean: values(forward.mean) };
@@ -87,8 +87,8 @@ describe.each(LAYOUTS)('the chain rule equals the simplified backward fast kerne
     const gamma = randomArray(82, g.c);
     const inputs = { x: tensor(x, shape), gamma: tensor(gamma, [g.c]), beta: tensor(new Float64Array(g.c), [g.c]) };
     const attrs = { layout, epsilon };
-    const { mean, variance } = reference.batchNormForwardTraining(inputs, attrs);
-    const { dx } = reference.batchNormBackward({ dy: tensor(dy, shape), x: inputs.x, gamma: inputs.gamma, mean, variance }, attrs);
+    const { mean, variance, saved } = reference.batchNormForwardTraining(inputs, attrs);
+    const { dx } = reference.batchNormBackward({ dy: tensor(dy, shape), x: inputs.x, gamma: inputs.gamma, saved }, attrs);
     const mu = values(mean);
     const sigma2 = values(variance);
     const simplified = new Float64Array(g.size);
@@ -121,7 +121,7 @@ describe('scale invariance, paper §3.3: BN(aWu) = BN(Wu)', () => {
     const attrs = { layout: 'NC', epsilon } as const;
     const forward = reference.batchNormForwardTraining({ x, gamma, beta }, attrs);
     const { dx } = reference.batchNormBackward(
-      { dy, x, gamma, mean: forward.mean, variance: forward.variance },
+      { dy, x, gamma, saved: forward.saved, },
       attrs,
     );
     return {
@@ -172,9 +172,9 @@ describe('running statistics', () => {
 
   function runLayer(momentum: number | null, varianceCorrection: VarianceCorrection) {
     const layer = new BatchNorm(reference, { numFeatures: g.c, layout, momentum, varianceCorrection });
-    layer.load({ ...layer.state(), runningMean: initialMean, runningVar: initialVar });
+    layer.load({ ...layer.stateSync(), runningMean: initialMean, runningVar: initialVar });
     for (const b of batches) layer.forward(tensor(b, shape));
-    return layer.state();
+    return layer.stateSync();
   }
 
   const correction = (vc: VarianceCorrection) => (vc === 'unbiased' ? m / (m - 1) : 1);
@@ -228,11 +228,11 @@ describe('running statistics', () => {
     const first = new BatchNorm(reference, { numFeatures: g.c, layout, momentum: null });
     for (const b of batches.slice(0, 2)) first.forward(tensor(b, shape));
     const second = new BatchNorm(reference, { numFeatures: g.c, layout });
-    second.load(first.state());
+    second.load(first.stateSync());
     for (const b of batches.slice(2)) second.forward(tensor(b, shape));
     expect(second.numBatchesTracked).toBe(batches.length);
     const mean = (c: number) => moments.reduce((s, mo) => s + mo.mean[c]!, 0) / moments.length;
-    expectClose(second.state().runningMean, [0, 1, 2].map(mean), 1e-12, 1e-12);
+    expectClose(second.stateSync().runningMean, [0, 1, 2].map(mean), 1e-12, 1e-12);
   });
 });
 
@@ -251,7 +251,7 @@ describe.each(LAYOUTS)('fold() equals inference, %s', (layout) => {
     layer.eval();
     const x = randomArray(70, g.size, 3);
     const y = values(layer.forward(tensor(x, shape)));
-    const { scale, shift } = layer.fold();
+    const { scale, shift } = layer.foldSync();
     expect(scale.length).toBe(g.c);
     const folded = new Float64Array(g.size);
     for (let n = 0; n < g.n; n++)

@@ -21,6 +21,13 @@ describe('readInto', () => {
     expect(Array.from(out)).toEqual([7, 7, 7, 7, 7, 7]);
   });
 
+  it('an asynchronous-only backend: NOT_SUPPORTED naming the backend, out untouched', () => {
+    const { readSync: _, ...asyncOnly } = backend;
+    const out = new Float64Array(6).fill(-1);
+    expect(() => readInto(asyncOnly, t, out)).toThrow(expect.objectContaining({ code: 'NOT_SUPPORTED', argument: 'backend' }));
+    expect(Array.from(out)).toEqual([-1, -1, -1, -1, -1, -1]);
+  });
+
   it('rejects a buffer of the wrong length, naming out, and writes nothing', () => {
     const out = new Float64Array(5).fill(-1);
     const error = (() => {

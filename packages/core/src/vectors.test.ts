@@ -125,7 +125,7 @@ describe(`vectors ${VECTOR_FILE}`, () => {
         const y = layer.forward(x);
         check(c, 'y', values(y));
         expect(values(y)).toEqual(values(kernel.y));
-        const state = layer.state();
+        const state = layer.stateSync();
         check(c, 'runningMean', state.runningMean);
         check(c, 'runningVar', state.runningVar);
         expect(state.numBatchesTracked).toBe(1);
@@ -159,9 +159,9 @@ describe(`vectors ${VECTOR_FILE}`, () => {
         check(c, 'dbeta', values(layer.gradients!.beta));
         // and the kernel alone, with the statistics of its own training forward
         const beta = tensor(new Array<number>(g.c).fill(0), [g.c]);
-        const { mean, variance } = reference.batchNormForwardTraining({ x, gamma, beta }, attrs);
+        const { saved } = reference.batchNormForwardTraining({ x, gamma, beta }, attrs);
         const kernel = reference.batchNormBackward(
-          { dy: tensor(input(c, 'dy'), c.shape), x, gamma, mean, variance },
+          { dy: tensor(input(c, 'dy'), c.shape), x, gamma, saved },
           attrs,
         );
         check(c, 'dx', values(kernel.dx));
@@ -194,8 +194,8 @@ describe(`vectors ${VECTOR_FILE}`, () => {
       });
       layer.load({ ...stateFor(c, ch), layout });
       check(c, 'y', back(layer.forward(x)));
-      check(c, 'runningMean', layer.state().runningMean);
-      check(c, 'runningVar', layer.state().runningVar);
+      check(c, 'runningMean', layer.stateSync().runningMean);
+      check(c, 'runningVar', layer.stateSync().runningVar);
       const kernel = reference.batchNormForwardTraining({ x, gamma, beta: tensor(input(c, 'beta'), [ch]) }, attrs);
       check(c, 'mean', values(kernel.mean));
       check(c, 'variance', values(kernel.variance));
@@ -213,8 +213,8 @@ describe(`vectors ${VECTOR_FILE}`, () => {
       check(c, 'y', back(y));
     } else {
       const beta = tensor(new Array<number>(ch).fill(0), [ch]);
-      const { mean, variance } = reference.batchNormForwardTraining({ x, gamma, beta }, attrs);
-      const grads = reference.batchNormBackward({ dy: rearrange(input(c, 'dy')), x, gamma, mean, variance }, attrs);
+      const { saved } = reference.batchNormForwardTraining({ x, gamma, beta }, attrs);
+      const grads = reference.batchNormBackward({ dy: rearrange(input(c, 'dy')), x, gamma, saved }, attrs);
       check(c, 'dx', back(grads.dx));
       check(c, 'dgamma', values(grads.dgamma));
       check(c, 'dbeta', values(grads.dbeta));

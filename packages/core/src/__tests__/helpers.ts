@@ -2,6 +2,7 @@ import { expect } from 'vitest';
 import { BatchNormError, type BatchNormErrorCode } from '../errors.js';
 import { createReferenceBackend } from '../reference/index.js';
 import type { ReferenceTensor } from '../reference/tensor.js';
+import { isChannelsLast } from '../layout.js';
 import type { Layout, Shape } from '../types.js';
 import { createRandom } from '../random.js';
 
@@ -88,15 +89,26 @@ export async function expectBatchNormErrorAsync(
   return error;
 }
 
-/** The shape of an `[N, C, H, W]` geometry in `layout` (`NC` requires H = W = 1). */
+/**
+ * The shape of an `[N, C, H, W]` geometry in `layout`: `NC` requires H = W = 1, `NCL`/`NLC`
+ * have L = H·W, `NCDHW`/`NDHWC` have D = 1.
+ */
 export function shapeIn(layout: Layout, n: number, c: number, h: number, w: number): number[] {
   switch (layout) {
     case 'NC':
       return [n * h * w, c];
+    case 'NCL':
+      return [n, c, h * w];
+    case 'NLC':
+      return [n, h * w, c];
     case 'NCHW':
       return [n, c, h, w];
     case 'NHWC':
       return [n, h, w, c];
+    case 'NCDHW':
+      return [n, c, 1, h, w];
+    case 'NDHWC':
+      return [n, 1, h, w, c];
   }
 }
 
@@ -120,11 +132,19 @@ export function nhwcToNchw(data: ArrayLike<number>, n: number, c: number, h: num
   return out;
 }
 
-/** Rearranges NCHW data into the given layout (`NC` is NHWC read as `[N·H·W, C]`). */
+/**
+ * Rearranges NCHW data into the given layout's memory order (`NC` is NHWC read as `[N·H·W, C]`;
+ * every channels-first layout has NCHW's order, every channels-last one NHWC's).
+ */
 export function fromNchw(layout: Layout, data: ArrayLike<number>, n: number, c: number, h: number, w: number): Float64Array {
-  return layout === 'NCHW' ? Float64Array.from(data) : nchwToNhwc(data, n, c, h, w);
+  return isChannelsFirst(layout) ? Float64Array.from(data) : nchwToNhwc(data, n, c, h, w);
 }
 
 export function toNchw(layout: Layout, data: ArrayLike<number>, n: number, c: number, h: number, w: number): Float64Array {
-  return layout === 'NCHW' ? Float64Array.from(data) : nhwcToNchw(data, n, c, h, w);
+  return isChannelsFirst(layout) ? Float64Array.from(data) : nhwcToNchw(data, n, c, h, w);
+}
+
+/** Channels-first with spatial axes (`NC` is treated as NHWC read as `[N·H·W, C]` here). */
+function isChannelsFirst(layout: Layout): boolean {
+  return layout !== 'NC' && !isChannelsLast(layout);
 }

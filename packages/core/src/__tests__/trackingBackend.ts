@@ -1,20 +1,23 @@
-import type { Backend, TensorHandle } from '../backend.js';
+import type { SyncBackend, TensorHandle } from '../backend.js';
 
 /**
  * Wraps a backend and counts the tensors alive (made by `upload` or a kernel, not yet disposed),
  * to check that the layer disposes what it owns and nothing it does not.
  */
-export function trackingBackend<T extends TensorHandle>(inner: Backend<T>): { backend: Backend<T>; live: Set<T> } {
+export function trackingBackend<T extends TensorHandle, S>(
+  inner: SyncBackend<T, S>,
+): { backend: SyncBackend<T, S>; live: Set<T> } {
   const live = new Set<T>();
   const track = <R>(result: R): R => {
     if (typeof result === 'object' && result !== null && 'shape' in result) {
       live.add(result as unknown as T);
     } else if (typeof result === 'object' && result !== null) {
-      for (const value of Object.values(result)) live.add(value as T);
+      // the handles among the outputs (not `saved`, which disposeSaved releases)
+      for (const [key, value] of Object.entries(result)) if (key !== 'saved') live.add(value as T);
     }
     return result;
   };
-  const backend: Backend<T> = {
+  const backend: SyncBackend<T, S> = {
     name: inner.name,
     specificationVersion: inner.specificationVersion,
     dtype: inner.dtype,
@@ -26,6 +29,7 @@ export function trackingBackend<T extends TensorHandle>(inner: Backend<T>): { ba
       live.delete(t);
       inner.dispose(t);
     },
+    disposeSaved: (saved) => inner.disposeSaved(saved),
     destroy: () => inner.destroy(),
     batchNormForwardTraining: (inputs, attrs) => track(inner.batchNormForwardTraining(inputs, attrs)),
     batchNormForwardInference: (inputs, attrs) => track(inner.batchNormForwardInference(inputs, attrs)),

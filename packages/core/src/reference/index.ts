@@ -1,4 +1,4 @@
-import { SPECIFICATION_VERSION, type Backend } from '../backend.js';
+import { SPECIFICATION_VERSION, type SyncBackend } from '../backend.js';
 import { assertTensorData } from '../validate.js';
 import { addBias } from './kernels/addBias.js';
 import { batchNormBackward } from './kernels/batchNormBackward.js';
@@ -13,16 +13,19 @@ import { sigmoid } from './kernels/sigmoid.js';
 import { sigmoidBackward } from './kernels/sigmoidBackward.js';
 import { softmaxCrossEntropy } from './kernels/softmaxCrossEntropy.js';
 import { sumRows } from './kernels/sumRows.js';
-import { referenceTensor, type ReferenceTensor } from './tensor.js';
+import { referenceTensor, type ReferenceSaved, type ReferenceTensor } from './tensor.js';
 
-export type { ReferenceTensor } from './tensor.js';
+export type { ReferenceSaved, ReferenceTensor } from './tensor.js';
 export { batchStatistics } from './kernels/batchStatistics.js';
+
+/** The reference backend's type: it reads synchronously too. */
+export type ReferenceBackend = SyncBackend<ReferenceTensor, ReferenceSaved>;
 
 /**
  * The reference backend: float64 on the host, written for clarity from the paper's formulas.
  * Every other backend is judged against it.
  */
-export function createReferenceBackend(): Backend<ReferenceTensor> {
+export function createReferenceBackend(): ReferenceBackend {
   return {
     name: 'reference',
     specificationVersion: SPECIFICATION_VERSION,
@@ -35,6 +38,7 @@ export function createReferenceBackend(): Backend<ReferenceTensor> {
     read: async (t) => t.data.slice(),
     readSync: (t) => t.data.slice(),
     dispose() {},
+    disposeSaved() {},
     destroy() {},
     batchNormForwardTraining,
     batchNormForwardInference,
@@ -49,5 +53,5 @@ export function createReferenceBackend(): Backend<ReferenceTensor> {
     reluBackward,
     softmaxCrossEntropy,
     sgdUpdate,
-  } satisfies Backend<ReferenceTensor>;
+  } satisfies ReferenceBackend;
 }

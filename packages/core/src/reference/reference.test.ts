@@ -36,9 +36,9 @@ describe('reference batch norm, NC [3, 2], ε = 1/3', () => {
   });
 
   it('backward: dx, dγ, dβ', () => {
-    const { mean, variance } = reference.batchNormForwardTraining({ x, gamma, beta }, attrs);
+    const { saved } = reference.batchNormForwardTraining({ x, gamma, beta }, attrs);
     const dy = tensor([1, 0.5, 0, 1, -1, 2], [3, 2]);
-    const { dx, dgamma, dbeta } = reference.batchNormBackward({ dy, x, gamma, mean, variance }, attrs);
+    const { dx, dgamma, dbeta } = reference.batchNormBackward({ dy, x, gamma, saved }, attrs);
     expect(dx.shape).toEqual([3, 2]);
     expectClose(values(dx), [2 / 3, 1 / 54, 0, -1 / 81, -2 / 3, -1 / 162]);
     expectClose(values(dgamma), [-2, 11 / 6]);
@@ -121,9 +121,9 @@ describe.each(spatialCases)('reference batch norm, $layout $shape, ε = 1/2', (c
   });
 
   it('backward', () => {
-    const { mean, variance } = reference.batchNormForwardTraining({ x, gamma, beta }, attrs);
+    const { saved } = reference.batchNormForwardTraining({ x, gamma, beta }, attrs);
     const dy = tensor(c.dy, c.shape);
-    const { dx, dgamma, dbeta } = reference.batchNormBackward({ dy, x, gamma, mean, variance }, attrs);
+    const { dx, dgamma, dbeta } = reference.batchNormBackward({ dy, x, gamma, saved }, attrs);
     expectClose(values(dx), c.dx);
     expectClose(values(dgamma), [-0.5, 3]);
     expectClose(values(dbeta), [2, 6]);
@@ -150,7 +150,7 @@ describe('layouts agree through transposition', () => {
     const beta = tensor(betaValues, [c]);
     const forward = reference.batchNormForwardTraining({ x, gamma, beta }, attrs);
     const backward = reference.batchNormBackward(
-      { dy, x, gamma, mean: forward.mean, variance: forward.variance },
+      { dy, x, gamma, saved: forward.saved },
       attrs,
     );
     const inference = reference.batchNormForwardInference(
@@ -200,7 +200,7 @@ describe('batchStatistics', () => {
     const g = geometryOf(layout, shape);
     // x = feature index everywhere: mean is the index, variance 0
     const x = new Float64Array(g.size);
-    for (let i = 0; i < g.size; i++) x[i] = layout === 'NCHW' ? Math.floor(i / g.spatial) % g.c : i % g.c;
+    for (let i = 0; i < g.size; i++) x[i] = g.channelsLast ? i % g.c : Math.floor(i / g.spatial) % g.c;
     const { mean, variance } = batchStatistics(x, g);
     expect(Array.from(mean)).toEqual([0, 1, 2]);
     expect(Array.from(variance)).toEqual([0, 0, 0]);
@@ -237,6 +237,6 @@ describe('reference backend tensors', () => {
 
   it('reports its name and specification version', () => {
     expect(reference.name).toBe('reference');
-    expect(reference.specificationVersion).toBe('v1');
+    expect(reference.specificationVersion).toBe('v2');
   });
 });

@@ -10,3 +10,9 @@ export interface ReferenceTensor extends TensorHandle {
 export function referenceTensor(data: Float64Array, shape: Shape): ReferenceTensor {
   return { data, shape: [...shape] };
 }
+
+/** What the reference's training forward keeps for backward: the batch statistics, in float64. */
+export interface ReferenceSaved {
+  readonly mean: Float64Array;
+  readonly variance: Float64Array;
+}

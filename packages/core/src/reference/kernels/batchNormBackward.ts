@@ -1,13 +1,13 @@
 import type { BatchNormAttrs, BatchNormBackwardInputs, BatchNormBackwardOutputs } from '../../backend.js';
 import { flatIndex, geometryOf } from '../../layout.js';
-import { referenceTensor, type ReferenceTensor } from '../tensor.js';
+import { referenceTensor, type ReferenceSaved, type ReferenceTensor } from '../tensor.js';
 
 /**
  * The paper's chain rule, term by term and unsimplified: it is the specification the fast
  * kernels' `dx = (γ/(m·√(σ²+ε)))·(m·dy − Σdy − x̂·Σdy·x̂)` is tested against.
  */
 export function batchNormBackward(
-  { dy, x, gamma, mean, variance }: BatchNormBackwardInputs<ReferenceTensor>,
+  { dy, x, gamma, saved: { mean, variance } }: BatchNormBackwardInputs<ReferenceTensor, ReferenceSaved>,
   { layout, epsilon }: BatchNormAttrs,
 ): BatchNormBackwardOutputs<ReferenceTensor> {
   const g = geometryOf(layout, x.shape);
@@ -19,8 +19,8 @@ export function batchNormBackward(
     for (let n = 0; n < g.n; n++) for (let s = 0; s < g.spatial; s++) visit(flatIndex(g, n, c, s));
   };
   for (let c = 0; c < g.c; c++) {
-    const mu = mean.data[c]!;
-    const varEps = variance.data[c]! + epsilon;
+    const mu = mean[c]!;
+    const varEps = variance[c]! + epsilon;
     const std = Math.sqrt(varEps);
     const gammaC = gamma.data[c]!;
     // ∂l/∂x̂ᵢ = ∂l/∂yᵢ · γ

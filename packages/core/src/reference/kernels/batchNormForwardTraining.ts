@@ -1,13 +1,13 @@
 import type { BatchNormAttrs, BatchNormForwardTrainingInputs, BatchNormForwardTrainingOutputs } from '../../backend.js';
 import { flatIndex, geometryOf } from '../../layout.js';
-import { referenceTensor, type ReferenceTensor } from '../tensor.js';
+import { referenceTensor, type ReferenceSaved, type ReferenceTensor } from '../tensor.js';
 import { batchStatistics } from './batchStatistics.js';
 
 /** Paper Algorithm 1: `x̂ = (x − μ_B)/√(σ²_B + ε)`, `y = γ·x̂ + β`. */
 export function batchNormForwardTraining(
   { x, gamma, beta }: BatchNormForwardTrainingInputs<ReferenceTensor>,
   { layout, epsilon }: BatchNormAttrs,
-): BatchNormForwardTrainingOutputs<ReferenceTensor> {
+): BatchNormForwardTrainingOutputs<ReferenceTensor, ReferenceSaved> {
   const g = geometryOf(layout, x.shape);
   const { mean, variance } = batchStatistics(x.data, g);
   const y = new Float64Array(g.size);
@@ -25,5 +25,6 @@ export function batchNormForwardTraining(
     y: referenceTensor(y, x.shape),
     mean: referenceTensor(mean, [g.c]),
     variance: referenceTensor(variance, [g.c]),
+    saved: { mean: mean.slice(), variance: variance.slice() },
   };
 }
