@@ -138,3 +138,83 @@ describe('BatchNorm on an asynchronous-only backend', () => {
     expect(reads).toBe(0);
   });
 });
+
+describe('non-finite gradients (dy)', () => {
+  const x = batch(20);
+  const badDy = randomArray(21, size).map((v, i) => (i === 5 ? Infinity : v));
+
+  it('a synchronous backend: backward throws NON_FINITE_INPUT naming dy; γ, β and the gradients stay', () => {
+    const layer = new BatchNorm(reference, options);
+    step(layer, reference, batch(1));
+    const before = layer.stateSync();
+    const gradients = layer.gradients;
+    const xt = reference.upload(x, shape);
+    reference.dispose(layer.forward(xt));
+    const afterForward = layer.stateSync();
+    const error = expectBatchNormError(() => layer.backward(reference.upload(badDy, shape)), 'NON_FINITE_INPUT', 'dy');
+    expect(error.received).toMatch(/feature 2 with dγ Infinity/); // index 5 of [4, 3, 2] is n 0, c 2
+    expect(layer.gradients).toBe(gradients);
+    expect(layer.stateSync()).toEqual(afterForward);
+    expect(afterForward.gamma).toEqual(before.gamma);
+  });
+
+  it('an asynchronous backend: sgdStep before the verdict is undone; the batch statistics stay', async () => {
+    const backend = asyncOnly(reference);
+    const layer = new BatchNorm(backend, options);
+    step(layer, backend, batch(1));
+    const xt = backend.upload(x, shape);
+    backend.dispose(layer.forward(xt));
+    await layer.settle();
+    const afterForward = await layer.state();
+    backend.dispose(layer.backward(backend.upload(badDy, shape)));
+    layer.sgdStep(0.5); // would write NaN into γ and β
+    const error = await expectBatchNormErrorAsync(() => layer.settle(), 'NON_FINITE_INPUT', 'dy');
+    expect(error.received).toContain('backward of training batch 2');
+    expect(await layer.state()).toEqual(afterForward);
+    expect(layer.gradients).toBeUndefined();
+  });
+});
+
+describe('values a float32 backend cannot hold', () => {
+  const float32 = { ...reference, dtype: 'float32' as const };
+
+  it.each([
+    ['gamma', { gamma: [1, 1e39, 1] }, 'gamma[1]'],
+    ['beta', { beta: [-1e39, 0, 0] }, 'beta[0]'],
+    ['epsilon above float32', { epsilon: 1e39 }, 'epsilon'],
+    ['a subnormal epsilon', { epsilon: 1e-40 }, 'epsilon'],
+  ])('the constructor rejects %s', (_, extra, argument) => {
+    expectBatchNormError(() => new BatchNorm(float32, { ...options, ...extra }), 'INVALID_ARGUMENT', argument);
+    expect(() => new BatchNorm(reference, { ...options, ...extra })).not.toThrow(); // float64 holds them
+  });
+
+  it.each([
+    ['runningVar', { runningVar: [1, 1, 1e39] }, 'state.runningVar[2]'],
+    ['runningMean', { runningMean: [3.5e38, 0, 0] }, 'state.runningMean[0]'],
+    ['epsilon', { epsilon: 1e-45 }, 'state.epsilon'],
+  ])('load() rejects an out-of-range %s and changes nothing', (_, change, argument) => {
+    const layer = new BatchNorm(float32, options);
+    const state = layer.stateSync();
+    expectBatchNormError(() => layer.load({ ...state, ...change }), 'INVALID_ARGUMENT', argument);
+    expect(layer.stateSync()).toEqual(state);
+  });
+
+  it('the largest float32 and the smallest normal ε are accepted', () => {
+    const layer = new BatchNorm(float32, { ...options, gamma: [3.4028234663852886e38, 1, 1], epsilon: 2 ** -126 });
+    expect(layer.stateSync().gamma[0]).toBe(3.4028234663852886e38);
+  });
+});
+
+describe('sizes past 2³¹ − 1 elements', () => {
+  it('numFeatures: 2³¹ is rejected before anything is allocated', () => {
+    const error = expectBatchNormError(() => new BatchNorm(reference, { numFeatures: 2 ** 31 }), 'INVALID_ARGUMENT', 'numFeatures');
+    expect(error.expected).toContain(String(2 ** 31 - 1));
+  });
+
+  it('a shape claiming 2³¹ elements: upload and forward reject it by name', () => {
+    expectBatchNormError(() => reference.upload(new Float64Array(4), [2 ** 16, 2 ** 15]), 'INVALID_ARGUMENT', 'shape');
+    const layer = new BatchNorm(reference, { numFeatures: 2 });
+    const fake = { shape: [2 ** 30, 2], data: new Float64Array(4) };
+    expectBatchNormError(() => layer.forward(fake), 'INVALID_ARGUMENT', 'x.shape');
+  });
+});

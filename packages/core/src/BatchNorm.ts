@@ -30,10 +30,11 @@ export interface BatchNormOptions {
   readonly gamma?: readonly number[] | Float32Array | Float64Array;
   readonly beta?: readonly number[] | Float32Array | Float64Array;
   /**
-   * Reject a training batch whose statistics are not finite (default true). It reads the
-   * C-length batch mean and variance back to the host: turn it off to keep a training step
-   * entirely on a device. On a backend with `readSync` the batch is rejected by `forward`
-   * itself; on an asynchronous backend the check settles later (see `BatchNorm.settle`).
+   * Reject a training batch whose statistics are not finite, and a `dy` whose gradients are not
+   * (default true). It reads the C-length batch mean and variance, and dγ and dβ, back to the
+   * host: turn it off to keep a training step entirely on a device. On a backend with
+   * `readSync`, `forward` or `backward` itself throws; on an asynchronous backend the check
+   * settles later (see `BatchNorm.settle`).
    */
   readonly checkFinite?: boolean;
 }
@@ -66,14 +67,16 @@ interface SavedBatch<T> {
 }
 
 /**
- * The layer as it was before a batch whose finite check has not settled yet (asynchronous
- * backends only): what a non-finite verdict restores.
+ * The layer as it was before a call (a training `forward`, or a `backward`) whose finite check
+ * has not settled yet (asynchronous backends only): what a non-finite verdict restores. Kept
+ * lazily: the running statistics by the forward that replaced them, γ and β by the first
+ * `sgdStep` after the call.
  */
 interface Unchecked<T> {
-  readonly batch: number;
-  readonly runningMean: T;
-  readonly runningVar: T;
-  /** Copies of γ and β, taken at the first `sgdStep` after this batch's forward (else undefined). */
+  /** `numBatchesTracked` before the call. */
+  readonly batchesBefore: number;
+  readonly runningMean: T | undefined;
+  readonly runningVar: T | undefined;
   gamma: T | undefined;
   beta: T | undefined;
 }
@@ -128,18 +131,19 @@ export class BatchNorm<T extends TensorHandle = TensorHandle, B extends Backend<
     } = options;
     assertPositiveInteger(numFeatures, 'numFeatures');
     assertLayout(layout);
-    assertEpsilon(epsilon);
+    const dtype = backend.dtype;
+    assertEpsilon(epsilon, 'epsilon', dtype);
     assertMomentum(momentum);
     assertVarianceCorrection(varianceCorrection);
     if (typeof checkFinite !== 'boolean') throw invalid('checkFinite', 'true or false', checkFinite);
     const gamma =
       options.gamma === undefined
         ? new Float64Array(numFeatures).fill(1)
-        : toFeatureVector(options.gamma, numFeatures, 'gamma');
+        : toFeatureVector(options.gamma, numFeatures, 'gamma', { dtype });
     const beta =
       options.beta === undefined
         ? new Float64Array(numFeatures)
-        : toFeatureVector(options.beta, numFeatures, 'beta');
+        : toFeatureVector(options.beta, numFeatures, 'beta', { dtype });
     this.backend = backend;
     this.numFeatures = numFeatures;
     this.layout = layout;
@@ -271,7 +275,11 @@ export class BatchNorm<T extends TensorHandle = TensorHandle, B extends Backend<
     );
     if (this.checkFinite && !checkNow) {
       // keep the statistics before this batch until its check settles
-      this.#startCheck(b.read(mean), b.read(variance));
+      const batch = this.#numBatchesTracked + 1;
+      this.#startCheck(
+        Promise.all([b.read(mean), b.read(variance)]).then(([m, v]) => assertFiniteStatistics(m, v, batch)),
+        { runningMean: this.#runningMean, runningVar: this.#runningVar },
+      );
     } else {
       b.dispose(this.#runningMean);
       b.dispose(this.#runningVar);
@@ -290,12 +298,13 @@ export class BatchNorm<T extends TensorHandle = TensorHandle, B extends Backend<
    * Waits until the finite check of every training batch so far has settled. Resolves on a
    * synchronous backend at once (its checks run inside `forward`).
    *
-   * On an asynchronous backend a batch with a NaN or ±Infinity statistic is reported as a
-   * `BatchNormError` (`NON_FINITE_INPUT`, argument `x`) by whichever comes first: `settle()`,
-   * `state()`, `fold()`, or any `forward`/`backward`/`sgdStep` called after its check settled.
-   * It is reported once. The layer is then as it was before that batch: running statistics,
-   * `numBatchesTracked`, γ and β restored (later batches are discarded with it, since they
-   * built on it), and the saved batch and gradients released.
+   * On an asynchronous backend a batch with a NaN or ±Infinity statistic (argument `x`), or a
+   * `dy` with non-finite gradients (argument `dy`), is reported as a `BatchNormError`
+   * (`NON_FINITE_INPUT`) by whichever comes first: `settle()`, `state()`, `fold()`, or any
+   * `forward`/`backward`/`sgdStep` called after its check settled. It is reported once. The
+   * layer is then as it was just before that `forward` or `backward`: running statistics,
+   * `numBatchesTracked`, γ and β restored (later calls are dropped with it, since they built on
+   * it), and the saved batch and gradients released.
    */
   async settle(): Promise<void> {
     await this.#checks;
@@ -328,10 +337,26 @@ export class BatchNorm<T extends TensorHandle = TensorHandle, B extends Backend<
         received: describeShape(dy.shape),
       });
     }
-    const { dx, dgamma, dbeta } = this.backend.batchNormBackward(
+    const b: Backend<T> = this.backend;
+    const { dx, dgamma, dbeta } = b.batchNormBackward(
       { dy, x: saved.x, gamma: this.#gamma, saved: saved.saved },
       this.#attrs,
     );
+    // a NaN or ±Infinity in dy shows in Σdy (dβ) or Σdy·x̂ (dγ): C values each, not a pass over dy
+    if (this.checkFinite && hasSyncReads(b)) {
+      try {
+        assertFiniteGradients(b.readSync(dgamma), b.readSync(dbeta));
+      } catch (error) {
+        for (const t of [dx, dgamma, dbeta]) b.dispose(t);
+        throw error;
+      }
+    } else if (this.checkFinite) {
+      const batch = this.#numBatchesTracked;
+      this.#startCheck(
+        Promise.all([b.read(dgamma), b.read(dbeta)]).then(([g, d]) => assertFiniteGradients(g, d, batch)),
+        { runningMean: undefined, runningVar: undefined },
+      );
+    }
     this.#releaseGradients();
     this.#gradients = { gamma: dgamma, beta: dbeta };
     return dx;
@@ -425,15 +450,17 @@ export class BatchNorm<T extends TensorHandle = TensorHandle, B extends Backend<
     if (state.layout !== this.layout) {
       throw invalid('state.layout', `"${this.layout}" (the layer's layout)`, state.layout);
     }
-    assertEpsilon(state.epsilon, 'state.epsilon');
+    const dtype = this.backend.dtype;
+    assertEpsilon(state.epsilon, 'state.epsilon', dtype);
     assertMomentum(state.momentum, 'state.momentum');
     assertVarianceCorrection(state.varianceCorrection, 'state.varianceCorrection');
     const c = this.numFeatures;
-    const gamma = toFeatureVector(state.gamma, c, 'state.gamma');
-    const beta = toFeatureVector(state.beta, c, 'state.beta');
-    const runningMean = toFeatureVector(state.runningMean, c, 'state.runningMean');
+    const gamma = toFeatureVector(state.gamma, c, 'state.gamma', { dtype });
+    const beta = toFeatureVector(state.beta, c, 'state.beta', { dtype });
+    const runningMean = toFeatureVector(state.runningMean, c, 'state.runningMean', { dtype });
     const runningVar = toFeatureVector(state.runningVar, c, 'state.runningVar', {
       nonNegative: true,
+      dtype,
     });
     const tracked = state.numBatchesTracked;
     if (typeof tracked !== 'number' || !Number.isInteger(tracked) || tracked < 0) {
@@ -523,21 +550,23 @@ export class BatchNorm<T extends TensorHandle = TensorHandle, B extends Backend<
     });
   }
 
-  /** Starts the asynchronous finite check of the batch just run; the caller has its reads. */
-  #startCheck(means: Promise<ArrayLike<number>>, variances: Promise<ArrayLike<number>>): void {
+  /**
+   * Queues the asynchronous finite check of the call just made: `verdict` rejects when it found
+   * a non-finite value; `running` holds the running statistics it replaced, if it did.
+   */
+  #startCheck(
+    verdict: Promise<void>,
+    running: { runningMean: T | undefined; runningVar: T | undefined },
+  ): void {
     const generation = this.#generation;
     const entry: Unchecked<T> = {
-      batch: this.#numBatchesTracked + 1,
-      runningMean: this.#runningMean,
-      runningVar: this.#runningVar,
+      batchesBefore: this.#numBatchesTracked,
+      ...running,
       gamma: undefined,
       beta: undefined,
     };
     this.#unchecked.push(entry);
-    const verdict = Promise.all([means, variances]).then(
-      ([m, v]) => assertFiniteStatistics(m, v, entry.batch),
-    );
-    // checks are applied in batch order, whatever order the reads finish in
+    // checks are applied in call order, whatever order the reads finish in
     this.#checks = this.#checks
       .then(() => verdict)
       .then(
@@ -550,41 +579,39 @@ export class BatchNorm<T extends TensorHandle = TensorHandle, B extends Backend<
       );
   }
 
-  /** The oldest unchecked batch was finite: its "before" copy is no longer needed. */
+  /** The oldest unchecked call was finite: what it kept is no longer needed. */
   #passCheck(entry: Unchecked<T>): void {
     if (this.#unchecked[0] !== entry) return; // discarded by an earlier failure
     this.#unchecked.shift();
     this.#disposeUnchecked(entry);
   }
 
-  /** Restores the layer to before `entry`'s batch and drops every later unchecked batch. */
+  /** Restores the layer to before `entry`'s call and drops every later unchecked call. */
   #failCheck(entry: Unchecked<T>, error: unknown): void {
     if (this.#unchecked[0] !== entry) return;
     const b = this.backend;
     const all = this.#unchecked;
     this.#unchecked = [];
-    // γ and β did not change between an unchecked forward and the first copy taken after it
+    // what was current at entry's call is the first copy kept at or after it
+    const running = all.find((e) => e.runningMean !== undefined);
     const parameters = all.find((e) => e.gamma !== undefined);
     for (const e of all) {
-      if (e !== entry) {
-        b.dispose(e.runningMean);
-        b.dispose(e.runningVar);
-      }
-      if (e !== parameters) {
-        for (const t of [e.gamma, e.beta]) if (t !== undefined) b.dispose(t);
-      }
+      if (e !== running) for (const t of [e.runningMean, e.runningVar]) if (t !== undefined) b.dispose(t);
+      if (e !== parameters) for (const t of [e.gamma, e.beta]) if (t !== undefined) b.dispose(t);
     }
-    b.dispose(this.#runningMean);
-    b.dispose(this.#runningVar);
-    this.#runningMean = entry.runningMean;
-    this.#runningVar = entry.runningVar;
+    if (running?.runningMean !== undefined && running.runningVar !== undefined) {
+      b.dispose(this.#runningMean);
+      b.dispose(this.#runningVar);
+      this.#runningMean = running.runningMean;
+      this.#runningVar = running.runningVar;
+    }
     if (parameters?.gamma !== undefined && parameters.beta !== undefined) {
       b.dispose(this.#gamma);
       b.dispose(this.#beta);
       this.#gamma = parameters.gamma;
       this.#beta = parameters.beta;
     }
-    this.#numBatchesTracked = entry.batch - 1;
+    this.#numBatchesTracked = entry.batchesBefore;
     this.#releaseSaved();
     this.#releaseGradients();
     this.#failure ??= error;
@@ -597,9 +624,9 @@ export class BatchNorm<T extends TensorHandle = TensorHandle, B extends Backend<
   }
 
   /**
-   * Before γ and β change after an unchecked batch, keep copies for its rollback. A backend
-   * may update in place, and the contract has no copy kernel: `runningAverage` with factor 0 is
-   * an exact one (`1·γ + 0·γ`).
+   * Before γ and β change after an unchecked call, keep copies for its rollback. A backend may
+   * update in place, and the contract has no copy kernel: `runningAverage` with factor 0 is an
+   * exact one (`1·γ + 0·γ`).
    */
   #keepParametersForUnchecked(): void {
     const newest = this.#unchecked.at(-1);
@@ -637,6 +664,24 @@ export class BatchNorm<T extends TensorHandle = TensorHandle, B extends Backend<
     this.backend.dispose(this.#gradients.gamma);
     this.backend.dispose(this.#gradients.beta);
     this.#gradients = undefined;
+  }
+}
+
+/** Throws `NON_FINITE_INPUT` (argument `dy`) unless every dγ and dβ is finite. */
+function assertFiniteGradients(dgamma: ArrayLike<number>, dbeta: ArrayLike<number>, batch?: number): void {
+  for (let k = 0; k < dgamma.length; k++) {
+    if (!Number.isFinite(dgamma[k]!) || !Number.isFinite(dbeta[k]!)) {
+      throw new BatchNormError({
+        code: 'NON_FINITE_INPUT',
+        argument: 'dy',
+        expected: 'finite values (a finite Σdy and Σdy·x̂ for every feature)',
+        received: `${batch === undefined ? '' : `backward of training batch ${batch}: `}feature ${k} with dγ ${describeValue(dgamma[k])} and dβ ${describeValue(dbeta[k])}`,
+        hint:
+          batch === undefined
+            ? 'γ, β and the gradients of the last backward were left unchanged.'
+            : 'The layer was restored to before that backward (γ and β; later calls dropped).',
+      });
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 import { BatchNormError, describeValue } from './errors.js';
 import { LAYOUTS, type Layout, type Shape } from './types.js';
+import { MAX_ELEMENTS } from './validate.js';
 
 /**
  * The geometry of a batch-normalized tensor, independent of its layout: `N` samples, `C`
@@ -87,6 +88,14 @@ export function assertShape(shape: unknown, argument = 'shape'): number {
       });
     }
     size *= d;
+  }
+  if (size > MAX_ELEMENTS) {
+    throw new BatchNormError({
+      code: 'INVALID_ARGUMENT',
+      argument,
+      expected: `at most ${MAX_ELEMENTS} elements in all`,
+      received: `[${(shape as number[]).join(', ')}] (${size} elements)`,
+    });
   }
   return size;
 }
