@@ -2,13 +2,20 @@ import {
   createReferenceBackend,
   flatIndex,
   geometryOf,
+  isChannelsLast,
+  LAYOUTS,
+  layoutOf,
+  layoutRank,
   type Backend,
-  type BatchNormAttrs,
+  type Layout,
+  type ReferenceSaved,
   type ReferenceTensor,
   type Shape,
 } from '@batchnorm/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildGrid } from './grid.js';
+import { gradientCheckCases } from './gradientCheck.js';
+import { buildGrid, REGIMES } from './grid.js';
+import { runningStatsCases } from './runningStats.js';
 import { runSuite } from './suite.js';
 import type { CaseResult } from './types.js';
 
@@ -18,6 +25,7 @@ import type { CaseResult } from './types.js';
  */
 
 const reference = createReferenceBackend();
+type ReferenceLike = Backend<ReferenceTensor, ReferenceSaved>;
 
 function referenceTensor(data: Float64Array, shape: Shape): ReferenceTensor {
   return { data, shape: [...shape] };
@@ -32,57 +40,75 @@ const varianceUnbiased = {
     const { m } = geometryOf(attrs.layout, inputs.x.shape);
     return { ...out, variance: referenceTensor(out.variance.data.map((v) => (v * m) / (m - 1)), out.variance.shape) };
   },
-} satisfies Backend<ReferenceTensor>;
+} satisfies ReferenceLike;
 
-/** (b) NHWC tensors indexed as NCHW: `[N, H, W, C]` read with NCHW strides. */
-function asNchw(t: ReferenceTensor): ReferenceTensor {
-  const [n = 1, h = 1, w = 1, c = 1] = t.shape;
-  return referenceTensor(t.data, [n, c, h, w]);
+/**
+ * A backend whose batch-norm kernels run some layout through another one's kernel, reading the
+ * same memory with the other layout's shape (`reshape`): the bug of a kernel reused where its
+ * strides do not apply.
+ */
+function reinterpreting(
+  name: string,
+  wrongFor: (layout: Layout) => { layout: Layout; reshape: (shape: Shape) => Shape } | undefined,
+): ReferenceLike {
+  const as = (t: ReferenceTensor, reshape: (shape: Shape) => Shape): ReferenceTensor => referenceTensor(t.data, reshape(t.shape));
+  return {
+    ...reference,
+    name,
+    batchNormForwardTraining(inputs, attrs) {
+      const wrong = wrongFor(attrs.layout);
+      if (wrong === undefined) return reference.batchNormForwardTraining(inputs, attrs);
+      const out = reference.batchNormForwardTraining({ ...inputs, x: as(inputs.x, wrong.reshape) }, { ...attrs, layout: wrong.layout });
+      return { ...out, y: referenceTensor(out.y.data, inputs.x.shape) };
+    },
+    batchNormForwardInference(inputs, attrs) {
+      const wrong = wrongFor(attrs.layout);
+      if (wrong === undefined) return reference.batchNormForwardInference(inputs, attrs);
+      const y = reference.batchNormForwardInference({ ...inputs, x: as(inputs.x, wrong.reshape) }, { ...attrs, layout: wrong.layout });
+      return referenceTensor(y.data, inputs.x.shape);
+    },
+    batchNormBackward(inputs, attrs) {
+      const wrong = wrongFor(attrs.layout);
+      if (wrong === undefined) return reference.batchNormBackward(inputs, attrs);
+      const out = reference.batchNormBackward(
+        { ...inputs, x: as(inputs.x, wrong.reshape), dy: as(inputs.dy, wrong.reshape) },
+        { ...attrs, layout: wrong.layout },
+      );
+      return { ...out, dx: referenceTensor(out.dx.data, inputs.x.shape) };
+    },
+  } satisfies ReferenceLike;
 }
-function nhwcAsNchw(attrs: BatchNormAttrs): boolean {
-  return attrs.layout === 'NHWC';
-}
-const wrongStride = {
-  ...reference,
-  name: 'broken-nhwc-stride',
-  batchNormForwardTraining(inputs, attrs) {
-    if (!nhwcAsNchw(attrs)) return reference.batchNormForwardTraining(inputs, attrs);
-    const out = reference.batchNormForwardTraining({ ...inputs, x: asNchw(inputs.x) }, { ...attrs, layout: 'NCHW' });
-    return { ...out, y: referenceTensor(out.y.data, inputs.x.shape) };
-  },
-  batchNormForwardInference(inputs, attrs) {
-    if (!nhwcAsNchw(attrs)) return reference.batchNormForwardInference(inputs, attrs);
-    const y = reference.batchNormForwardInference({ ...inputs, x: asNchw(inputs.x) }, { ...attrs, layout: 'NCHW' });
-    return referenceTensor(y.data, inputs.x.shape);
-  },
-  batchNormBackward(inputs, attrs) {
-    if (!nhwcAsNchw(attrs)) return reference.batchNormBackward(inputs, attrs);
-    const out = reference.batchNormBackward(
-      { ...inputs, x: asNchw(inputs.x), dy: asNchw(inputs.dy) },
-      { ...attrs, layout: 'NCHW' },
-    );
-    return { ...out, dx: referenceTensor(out.dx.data, inputs.x.shape) };
-  },
-} satisfies Backend<ReferenceTensor>;
+
+/** (b) Channels-last tensors indexed as channels-first: `[N, ...spatial, C]` read as `[N, C, ...spatial]`. */
+const wrongStride = reinterpreting('broken-channels-last-stride', (layout) =>
+  isChannelsLast(layout)
+    ? { layout: layoutOf(layoutRank(layout), false), reshape: ([n = 1, ...rest]) => [n, rest.at(-1)!, ...rest.slice(0, -1)] }
+    : undefined,
+);
+
+/** (e) `NCDHW` run through the `NCHW` kernel as `[N·D, C, H, W]`, a reshape that mixes features. */
+const volumeAsImages = reinterpreting('broken-ncdhw-as-nchw', (layout) =>
+  layout === 'NCDHW' ? { layout: 'NCHW', reshape: ([n = 1, c = 1, d = 1, h = 1, w = 1]) => [n * d, c, h, w] } : undefined,
+);
 
 /** (c) The simplified backward without its `x̂·Σ(dy·x̂)` term. */
 const backwardMissingTerm = {
   ...reference,
   name: 'broken-backward',
-  batchNormBackward({ dy, x, gamma, mean, variance }, { layout, epsilon }) {
+  batchNormBackward({ dy, x, gamma, saved: { mean, variance } }, { layout, epsilon }) {
     const g = geometryOf(layout, x.shape);
     const dx = new Float64Array(g.size);
     const dgamma = new Float64Array(g.c);
     const dbeta = new Float64Array(g.c);
     for (let c = 0; c < g.c; c++) {
-      const invStd = 1 / Math.sqrt(variance.data[c]! + epsilon);
+      const invStd = 1 / Math.sqrt(variance[c]! + epsilon);
       let sumDy = 0;
       let sumDyXhat = 0;
       for (let n = 0; n < g.n; n++) {
         for (let s = 0; s < g.spatial; s++) {
           const i = flatIndex(g, n, c, s);
           sumDy += dy.data[i]!;
-          sumDyXhat += dy.data[i]! * (x.data[i]! - mean.data[c]!) * invStd;
+          sumDyXhat += dy.data[i]! * (x.data[i]! - mean[c]!) * invStd;
         }
       }
       dgamma[c] = sumDyXhat;
@@ -100,7 +126,7 @@ const backwardMissingTerm = {
       dbeta: referenceTensor(dbeta, [g.c]),
     };
   },
-} satisfies Backend<ReferenceTensor>;
+} satisfies ReferenceLike;
 
 /** (d) The running average with its factor on the wrong side: `factor·running + (1 − factor)·batch`. */
 const runningAverageSwapped = {
@@ -112,7 +138,7 @@ const runningAverageSwapped = {
       running.shape,
     );
   },
-} satisfies Backend<ReferenceTensor>;
+} satisfies ReferenceLike;
 
 /**
  * A float32 backend whose variance is `E[x²] − E[x]²` with float32 sums: the cancellation the
@@ -145,9 +171,59 @@ const naiveFloat32Variance = {
       { ...inputs, mean: referenceTensor(mean, [g.c]), variance: referenceTensor(variance, [g.c]) },
       attrs,
     );
-    return { y, mean: referenceTensor(mean, [g.c]), variance: referenceTensor(variance, [g.c]) };
+    return {
+      y,
+      mean: referenceTensor(mean, [g.c]),
+      variance: referenceTensor(variance, [g.c]),
+      saved: { mean: mean.slice(), variance: variance.slice() },
+    };
   },
-} satisfies Backend<ReferenceTensor>;
+} satisfies ReferenceLike;
+
+/** (f) A backward that consumes `saved` (frees it, as if it were its own scratch memory). */
+const backwardConsumesSaved = {
+  ...reference,
+  name: 'broken-backward-consumes-saved',
+  batchNormBackward(inputs, attrs) {
+    const out = reference.batchNormBackward(inputs, attrs);
+    inputs.saved.mean.fill(Number.NaN);
+    inputs.saved.variance.fill(Number.NaN);
+    return out;
+  },
+} satisfies ReferenceLike;
+
+/** (g) A `disposeSaved` that is not idempotent: the second call throws, as a double free would. */
+function disposeSavedTwiceThrows(): ReferenceLike {
+  const released = new WeakSet<ReferenceSaved>();
+  return {
+    ...reference,
+    name: 'broken-dispose-saved-twice',
+    disposeSaved(saved) {
+      if (released.has(saved)) throw new Error('saved disposed twice');
+      released.add(saved);
+    },
+  } satisfies ReferenceLike;
+}
+
+/**
+ * A reference whose `dispose` poisons the tensor (NaN), as a pooled backend hands its memory to
+ * the next tensor: reading a handle after disposing it gives garbage. With `aliasSaved`, the
+ * training forward's `saved` shares the memory of its `mean` and `variance` outputs (h), which
+ * the contract forbids.
+ */
+function poisoningDispose(aliasSaved: boolean): ReferenceLike {
+  return {
+    ...reference,
+    name: aliasSaved ? 'broken-saved-aliases-outputs' : 'poisoning-dispose',
+    dispose(t) {
+      t.data.fill(Number.NaN);
+    },
+    batchNormForwardTraining(inputs, attrs) {
+      const out = reference.batchNormForwardTraining(inputs, attrs);
+      return aliasSaved ? { ...out, saved: { mean: out.mean.data, variance: out.variance.data } } : out;
+    },
+  } satisfies ReferenceLike;
+}
 
 const grid = buildGrid('quick');
 
@@ -188,34 +264,41 @@ describe('deliberately broken backends fail the suite', () => {
     it('passes inference, which does not use it', () => {
       expect(failures(results, 'forwardInference/')).toEqual([]);
     });
-    it('fails the running statistics through the layer', () => {
+    it('fails the running statistics through the layer, on every layout', () => {
       expect(passes(results, 'runningStats/')).toEqual([]);
-      expect(failures(results, 'runningStats/')).toHaveLength(12);
+      expect(failures(results, 'runningStats/')).toHaveLength(runningStatsCases().length);
     });
   });
 
-  describe('(b) NHWC indexed as NCHW', () => {
+  describe('(b) channels-last indexed as channels-first', () => {
     let results: CaseResult[];
     beforeAll(async () => {
       results = await run(wrongStride);
     });
-    it('fails every NHWC case with more than one feature', () => {
-      const nhwc = results.filter((r) => r.layout === 'NHWC' && r.case.startsWith('forward') || r.case.startsWith('backward/NHWC'));
-      const multiFeature = nhwc.filter((r) => (r.shape?.[3] ?? 1) > 1);
-      expect(multiFeature.length).toBeGreaterThan(20);
+    const batchNorm = (r: CaseResult): boolean => /^(forward|backward)/.test(r.case);
+    const channelsLast = (r: CaseResult): boolean => r.layout !== undefined && isChannelsLast(r.layout);
+    it('fails every channels-last case with more than one feature, on every channels-last layout', () => {
+      const multiFeature = results.filter((r) => batchNorm(r) && channelsLast(r) && r.shape!.at(-1)! > 1);
+      expect(new Set(multiFeature.map((r) => r.layout))).toEqual(new Set(['NLC', 'NHWC', 'NDHWC']));
+      expect(multiFeature.length).toBeGreaterThan(60);
       expect(multiFeature.filter((r) => r.pass).map((r) => r.case)).toEqual([]);
     });
-    it('passes NHWC with C = 1 (the strides coincide) and every NC and NCHW case', () => {
-      const coincide = results.filter((r) => r.layout === 'NHWC' && r.shape?.[3] === 1 && /^(forward|backward)/.test(r.case));
+    it('passes channels-last with C = 1 (the strides coincide) and every channels-first case', () => {
+      const coincide = results.filter((r) => batchNorm(r) && channelsLast(r) && r.shape!.at(-1) === 1);
       expect(coincide.length).toBeGreaterThan(0);
       expect(coincide.filter((r) => !r.pass).map((r) => r.case)).toEqual([]);
-      const others = results.filter((r) => (r.layout === 'NC' || r.layout === 'NCHW') && /^(forward|backward)/.test(r.case));
+      const others = results.filter((r) => batchNorm(r) && !channelsLast(r));
       expect(others.filter((r) => !r.pass).map((r) => r.case)).toEqual([]);
     });
-    it('fails the NHWC running statistics and gradient checks', () => {
-      expect(failures(results, 'runningStats/NHWC/').length).toBe(4);
-      expect(failures(results, 'gradientCheck/NHWC/').length).toBeGreaterThan(0);
-      expect(failures(results, 'runningStats/NC/')).toEqual([]);
+    it('fails the channels-last running statistics and gradient checks, and only those', () => {
+      for (const layout of ['NLC', 'NHWC', 'NDHWC']) {
+        expect(failures(results, `runningStats/${layout}/`).length).toBe(runningStatsCases().filter((c) => c.layout === layout).length);
+        expect(failures(results, `gradientCheck/${layout}/`).length).toBeGreaterThan(0);
+      }
+      for (const layout of ['NC', 'NCL', 'NCHW', 'NCDHW']) {
+        expect(failures(results, `runningStats/${layout}/`)).toEqual([]);
+        expect(failures(results, `gradientCheck/${layout}/`)).toEqual([]);
+      }
     });
   });
 
@@ -234,7 +317,7 @@ describe('deliberately broken backends fail the suite', () => {
     });
     it('fails the finite-difference gradient check on every layout', () => {
       const fd = results.filter((r) => r.case.endsWith('/finiteDifferences'));
-      expect(fd).toHaveLength(3);
+      expect(fd).toHaveLength(gradientCheckCases().length);
       for (const r of fd) {
         expect(r.pass).toBe(false);
         expect(r.message).toMatch(/^dx·v/);
@@ -256,7 +339,7 @@ describe('deliberately broken backends fail the suite', () => {
       const failed = failures(results, 'forwardTraining/');
       expect(failed.length).toBeGreaterThan(0);
       for (const r of failed) expect(r.message).toMatch(/first: running(Mean|Var)\[/);
-      expect(failures(results, 'runningStats/')).toHaveLength(12);
+      expect(failures(results, 'runningStats/')).toHaveLength(runningStatsCases().length);
     });
   });
 
@@ -267,9 +350,74 @@ describe('deliberately broken backends fail the suite', () => {
     });
     it('fails the large-offset training cases and passes the unit-normal ones', () => {
       const offset = results.filter((r) => r.op === 'forwardTraining' && /offset1e[34]$/.test(r.case) && r.shape!.length > 0);
-      const multiValued = offset.filter((r) => !r.case.includes('/2x3/') && !r.case.includes('/1x3x1x2/') && !r.case.includes('/1x1x2x3/'));
+      // m = 2 leaves too few values to cancel
+      const multiValued = offset.filter((r) => geometryOf(r.layout!, r.shape!).m > 2);
+      expect(new Set(multiValued.map((r) => r.layout))).toEqual(new Set(LAYOUTS));
       expect(multiValued.filter((r) => r.pass).map((r) => r.case)).toEqual([]);
       expect(failures(results, 'forwardTraining/').filter((r) => r.case.endsWith('/unit'))).toEqual([]);
+    });
+  });
+
+  describe('(e) NCDHW through the NCHW kernel as [N·D, C, H, W]', () => {
+    let results: CaseResult[];
+    beforeAll(async () => {
+      results = await run(volumeAsImages);
+    });
+    it('fails every NCDHW batch-norm case with D > 1 and C > 1, and passes every other layout', () => {
+      const ncdhw = results.filter((r) => r.layout === 'NCDHW' && /^(forward|backward)/.test(r.case));
+      const mixed = ncdhw.filter((r) => r.shape![1]! > 1 && r.shape![2]! > 1);
+      // every op in every regime
+      expect(mixed.length).toBeGreaterThanOrEqual(3 * REGIMES.length);
+      expect(mixed.filter((r) => r.pass).map((r) => r.case)).toEqual([]);
+      // with D = 1 (or C = 1) the reshape happens to be right
+      expect(ncdhw.filter((r) => !mixed.includes(r) && !r.pass).map((r) => r.case)).toEqual([]);
+      expect(results.filter((r) => r.layout !== 'NCDHW' && !r.pass).map((r) => r.case)).toEqual([]);
+    });
+    it('fails the NCDHW running statistics and gradient check', () => {
+      expect(passes(results, 'runningStats/NCDHW/')).toEqual([]);
+      expect(failures(results, 'gradientCheck/NCDHW/').length).toBeGreaterThan(0);
+    });
+  });
+
+  describe('(f) backward consuming saved', () => {
+    let results: CaseResult[];
+    beforeAll(async () => {
+      results = await run(backwardConsumesSaved);
+    });
+    it('fails the gradient check on every layout, saying so: a second backward on the same saved differs', () => {
+      const again = results.filter((r) => r.op === 'gradientCheck' && r.case.endsWith('/reference'));
+      expect(again).toHaveLength(gradientCheckCases().length);
+      for (const r of again) {
+        expect(r.pass).toBe(false);
+        expect(r.message).toMatch(/^a second backward on the same saved differs from the first/);
+      }
+    });
+  });
+
+  describe('(g) disposeSaved not idempotent', () => {
+    let results: CaseResult[];
+    beforeAll(async () => {
+      results = await run(disposeSavedTwiceThrows());
+    });
+    it('fails every case that makes a saved (training forward, backward), and no other', () => {
+      const withSaved = results.filter((r) => r.op === 'forwardTraining' || r.op === 'backward');
+      expect(withSaved.length).toBe(grid.filter((c) => c.op === 'forwardTraining' || c.op === 'backward').length);
+      for (const r of withSaved) expect(r.message).toBe('threw: Error: saved disposed twice');
+      expect(results.filter((r) => !r.pass && r.op !== 'forwardTraining' && r.op !== 'backward')).toEqual([]);
+    });
+  });
+
+  describe('(h) saved sharing the memory of the forward\'s mean and variance', () => {
+    it('a dispose that poisons memory passes everything: the suite never reads a disposed handle', async () => {
+      const results = await run(poisoningDispose(false));
+      expect(results.filter((r) => !r.pass).map((r) => `${r.case}: ${r.message}`)).toEqual([]);
+    });
+    it('fails every backward case once the forward\'s outputs are disposed before backward', async () => {
+      const results = await run(poisoningDispose(true));
+      const backward = results.filter((r) => r.op === 'backward');
+      expect(backward.length).toBeGreaterThan(0);
+      expect(backward.filter((r) => r.pass).map((r) => r.case)).toEqual([]);
+      expect(failures(results, 'gradientCheck/').length).toBeGreaterThan(0);
     });
   });
 });

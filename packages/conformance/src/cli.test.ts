@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { KNOWN_BACKENDS, knownBackendNames } from '@batchnorm/core';
 import { afterAll, describe, expect, it } from 'vitest';
 
 /** The CLI as users run it: the built dist/cli.js in a child process (turbo builds before test). */
@@ -31,9 +32,13 @@ function sharedVectors(): string {
 const work = mkdtempSync(path.join(tmpdir(), 'batchnorm-conformance-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function run(args: string[], cwd = work): { status: number | null; stdout: string; stderr: string } {
+function run(
+  args: string[],
+  cwd = work,
+  env: NodeJS.ProcessEnv = process.env,
+): { status: number | null; stdout: string; stderr: string } {
   if (!existsSync(cli)) throw new Error(`${cli} is missing: build the package first (pnpm --filter @batchnorm/conformance build)`);
-  const result = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
+  const result = spawnSync(process.execPath, [cli, ...args], { cwd, env, encoding: 'utf8', timeout: 120_000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -58,14 +63,17 @@ const inferenceCase = {
 
 // each child process takes 1–2 s on a busy 2-core machine
 describe('batchnorm-conformance CLI', { timeout: 60_000 }, () => {
-  it('--help prints the usage and exits 0', () => {
+  it('--help prints the usage, listing the backends of core\'s one list, and exits 0', () => {
     const r = run(['--help']);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('--vectors FILE');
+    expect(r.stdout).toContain(`--backend NAME     ${knownBackendNames().join(', ')}, a comma list`);
   });
 
-  it('exits 2 on usage errors', () => {
-    expect(run(['--backend', 'nosuch']).status).toBe(2);
+  it('exits 2 on usage errors; an unknown backend is answered with the known ones', () => {
+    const unknown = run(['--backend', 'nosuch']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain(`unknown backend "nosuch": expected one of ${[...knownBackendNames(), 'all'].join(', ')}`);
     expect(run(['--grid', 'huge']).status).toBe(2);
     expect(run(['--frobnicate']).status).toBe(2);
     expect(run(['--vectors', path.join(work, 'missing.json')]).status).toBe(2);
@@ -90,7 +98,7 @@ describe('batchnorm-conformance CLI', { timeout: 60_000 }, () => {
     expect(doc.results).toEqual([
       expect.objectContaining({ backend: 'reference', case: 'tiny_inference', pass: true, maxAbsError: expect.any(Number), maxRelError: expect.any(Number) }),
     ]);
-    expect(doc.backends).toEqual([{ name: 'reference', details: { precision: 'float64' } }]);
+    expect(doc.backends).toEqual([{ name: 'reference', packageName: '@batchnorm/core', profile: 'float64', details: { precision: 'float64' } }]);
   });
 
   it('--json on the built-in grid and checks: one document, every result passing on the reference', () => {
@@ -101,6 +109,8 @@ describe('batchnorm-conformance CLI', { timeout: 60_000 }, () => {
     expect(doc.passed).toBe(doc.results.length);
     const ops = new Set(doc.results.map((x) => x.op));
     for (const op of ['forwardTraining', 'backward', 'matMul', 'runningStats', 'gradientCheck', 'errorCheck']) expect(ops).toContain(op);
+    const layouts = new Set(doc.results.map((x) => (x as { layout?: string }).layout));
+    for (const layout of ['NC', 'NCL', 'NLC', 'NCHW', 'NHWC', 'NCDHW', 'NDHWC']) expect(layouts).toContain(layout);
   }, 120_000);
 
   it('exits 1 when a case fails, and says which', () => {
@@ -129,14 +139,118 @@ describe('batchnorm-conformance CLI', { timeout: 60_000 }, () => {
     expect(readdirSync(dir)).toEqual(['conformance.md']);
   });
 
-  it('--backend all runs the reference and notes backends that are not installed', () => {
+  it('--backend all runs the reference and notes, by package, the backends that are not installed', () => {
     const r = run(['--vectors', vectorFile('all.json', [inferenceCase]), '--backend', 'all', '--json']);
     expect([0, 1]).toContain(r.status);
-    const doc = JSON.parse(r.stdout) as { backends: { name: string; details?: object; skipped?: string; error?: string }[] };
-    expect(doc.backends.map((b) => b.name)).toEqual(['reference', 'js', 'tfjs-node', 'gpujs']);
-    expect(doc.backends[0]).toEqual({ name: 'reference', details: { precision: 'float64' } });
+    const doc = JSON.parse(r.stdout) as { backends: { name: string; packageName: string; skipped?: string }[] };
+    expect(doc.backends.map((b) => b.name)).toEqual(knownBackendNames());
+    expect(doc.backends[0]).toEqual({ name: 'reference', packageName: '@batchnorm/core', profile: 'float64', details: { precision: 'float64' } });
     for (const b of doc.backends) {
-      if (b.skipped !== undefined) expect(r.stderr).toContain(`backend ${b.name} skipped`);
+      if (b.skipped !== undefined) {
+        expect(b.skipped).toBe(`not installed (${b.packageName})`);
+        expect(r.stderr).toContain(`backend ${b.name} skipped: ${b.packageName} is not installed`);
+      }
     }
+  });
+});
+
+/**
+ * A user's project as npm would lay it out: this package (its package.json and dist, copied),
+ * core (linked), and stand-ins for the first two packages of KNOWN_BACKENDS, each wrapping core's
+ * reference; the third is not installed. The CLI runs from there, as `npx batchnorm-conformance`
+ * would, so nothing of the workspace is found by accident.
+ */
+describe('batchnorm-conformance CLI in a project with backend packages installed', { timeout: 60_000 }, () => {
+  const project = mkdtempSync(path.join(work, 'project-'));
+  const modules = path.join(project, 'node_modules');
+  writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'project', private: true, type: 'module' }));
+  const installed = path.join(modules, '@batchnorm', 'conformance');
+  mkdirSync(installed, { recursive: true });
+  cpSync(path.join(packageDir, 'package.json'), path.join(installed, 'package.json'));
+  cpSync(path.join(packageDir, 'dist'), path.join(installed, 'dist'), { recursive: true });
+  symlinkSync(path.join(packageDir, '..', 'core'), path.join(modules, '@batchnorm', 'core'), 'dir');
+  const installedCli = path.join(installed, 'dist', 'cli.js');
+
+  /** Installs a stand-in package for `entry` whose backendModule has `traits` and `createBackend`. */
+  function install(entry: { name: string; packageName: string }, traits: object, createBackend: string): void {
+    const dir = path.join(modules, ...entry.packageName.split('/'));
+    mkdirSync(dir, { recursive: true });
+    // exports without ./package.json, as many packages have
+    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: entry.packageName, type: 'module', exports: { '.': { import: './index.js' } } }));
+    writeFileSync(
+      path.join(dir, 'index.js'),
+      `import { asyncOnly, createReferenceBackend } from '@batchnorm/core';\n` +
+        `export const backendModule = { name: ${JSON.stringify(entry.name)}, packageName: ${JSON.stringify(entry.packageName)}, ` +
+        `description: 'a stand-in', traits: ${JSON.stringify(traits)}, createBackend: ${createBackend} };\n`,
+    );
+  }
+
+  function runInProject(args: string[], env: NodeJS.ProcessEnv): { status: number | null; stdout: string; stderr: string } {
+    const result = spawnSync(process.execPath, [installedCli, ...args], { cwd: project, env, encoding: 'utf8', timeout: 120_000 });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  const [healthy, crashing, missing] = KNOWN_BACKENDS;
+  // reads asynchronously only; a float64 backend that asks for the float32 profile, and a display
+  install(
+    healthy,
+    { residence: 'host', tolerance: 'float32', requires: ['display'], environments: ['node'] },
+    `() => ({ ...asyncOnly(createReferenceBackend()), name: ${JSON.stringify(healthy.name)} })`,
+  );
+  // dies the way a native engine does
+  install(
+    crashing,
+    { residence: 'device', tolerance: 'float32', requires: ['native-binding'], environments: ['node'] },
+    `() => process.kill(process.pid, 'SIGSEGV')`,
+  );
+  const noDisplay = Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'DISPLAY'));
+
+  it('--backend all runs each backend in its own process: a crash costs its own results only', () => {
+    const r = runInProject(['--vectors', vectorFile('installed.json', [inferenceCase]), '--backend', 'all', '--json'], noDisplay);
+    expect(r.status, r.stderr).toBe(1);
+    const doc = JSON.parse(r.stdout) as {
+      passed: number;
+      results: { backend: string; case: string; pass: boolean; message?: string }[];
+      backends: { name: string; packageName: string; profile?: string; details?: object; skipped?: string; error?: string }[];
+    };
+    expect(doc.backends.map((b) => b.name)).toEqual(knownBackendNames());
+    expect(doc.backends.find((b) => b.name === healthy.name)).toEqual({
+      name: healthy.name,
+      packageName: healthy.packageName,
+      profile: 'float32',
+      details: { precision: 'float64', reads: 'async-only' },
+    });
+    expect(doc.results.filter((x) => x.case === 'tiny_inference').map((x) => [x.backend, x.pass])).toEqual([
+      ['reference', true],
+      [healthy.name, true],
+    ]);
+    const crashed = doc.backends.find((b) => b.name === crashing.name)!;
+    expect(crashed.error).toMatch(/its process crashed \(signal SIGSEGV\)/);
+    expect(doc.backends.find((b) => b.name === missing.name)).toEqual({
+      name: missing.name,
+      packageName: missing.packageName,
+      skipped: `not installed (${missing.packageName})`,
+    });
+  });
+
+  it('says when a backend needs a display and there is none, and how to fix it', () => {
+    const r = runInProject(['--vectors', vectorFile('display.json', [inferenceCase]), '--backend', healthy.name], noDisplay);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`backend ${healthy.name} needs a display (traits.requires: display) and DISPLAY is not set`);
+    expect(r.stderr).toContain(`xvfb-run -a pnpm conformance --backend ${healthy.name}`);
+    const withDisplay = runInProject(['--vectors', vectorFile('display.json', [inferenceCase]), '--backend', healthy.name], { ...noDisplay, DISPLAY: ':99' });
+    expect(withDisplay.stderr).not.toContain('needs a display');
+  });
+
+  it('judges each backend with its manifest\'s tolerance profile', () => {
+    // y off by 1e-9: outside float64's tolerance, inside float32's
+    const nearly = { ...inferenceCase, name: 'nearly', expected: { y: inferenceCase.expected.y.map((v) => v + 1e-9) } };
+    const { tolerance: _, ...derived } = nearly;
+    const r = runInProject(['--vectors', vectorFile('profile.json', [derived]), '--backend', `reference,${healthy.name}`, '--json'], noDisplay);
+    const doc = JSON.parse(r.stdout) as { results: { backend: string; pass: boolean }[] };
+    expect(doc.results.map((x) => [x.backend, x.pass])).toEqual([
+      ['reference', false],
+      [healthy.name, true],
+    ]);
   });
 });

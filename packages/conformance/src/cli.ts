@@ -1,10 +1,27 @@
 #!/usr/bin/env node
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BatchNormError, KNOWN_BACKEND_PACKAGES, loadBackend, type Backend, type BackendDetails } from '@batchnorm/core';
+import {
+  BatchNormError,
+  loadBackend,
+  loadBackendModule,
+  referenceBackendModule,
+  type Backend,
+  type BackendDetails,
+  type BackendModule,
+  type ToleranceProfileName,
+} from '@batchnorm/core';
+import {
+  cliBackendNames,
+  currentEnvironment,
+  failureHint,
+  importBackendPackage,
+  packageOf,
+  requirementProblems,
+  resolvePackageJson,
+} from './cliBackends.js';
 import { formatNumber } from './compare.js';
 import { writeFileAtomic } from './files.js';
 import type { GridSize } from './grid.js';
@@ -12,21 +29,28 @@ import { runSuite } from './suite.js';
 import type { CaseResult, ConformanceCase } from './types.js';
 import { loadVectorFile, VectorFileError } from './vectorFile.js';
 
+/** Every backend name the CLI accepts, from core's one list (plus the reference). */
+const BACKEND_NAMES = cliBackendNames();
+
 const USAGE = `Usage: batchnorm-conformance [options]
 
 Runs the batchnorm conformance suite on one or more backends.
 
 Options:
-  --backend NAME     reference, js, gpujs, tfjs-node, a comma list of these, or all
-                     (every installed backend; the default)
+  --backend NAME     ${BACKEND_NAMES.join(', ')}, a comma list of these, or all
+                     (every installed backend; the default). Several backends run one
+                     after another, each in its own child process
   --vectors FILE     run the cases of a batchnorm-vectors/1 file instead of the built-in
                      grid and checks
   --grid quick|full  which built-in grid to run (default quick; full adds the large shapes)
   --skip PATTERN     skip cases by name; * is a wildcard (repeatable)
-  --mode X           passed to the backends as { mode: X } (e.g. gpujs: headlessgl, cpu)
+  --mode X           passed to each backend's createBackend as { mode: X } (see its README)
   --json             print exactly one JSON document on stdout (logs go to stderr)
   --report FILE.md   also write a Markdown table backend × case with the errors
   --help             show this help
+
+A backend is judged with the tolerance profile its manifest names (traits.tolerance). A backend
+whose manifest requires a display needs DISPLAY set: run under xvfb-run -a where there is none.
 
 Exit status: 0 when every case passed on every backend, 1 when some case failed or a backend
 failed to start, 2 for usage errors and malformed vector files.`;
@@ -43,16 +67,6 @@ interface CliOptions {
   readonly json: boolean;
   readonly report?: string;
 }
-
-/**
- * Run order: TensorFlow is loaded before gpu.js, because loading libtensorflow after headless-gl
- * ran in the same process crashed Node here (segmentation fault); the other order works.
- */
-const LOAD_ORDER = ['reference', 'js', 'tfjs-node', 'gpujs'];
-const BACKEND_NAMES = [
-  ...LOAD_ORDER.filter((name) => name === 'reference' || Object.hasOwn(KNOWN_BACKEND_PACKAGES, name)),
-  ...Object.keys(KNOWN_BACKEND_PACKAGES).filter((name) => !LOAD_ORDER.includes(name)),
-];
 
 function parseOptions(argv: readonly string[]): CliOptions | 'help' {
   let parsed;
@@ -101,53 +115,22 @@ function parseOptions(argv: readonly string[]): CliOptions | 'help' {
   };
 }
 
-/** Where a package's ES entry lives, from its package.json `exports` (or `main`). */
-function entryOf(packageJsonPath: string): string {
-  const manifest = JSON.parse(readFileSync(packageJsonPath, 'utf8')) as {
-    exports?: unknown;
-    main?: string;
-  };
-  const dir = path.dirname(packageJsonPath);
-  let target: unknown = manifest.exports;
-  if (typeof target === 'object' && target !== null && '.' in target) target = (target as Record<string, unknown>)['.'];
-  while (typeof target === 'object' && target !== null) {
-    const conditions = target as Record<string, unknown>;
-    target = conditions['import'] ?? conditions['node'] ?? conditions['default'];
-  }
-  return path.join(dir, typeof target === 'string' ? target : (manifest.main ?? 'index.js'));
-}
-
-function notFound(specifier: string, cause: unknown): Error {
-  const error = new Error(`Cannot find package '${specifier}'`, { cause });
-  (error as NodeJS.ErrnoException).code = 'ERR_MODULE_NOT_FOUND';
-  return error;
-}
-
-/**
- * Imports a backend package from the user's project first (process.cwd()), then from this CLI's
- * own location, so `pnpm conformance` finds the backends installed where it runs.
- */
-async function importBackendPackage(specifier: string): Promise<unknown> {
-  const bases = [path.join(process.cwd(), 'package.json'), fileURLToPath(import.meta.url)];
-  let lastError: unknown;
-  for (const base of bases) {
-    let manifestPath: string;
-    try {
-      manifestPath = createRequire(base).resolve(`${specifier}/package.json`);
-    } catch (error) {
-      lastError = error;
-      continue;
-    }
-    return import(pathToFileURL(entryOf(manifestPath)).href);
-  }
-  throw notFound(specifier, lastError);
-}
-
 interface BackendRun {
   readonly name: string;
+  readonly packageName: string;
+  /** The tolerance profile it was judged with (its manifest's `traits.tolerance`). */
+  readonly profile?: ToleranceProfileName;
   readonly details?: BackendDetails;
   readonly skipped?: string;
   readonly error?: string;
+}
+
+/** The JSON document of `--json` (also how a child process hands its results back). */
+interface JsonDocument {
+  readonly passed: number;
+  readonly failed: number;
+  readonly results: CaseResult[];
+  readonly backends: BackendRun[];
 }
 
 function log(message: string): void {
@@ -193,11 +176,12 @@ function markdownReport(runs: readonly BackendRun[], results: readonly CaseResul
     '',
     `Cases: ${source}. ${passed} passed, ${failed} failed. Each cell: pass/FAIL, max abs error / max rel error (worst error as a fraction of its tolerance).`,
     '',
-    '| backend | details |',
-    '|---|---|',
+    '| backend | package | tolerance profile | details |',
+    '|---|---|---|---|',
     ...runs.map(
       (r) =>
-        `| ${r.name} | ${r.skipped ?? r.error ?? Object.entries(r.details ?? {}).map(([k, v]) => `${k}: ${v}`).join(', ')} |`,
+        `| ${r.name} | ${r.packageName} | ${r.profile ?? ''} | ` +
+        `${(r.skipped ?? r.error ?? Object.entries(r.details ?? {}).map(([k, v]) => `${k}: ${v}`).join(', ')).replaceAll('\n', ' ')} |`,
     ),
     '',
     `| case | ${names.join(' | ')} |`,
@@ -219,6 +203,124 @@ function markdownReport(runs: readonly BackendRun[], results: readonly CaseResul
 /** JSON has no Infinity or NaN: write them as strings. */
 function jsonReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
+}
+
+/** Reads back what `jsonReplacer` wrote. */
+function jsonReviver(key: string, value: unknown): unknown {
+  const numeric = key === 'maxAbsError' || key === 'maxRelError' || key === 'toleranceRatio';
+  return numeric && typeof value === 'string' ? Number(value) : value;
+}
+
+interface BackendOutcome {
+  readonly run: BackendRun;
+  readonly results: CaseResult[];
+}
+
+function startFailure(name: string, packageName: string, message: string): BackendOutcome {
+  log(`backend ${name} failed to start: ${message}`);
+  return {
+    run: { name, packageName, error: `failed to start: ${message}` },
+    results: [{ backend: name, case: 'backend/start', op: 'load', pass: false, maxAbsError: Infinity, maxRelError: Infinity, message }],
+  };
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** Loads one backend from its manifest and runs the suite on it, in this process. */
+async function runInProcess(name: string, options: CliOptions, cases: ConformanceCase[] | undefined): Promise<BackendOutcome> {
+  const packageName = packageOf(name);
+  const environment = currentEnvironment();
+  let module: BackendModule;
+  try {
+    module = await loadBackendModule(name, importBackendPackage);
+  } catch (error) {
+    if (options.all && error instanceof BatchNormError && error.code === 'BACKEND_NOT_INSTALLED') {
+      log(`note: backend ${name} skipped: ${packageName} is not installed`);
+      return { run: { name, packageName, skipped: `not installed (${packageName})` }, results: [] };
+    }
+    return startFailure(name, packageName, describeError(error));
+  }
+  for (const problem of requirementProblems(module, environment)) log(`note: ${problem.message}`);
+  const profile = module.traits.tolerance;
+  let backend: Backend;
+  try {
+    backend = await loadBackend(name, options.mode === undefined ? {} : { mode: options.mode }, importBackendPackage);
+  } catch (error) {
+    const hint = failureHint(module, environment);
+    return startFailure(name, packageName, `${describeError(error)}${hint === '' ? '' : `\n${hint}`}`);
+  }
+  log(`running ${cases === undefined ? `the ${options.grid} grid and checks` : `${cases.length} vector cases`} on ${name} (tolerance profile ${profile})…`);
+  const started = performance.now();
+  try {
+    const results = await runSuite(backend, {
+      grid: options.grid,
+      skip: options.skip,
+      profile,
+      ...(cases === undefined ? {} : { cases }),
+    });
+    const failed = results.filter((r) => !r.pass).length;
+    log(`  ${name}: ${results.length - failed} passed, ${failed} failed in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    return { run: { name, packageName, profile, details: backend.details }, results };
+  } finally {
+    backend.destroy();
+  }
+}
+
+/** The options of a child process that runs `name` alone, as the parent was asked to. */
+function childArguments(name: string, options: CliOptions): string[] {
+  return [
+    '--backend',
+    name,
+    '--json',
+    '--grid',
+    options.grid,
+    ...options.skip.flatMap((pattern) => ['--skip', pattern]),
+    ...(options.mode === undefined ? [] : ['--mode', options.mode]),
+    ...(options.vectors === undefined ? [] : ['--vectors', options.vectors]),
+  ];
+}
+
+/**
+ * Runs one backend in a child process: this CLI again, with `--backend NAME --json`. Why: native
+ * engines do not always coexist in one process (loading libtensorflow after headless-gl had run
+ * crashed Node with a segmentation fault here, in that order only), and a crashing backend should
+ * cost its own results, not the whole run. Isolation needs no load order and no backend names.
+ */
+async function runInChild(name: string, options: CliOptions): Promise<BackendOutcome> {
+  const packageName = packageOf(name);
+  if (resolvePackageJson(packageName) === undefined) {
+    if (options.all) {
+      log(`note: backend ${name} skipped: ${packageName} is not installed`);
+      return { run: { name, packageName, skipped: `not installed (${packageName})` }, results: [] };
+    }
+    return startFailure(name, packageName, `${packageName} is not installed (npm install ${packageName})`);
+  }
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...childArguments(name, options)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let stdout = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code_, signal_) => resolve({ code: code_, signal: signal_ }));
+  });
+  let document: JsonDocument | undefined;
+  try {
+    document = JSON.parse(stdout, jsonReviver) as JsonDocument;
+  } catch {
+    document = undefined;
+  }
+  const run = document?.backends[0];
+  if ((code !== 0 && code !== 1) || document === undefined || run === undefined) {
+    const how = signal === null ? `exit status ${code ?? 'unknown'}` : `signal ${signal}`;
+    return startFailure(name, packageName, `its process crashed (${how}) before reporting its results`);
+  }
+  return { run, results: document.results };
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -256,38 +358,17 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   const runs: BackendRun[] = [];
   const results: CaseResult[] = [];
-  const backendOptions = options.mode === undefined ? {} : { mode: options.mode };
+  // one backend runs here; several run each in a child process (see runInChild), except the
+  // reference, which is plain JavaScript built into core
+  const isolate = options.backends.length > 1;
   for (const name of options.backends) {
-    let backend: Backend;
-    try {
-      backend = await loadBackend(name, backendOptions, importBackendPackage);
-    } catch (error) {
-      if (options.all && error instanceof BatchNormError && error.code === 'BACKEND_NOT_INSTALLED') {
-        log(`note: backend ${name} skipped: ${KNOWN_BACKEND_PACKAGES[name] ?? name} is not installed`);
-        runs.push({ name, skipped: 'not installed' });
-        continue;
-      }
-      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      log(`backend ${name} failed to start: ${message}`);
-      runs.push({ name, error: `failed to start: ${message}` });
-      results.push({ backend: name, case: 'backend/start', op: 'load', pass: false, maxAbsError: Infinity, maxRelError: Infinity, message });
-      continue;
-    }
-    log(`running ${cases === undefined ? `the ${options.grid} grid and checks` : `${cases.length} vector cases`} on ${name}…`);
-    const started = performance.now();
-    try {
-      const backendResults = await runSuite(backend, {
-        grid: options.grid,
-        skip: options.skip,
-        ...(cases === undefined ? {} : { cases }),
-      });
-      results.push(...backendResults);
-      const failed = backendResults.filter((r) => !r.pass).length;
-      log(`  ${name}: ${backendResults.length - failed} passed, ${failed} failed in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-      runs.push({ name, details: backend.details });
-      if (!options.json) process.stdout.write(`${humanTable(name, backend.details, backendResults)}\n`);
-    } finally {
-      backend.destroy();
+    const isolated = isolate && name !== referenceBackendModule.name;
+    const outcome = isolated ? await runInChild(name, options) : await runInProcess(name, options, cases);
+    runs.push(outcome.run);
+    results.push(...outcome.results);
+    const { run } = outcome;
+    if (!options.json && run.skipped === undefined && run.error === undefined) {
+      process.stdout.write(`${humanTable(name, run.details ?? {}, outcome.results)}\n`);
     }
   }
 
@@ -298,21 +379,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     log(`wrote ${options.report}`);
   }
   if (options.json) {
-    const document = {
-      passed,
-      failed,
-      results,
-      backends: runs.map((r) => ({
-        name: r.name,
-        ...(r.details === undefined ? {} : { details: r.details }),
-        ...(r.skipped === undefined ? {} : { skipped: r.skipped }),
-        ...(r.error === undefined ? {} : { error: r.error }),
-      })),
-    };
+    const document: JsonDocument = { passed, failed, results, backends: runs };
     process.stdout.write(`${JSON.stringify(document, jsonReplacer)}\n`);
   } else {
     const ran = runs.filter((r) => r.skipped === undefined && r.error === undefined).map((r) => r.name);
-    const skipped = runs.filter((r) => r.skipped !== undefined).map((r) => r.name);
+    const skipped = runs.filter((r) => r.skipped !== undefined).map((r) => `${r.name} (${r.packageName})`);
     process.stdout.write(
       `\nSummary: ${passed} passed, ${failed} failed on ${ran.join(', ') || 'no backend'}` +
         `${skipped.length > 0 ? ` (not installed: ${skipped.join(', ')})` : ''}\n`,

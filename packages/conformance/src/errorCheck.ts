@@ -2,6 +2,10 @@ import {
   BatchNorm,
   BatchNormError,
   createReferenceBackend,
+  isChannelsLast,
+  LAYOUTS,
+  layoutOf,
+  layoutRank,
   type Backend,
   type BatchNormOptions,
   type BatchNormState,
@@ -12,17 +16,30 @@ import { hostData } from './runner.js';
 import type { CaseResult } from './types.js';
 
 /** What an error scenario does with a backend: build a layer, or act on one that has trained. */
-interface ErrorScenario {
+export interface ErrorScenario {
   readonly name: string;
   readonly layout: Layout;
   /** Constructor scenarios: the options to reject. */
   readonly construct?: (numFeatures: number) => BatchNormOptions;
-  /** Layer scenarios: the call to reject, on a layer that trained on two batches. */
+  /**
+   * Layer scenarios: the call to reject, on a layer that trained on two batches. It may return
+   * a promise (a `load` of an edited `await state()`).
+   */
   readonly act?: <T extends TensorHandle>(layer: BatchNorm<T>, upload: (values: number[], shape: number[]) => T) => unknown;
 }
 
 const C = 3;
-const SHAPES: Record<Layout, number[]> = { NC: [4, C], NCHW: [2, C, 2, 2], NHWC: [2, 2, 2, C] };
+
+/** A shape in `layout`'s own order: `n` samples, `c` features, every spatial axis `side` long. */
+function shapeIn(layout: Layout, n: number, c: number, side = 2): number[] {
+  const spatial = new Array<number>(layoutRank(layout) - 2).fill(side);
+  return isChannelsLast(layout) ? [n, ...spatial, c] : [n, c, ...spatial];
+}
+
+/** The batch every layer scenario trains on: m = 4 values per feature in every layout. */
+function trainingShape(layout: Layout): number[] {
+  return shapeIn(layout, layoutRank(layout) === 2 ? 4 : 2, C);
+}
 
 function ramp(length: number, shift = 0): number[] {
   return Array.from({ length }, (_, i) => Math.fround(Math.sin(i + shift) * 2 + (i % C)));
@@ -33,7 +50,7 @@ function size(shape: number[]): number {
 }
 
 function withState(patch: (s: BatchNormState) => unknown): ErrorScenario['act'] {
-  return (layer) => layer.load(patch(layer.state()) as BatchNormState);
+  return async (layer) => layer.load(patch(await layer.state()) as BatchNormState);
 }
 
 /** Every bad input of the core issue, through the layer. */
@@ -54,13 +71,17 @@ export function errorScenarios(): ErrorScenario[] {
   ctor('constructor/betaLength', (c) => ({ numFeatures: c, beta: new Array<number>(c - 1).fill(0) }));
   ctor('constructor/gammaNaN', (c) => ({ numFeatures: c, gamma: [1, Number.NaN, 1].slice(0, c) }));
 
-  for (const layout of ['NC', 'NCHW', 'NHWC'] as const) {
-    const shape = SHAPES[layout];
-    const wrongC = layout === 'NHWC' ? [2, 2, 2, C + 1] : layout === 'NCHW' ? [2, C + 1, 2, 2] : [4, C + 1];
+  // per layout, with shapes derived from its rank and order (no layout is special-cased)
+  for (const layout of LAYOUTS) {
+    const shape = trainingShape(layout);
+    const n = shape[0]!;
+    const wrongC = shapeIn(layout, n, C + 1);
     layer(`forward/${layout}/wrongFeatureCount`, (l, up) => l.forward(up(ramp(size(wrongC)), wrongC)), layout);
-    const wrongRank = layout === 'NC' ? [2, C, 2] : [2, C, 4];
+    // the neighbouring rank in the same order: one spatial axis fewer (NC: one more)
+    const rank = layoutRank(layout);
+    const wrongRank = shapeIn(layoutOf(rank === 2 ? 3 : rank - 1, isChannelsLast(layout)), 2, C);
     layer(`forward/${layout}/wrongRank`, (l, up) => l.forward(up(ramp(size(wrongRank)), wrongRank)), layout);
-    const single = layout === 'NC' ? [1, C] : layout === 'NCHW' ? [1, C, 1, 1] : [1, 1, 1, C];
+    const single = shapeIn(layout, 1, C, 1);
     layer(`forward/${layout}/m1InTraining`, (l, up) => l.forward(up(ramp(C), single)), layout);
     layer(
       `forward/${layout}/NaNInBatch`,
@@ -84,7 +105,8 @@ export function errorScenarios(): ErrorScenario[] {
   }
   layer('backward/afterEval', (l, up) => {
     l.eval();
-    return l.backward(up(ramp(size(SHAPES.NC)), SHAPES.NC));
+    const shape = trainingShape('NC');
+    return l.backward(up(ramp(size(shape)), shape));
   });
   layer('sgdStep/learningRateNaN', (l) => l.sgdStep(Number.NaN));
   layer('load/notAnObject', (l) => l.load(null as unknown as BatchNormState));
@@ -110,8 +132,20 @@ function describeOutcome(outcome: Outcome): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }
 
-function attempt<T extends TensorHandle>(backend: Backend<T>, scenario: ErrorScenario): { outcome: Outcome; intact: boolean | undefined; detail?: string } {
-  const shape = SHAPES[scenario.layout];
+interface Attempt {
+  readonly outcome: Outcome;
+  /** Whether the layer's state survived the rejected call (layer scenarios only). */
+  readonly intact: boolean | undefined;
+  readonly detail?: string;
+}
+
+/**
+ * Runs `scenario` on `backend`. A layer scenario's outcome includes `await layer.settle()`: on a
+ * backend that reads asynchronously, a non-finite batch is reported when its check settles, not
+ * by `forward` itself (core's documented behaviour), and must leave the state as it was.
+ */
+async function attempt<T extends TensorHandle, S>(backend: Backend<T, S>, scenario: ErrorScenario): Promise<Attempt> {
+  const shape = trainingShape(scenario.layout);
   const owned: T[] = [];
   const upload = (values: number[], s: number[]): T => {
     const t = backend.upload(hostData(backend, values), s);
@@ -134,18 +168,19 @@ function attempt<T extends TensorHandle>(backend: Backend<T>, scenario: ErrorSce
       backend.dispose(y);
     }
     backend.dispose(layer.backward(upload(ramp(size(shape), 2), shape)));
-    const before = JSON.stringify(layer.state());
+    // state() reads γ, β and the statistics back: a rejected call must not have touched them
+    const before = JSON.stringify(await layer.state());
     const wasTraining = layer.training;
     let outcome: Outcome;
     try {
-      const result = scenario.act!(layer, upload);
+      const result: unknown = await scenario.act!(layer, upload);
       if (typeof result === 'object' && result !== null && 'shape' in result) backend.dispose(result as T);
+      await layer.settle();
       outcome = { threw: false };
     } catch (error) {
       outcome = { threw: true, error };
     }
-    // state() reads γ, β and the statistics back: a rejected call must not have touched them
-    const after = JSON.stringify(layer.state());
+    const after = JSON.stringify(await layer.state());
     const intact = before === after && (scenario.name.endsWith('afterEval') || layer.training === wasTraining);
     return intact ? { outcome, intact } : { outcome, intact, detail: `state before ${before}\nstate after  ${after}` };
   } finally {
@@ -158,8 +193,8 @@ function attempt<T extends TensorHandle>(backend: Backend<T>, scenario: ErrorSce
  * Runs every error scenario on `backend` and on the reference: each must raise a
  * `BatchNormError` with the same code and argument on both, and leave the layer's state intact.
  */
-export async function checkErrors<T extends TensorHandle>(
-  backend: Backend<T>,
+export async function checkErrors<T extends TensorHandle, S>(
+  backend: Backend<T, S>,
   options: { backendName?: string; scenarios?: readonly ErrorScenario[] } = {},
 ): Promise<CaseResult[]> {
   const reference = createReferenceBackend();
@@ -168,8 +203,8 @@ export async function checkErrors<T extends TensorHandle>(
     const base = { backend: options.backendName ?? backend.name, case: scenario.name, op: 'errorCheck', layout: scenario.layout };
     let message: string | undefined;
     try {
-      const want = attempt(reference, scenario);
-      const got = attempt(backend, scenario);
+      const want = await attempt(reference, scenario);
+      const got = await attempt(backend, scenario);
       const wantError = want.outcome.threw ? want.outcome.error : undefined;
       const gotError = got.outcome.threw ? got.outcome.error : undefined;
       if (!(wantError instanceof BatchNormError)) {

@@ -2,13 +2,17 @@ import {
   createRandom,
   createReferenceBackend,
   geometryOf,
+  LAYOUTS,
   type Backend,
   type Layout,
+  type TensorData,
   type TensorHandle,
+  type ToleranceProfileName,
 } from '@batchnorm/core';
+import { compareClose } from './compare.js';
 import { EPSILON, seedOf } from './grid.js';
-import { hostData, runCase, thrownResult } from './runner.js';
-import { FLOAT64_PROFILE, profileFor, type ToleranceProfile } from './tolerances.js';
+import { compareOutputs, hostData, tallyResult, thrownResult } from './runner.js';
+import { caseTolerances, FLOAT64_UNIT_ROUNDOFF, resolveProfile, toleranceOf, type ToleranceProfile } from './tolerances.js';
 import type { CaseResult, ConformanceCase } from './types.js';
 
 export interface GradientCheckCase {
@@ -17,13 +21,23 @@ export interface GradientCheckCase {
   readonly shape: readonly number[];
 }
 
-/** Small, well-conditioned shapes (σ ≈ 1.5, γ ≈ 1): finite differences are meaningful there. */
+/** Small, well-conditioned shapes (σ ≈ 1.5, γ ≈ 1, m ≥ 6): finite differences are meaningful there. */
+const GRADIENT_CHECK_SHAPES: Readonly<Record<Layout, readonly number[]>> = {
+  NC: [6, 4],
+  NCL: [3, 2, 4],
+  NLC: [3, 4, 2],
+  NCHW: [2, 3, 3, 3],
+  NHWC: [2, 3, 3, 2],
+  NCDHW: [2, 2, 2, 2, 3],
+  NDHWC: [2, 2, 3, 2, 2],
+};
+
+/** One gradient check per layout. */
 export function gradientCheckCases(): GradientCheckCase[] {
-  return [
-    { name: 'gradientCheck/NC/6x4', layout: 'NC', shape: [6, 4] },
-    { name: 'gradientCheck/NCHW/2x3x3x3', layout: 'NCHW', shape: [2, 3, 3, 3] },
-    { name: 'gradientCheck/NHWC/2x3x3x2', layout: 'NHWC', shape: [2, 3, 3, 2] },
-  ];
+  return LAYOUTS.map((layout) => {
+    const shape = GRADIENT_CHECK_SHAPES[layout];
+    return { name: `gradientCheck/${layout}/${shape.join('x')}`, layout, shape };
+  });
 }
 
 /**
@@ -42,13 +56,17 @@ const X_DIRECTIONS = 3;
  * Checks a backend's `batchNormBackward` two ways: directional derivatives of the loss
  * `l = Σ w·y` against central finite differences of the backend's own training forward, and the
  * gradients themselves against the reference backward on the same inputs.
+ *
+ * It also holds the backend to the contract of `saved`: the forward's `y`, `mean` and `variance`
+ * are disposed before backward runs (`saved` must not depend on them), and backward runs twice
+ * on the same `saved` (it must not consume it): the second result must match the first.
  */
-export async function checkGradients<T extends TensorHandle>(
-  backend: Backend<T>,
+export async function checkGradients<T extends TensorHandle, S>(
+  backend: Backend<T, S>,
   c: GradientCheckCase,
-  options: { profile?: ToleranceProfile; backendName?: string } = {},
+  options: { profile?: ToleranceProfileName; backendName?: string } = {},
 ): Promise<CaseResult[]> {
-  const profile = options.profile ?? profileFor(backend);
+  const profile = resolveProfile(backend, options.profile);
   const backendName = options.backendName ?? backend.name;
   const g = geometryOf(c.layout, c.shape);
   const random = createRandom(seedOf(c.name));
@@ -80,26 +98,46 @@ export async function checkGradients<T extends TensorHandle>(
       return { value, scale };
     } finally {
       for (const t of [...handles, out.y, out.mean, out.variance]) backend.dispose(t);
+      backend.disposeSaved(out.saved);
     }
   };
 
-  const results: CaseResult[] = [];
-  const fdBase = { ...base, case: `${c.name}/finiteDifferences` };
-  try {
-    // analytic gradients from the backend
+  /** The backend's gradients for dy = w: twice, from one forward's `saved`. */
+  const analyticGradients = async (): Promise<{ first: Gradients; second: Gradients }> => {
     const xh = backend.upload(hostData(backend, x), c.shape);
     const gh = backend.upload(hostData(backend, gamma), [g.c]);
     const bh = backend.upload(hostData(backend, beta), [g.c]);
-    const forward = backend.batchNormForwardTraining({ x: xh, gamma: gh, beta: bh }, attrs);
     const dyh = backend.upload(hostData(backend, w), c.shape);
-    const grads = backend.batchNormBackward({ dy: dyh, x: xh, gamma: gh, mean: forward.mean, variance: forward.variance }, attrs);
-    const dx = await backend.read(grads.dx);
-    const dgamma = await backend.read(grads.dgamma);
-    const dbeta = await backend.read(grads.dbeta);
-    for (const t of [xh, gh, bh, dyh, forward.y, forward.mean, forward.variance, grads.dx, grads.dgamma, grads.dbeta]) {
-      backend.dispose(t);
+    const forward = backend.batchNormForwardTraining({ x: xh, gamma: gh, beta: bh }, attrs);
+    for (const t of [forward.y, forward.mean, forward.variance]) backend.dispose(t);
+    const backward = async (): Promise<Gradients> => {
+      const grads = backend.batchNormBackward({ dy: dyh, x: xh, gamma: gh, saved: forward.saved }, attrs);
+      try {
+        return { dx: await backend.read(grads.dx), dgamma: await backend.read(grads.dgamma), dbeta: await backend.read(grads.dbeta) };
+      } finally {
+        for (const t of [grads.dx, grads.dgamma, grads.dbeta]) backend.dispose(t);
+      }
+    };
+    try {
+      return { first: await backward(), second: await backward() };
+    } finally {
+      for (const t of [xh, gh, bh, dyh]) backend.dispose(t);
+      backend.disposeSaved(forward.saved);
     }
+  };
 
+  const fdBase = { ...base, case: `${c.name}/finiteDifferences` };
+  const referenceBase = { ...base, case: `${c.name}/reference` };
+  let gradients: { first: Gradients; second: Gradients };
+  try {
+    gradients = await analyticGradients();
+  } catch (error) {
+    return [thrownResult(fdBase, error), thrownResult(referenceBase, error)];
+  }
+  const { dx, dgamma, dbeta } = gradients.first;
+
+  const results: CaseResult[] = [];
+  try {
     let maxAbsError = 0;
     let maxRelError = 0;
     let mismatches = 0;
@@ -129,7 +167,7 @@ export async function checkGradients<T extends TensorHandle>(
       const lossScale = Math.max(lp.scale, lm.scale);
       const atol =
         (profile.safety * profile.unitRoundoff * (lossScale + analyticScale)) / h + 10 * h * h * lossScale;
-      const rtol = profile === FLOAT64_PROFILE ? 1e-6 : 1e-3;
+      const rtol = profile.unitRoundoff === FLOAT64_UNIT_ROUNDOFF ? 1e-6 : 1e-3;
       const error = Math.abs(numeric - analytic);
       maxAbsError = Math.max(maxAbsError, Number.isNaN(error) ? Infinity : error);
       if (analytic !== 0) maxRelError = Math.max(maxRelError, error / Math.abs(analytic));
@@ -157,16 +195,13 @@ export async function checkGradients<T extends TensorHandle>(
     results.push(thrownResult(fdBase, error));
   }
 
-  // the same gradients against the reference backward
+  // the same gradients against the reference backward, and the second backward against the first
   const reference = createReferenceBackend();
   const r = (v: Float64Array, shape: readonly number[]) => reference.upload(v, shape);
   const rf = reference.batchNormForwardTraining({ x: r(x, c.shape), gamma: r(gamma, [g.c]), beta: r(beta, [g.c]) }, attrs);
-  const rg = reference.batchNormBackward(
-    { dy: r(w, c.shape), x: r(x, c.shape), gamma: r(gamma, [g.c]), mean: rf.mean, variance: rf.variance },
-    attrs,
-  );
+  const rg = reference.batchNormBackward({ dy: r(w, c.shape), x: r(x, c.shape), gamma: r(gamma, [g.c]), saved: rf.saved }, attrs);
   const referenceCase: ConformanceCase = {
-    name: `${c.name}/reference`,
+    name: referenceBase.case,
     op: 'backward',
     layout: c.layout,
     shape: c.shape,
@@ -174,7 +209,37 @@ export async function checkGradients<T extends TensorHandle>(
     inputs: { x, gamma, dy: w },
     expected: { dx: rg.dx.data, dgamma: rg.dgamma.data, dbeta: rg.dbeta.data },
   };
-  const referenceResult = await runCase(backend, referenceCase, { profile, backendName });
-  results.push({ ...referenceResult, op: 'gradientCheck' });
+  results.push(tallyResult(referenceBase, againstReference(referenceCase, gradients, profile)));
   return results;
+}
+
+interface Gradients {
+  readonly dx: TensorData;
+  readonly dgamma: TensorData;
+  readonly dbeta: TensorData;
+}
+
+/** The first backward against the reference; the second (same `saved`) against the first. */
+function againstReference(
+  c: ConformanceCase,
+  { first, second }: { first: Gradients; second: Gradients },
+  profile: ToleranceProfile,
+) {
+  const tally = compareOutputs(c, { ...first }, profile);
+  if (tally.mismatches > 0) return tally;
+  const derived = caseTolerances(c, profile);
+  let mismatches = 0;
+  let message: string | undefined;
+  for (const key of ['dx', 'dgamma', 'dbeta'] as const) {
+    const again = compareClose(second[key], first[key], toleranceOf(c, key, derived), key);
+    mismatches += again.mismatches;
+    message ??= again.firstMismatch;
+  }
+  return mismatches === 0
+    ? tally
+    : {
+        ...tally,
+        mismatches,
+        message: `a second backward on the same saved differs from the first (backward must not consume saved); first: ${message ?? ''}`,
+      };
 }

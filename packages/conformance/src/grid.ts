@@ -3,6 +3,7 @@ import {
   createReferenceBackend,
   geometryOf,
   flatIndex,
+  LAYOUTS,
   type Layout,
   type ReferenceTensor,
   type SeededRandom,
@@ -19,32 +20,64 @@ export const EPSILON = 1e-5;
 
 interface ShapeSpec {
   readonly shape: readonly number[];
-  /** Only in the full grid. */
-  readonly large?: boolean;
+  /** Only in the full grid (the large shapes, and the new ranks' extra shapes). */
+  readonly fullOnly?: boolean;
 }
 
-/** Shapes per layout, in the layout's own order: m = 2, C = 1, odd sizes, the paper's, one large. */
+/**
+ * Shapes per layout, in the layout's own order. The rank-2 and rank-4 layouts have m = 2, C = 1,
+ * odd sizes, the paper's and one large shape. The rank-3 and rank-5 layouts run the same kernels
+ * (which see the spatial axes only through their product and branch on channels-first/last),
+ * so the quick grid takes two small shapes each, N = 1 with a spatial extent and N > 1, whose
+ * last spatial axis is longer than 1 (a kernel that forgets an axis, as a rank-4 one would,
+ * shows); the full grid adds C = 1 and a large shape. The quick ones are small enough to be
+ * shipped in the vector file.
+ */
 export const GRID_SHAPES: Readonly<Record<Layout, readonly ShapeSpec[]>> = {
   NC: [
     { shape: [2, 3] },
     { shape: [5, 1] },
     { shape: [7, 13] },
     { shape: [60, 100] },
-    { shape: [256, 1024], large: true },
+    { shape: [256, 1024], fullOnly: true },
+  ],
+  NCL: [
+    { shape: [1, 3, 4] },
+    { shape: [2, 3, 4] },
+    { shape: [5, 1, 37], fullOnly: true },
+    { shape: [16, 64, 100], fullOnly: true },
+  ],
+  NLC: [
+    { shape: [1, 4, 3] },
+    { shape: [2, 4, 3] },
+    { shape: [5, 37, 1], fullOnly: true },
+    { shape: [16, 100, 64], fullOnly: true },
   ],
   NCHW: [
     { shape: [1, 3, 1, 2] },
     { shape: [3, 1, 5, 7] },
     { shape: [2, 7, 3, 5] },
     { shape: [4, 8, 10, 10] },
-    { shape: [8, 16, 28, 28], large: true },
+    { shape: [8, 16, 28, 28], fullOnly: true },
   ],
   NHWC: [
     { shape: [1, 1, 2, 3] },
     { shape: [3, 5, 7, 1] },
     { shape: [2, 3, 5, 7] },
     { shape: [4, 10, 10, 8] },
-    { shape: [8, 28, 28, 16], large: true },
+    { shape: [8, 28, 28, 16], fullOnly: true },
+  ],
+  NCDHW: [
+    { shape: [1, 2, 2, 1, 3] },
+    { shape: [2, 3, 1, 2, 2] },
+    { shape: [3, 1, 3, 5, 7], fullOnly: true },
+    { shape: [4, 8, 8, 14, 14], fullOnly: true },
+  ],
+  NDHWC: [
+    { shape: [1, 2, 1, 3, 2] },
+    { shape: [2, 1, 2, 2, 3] },
+    { shape: [3, 3, 5, 7, 1], fullOnly: true },
+    { shape: [4, 8, 14, 14, 8], fullOnly: true },
   ],
 };
 
@@ -157,7 +190,7 @@ function batchNormCase(
         expected: { y: y.data },
       };
     }
-    const { y, mean, variance } = reference.batchNormForwardTraining({ x: xt, gamma: gammaT, beta: betaT }, attrsBase);
+    const { y, mean, variance, saved } = reference.batchNormForwardTraining({ x: xt, gamma: gammaT, beta: betaT }, attrsBase);
     if (op === 'forwardTraining') {
       // vary the running-average attrs across cases, deterministically
       const momentum = [0.1, 0.3, 1, 0][seedOf(name) % 4]!;
@@ -194,7 +227,7 @@ function batchNormCase(
       signs ? random.normal() * 10 ** (2 * random.uniform() - 1) : random.normal(),
     );
     const { dx, dgamma, dbeta } = reference.batchNormBackward(
-      { dy: upload(dy, shape), x: xt, gamma: gammaT, mean, variance },
+      { dy: upload(dy, shape), x: xt, gamma: gammaT, saved },
       attrsBase,
     );
     return {
@@ -440,16 +473,16 @@ function kernelCases(size: GridSize): ConformanceCase[] {
 }
 
 /**
- * The seeded case grid: every batch-norm op × layout × shape × value regime, then the other
- * kernels of the contract. Expected values come from core's float64 reference on float32-rounded
- * inputs. `quick` leaves out the large shapes.
+ * The seeded case grid: every batch-norm op × layout (all of core's `LAYOUTS`) × shape × value
+ * regime, then the other kernels of the contract. Expected values come from core's float64
+ * reference on float32-rounded inputs. `quick` leaves out the shapes marked `fullOnly`.
  */
 export function buildGrid(size: GridSize = 'quick'): ConformanceCase[] {
   const cases: ConformanceCase[] = [];
   for (const op of BATCH_NORM_GRID_OPS) {
-    for (const layout of ['NC', 'NCHW', 'NHWC'] as const) {
-      for (const { shape, large } of GRID_SHAPES[layout]) {
-        if (large === true && size === 'quick') continue;
+    for (const layout of LAYOUTS) {
+      for (const { shape, fullOnly } of GRID_SHAPES[layout]) {
+        if (fullOnly === true && size === 'quick') continue;
         for (const regime of REGIMES) cases.push(batchNormCase(op, layout, shape, regime));
       }
     }

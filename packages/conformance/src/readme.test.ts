@@ -18,6 +18,7 @@ describe('README.md', () => {
     expect(examples.length).toBeGreaterThan(0);
     expect(examples[0]).toContain(`from '${packageName}/vitest'`);
     expect(examples[0]).toContain('describeConformance(');
+    expect(examples[0]).toContain('profile: backendModule.traits.tolerance');
   });
 
   it('vitest-entry example type-checks against the built package (not run: see above)', () => {
@@ -26,7 +27,10 @@ describe('README.md', () => {
       `dist/ is missing: build first (pnpm turbo run build --filter=${packageName}...)`,
     ).toBe(true);
     // the example's './index.js' is the reader's backend package: core's reference backend stands in
-    writeFileSync(join(workDir, 'index.ts'), "export { createReferenceBackend as createBackend } from '@batchnorm/core';\n");
+    writeFileSync(
+      join(workDir, 'index.ts'),
+      "export { createReferenceBackend as createBackend, referenceBackendModule as backendModule } from '@batchnorm/core';\n",
+    );
     const exampleFile = join(workDir, 'conformance.test.ts');
     writeFileSync(exampleFile, examples[0]!);
     expect(readme.typeErrors(exampleFile)).toEqual([]);

@@ -5,16 +5,20 @@ import {
   type Layout,
   type TensorData,
   type TensorHandle,
+  type ToleranceProfileName,
 } from '@batchnorm/core';
 import { compareClose } from './compare.js';
-import { caseTolerances, profileFor, toleranceOf, type ToleranceProfile } from './tolerances.js';
+import { caseTolerances, resolveProfile, toleranceOf, type ToleranceProfile } from './tolerances.js';
 import type { CaseResult, ConformanceCase, Tolerance } from './types.js';
 
 export interface RunOptions {
   /** One tolerance for every value of every case, overriding the cases' and the profile's. */
   readonly tolerance?: Tolerance;
-  /** The profile tolerances are derived from when a case states none; default by backend. */
-  readonly profile?: ToleranceProfile;
+  /**
+   * The profile tolerances are derived from when a case states none (a backend passes its
+   * manifest's `traits.tolerance`); default by the backend's dtype: `float64` or `float32`.
+   */
+  readonly profile?: ToleranceProfileName;
   /** Case names to skip: exact names, or patterns with `*` (e.g. `matMul/*`). */
   readonly skip?: readonly string[];
   /** The name results carry; default `backend.name`. */
@@ -37,12 +41,14 @@ export function hostData(backend: Pick<Backend, 'dtype'>, values: ArrayLike<numb
 }
 
 /**
- * Tracks every handle made for one case, so each is disposed exactly once whatever happens
- * (disposing twice is allowed by the contract, but we do not rely on it).
+ * Tracks every handle and `saved` made for one case, so each is released exactly once whatever
+ * happens (disposing twice is allowed by the contract, but we do not rely on it here; `releaseSaved`
+ * tests it on purpose).
  */
-class Handles<T extends TensorHandle> {
+class Handles<T extends TensorHandle, S> {
   readonly #owned = new Set<T>();
-  constructor(readonly backend: Backend<T>) {}
+  readonly #saved: S[] = [];
+  constructor(readonly backend: Backend<T, S>) {}
 
   upload(values: ArrayLike<number>, shape: readonly number[]): T {
     return this.own(this.backend.upload(hostData(this.backend, values), shape));
@@ -53,12 +59,35 @@ class Handles<T extends TensorHandle> {
     return handle;
   }
 
+  ownSaved(saved: S): S {
+    this.#saved.push(saved);
+    return saved;
+  }
+
   /** `param` was consumed by an in-place kernel: forget it if the result is a different handle. */
   consumed(handle: T): void {
     this.#owned.delete(handle);
   }
 
+  /** Disposes `handle` now (it was owned). */
+  disposeNow(handle: T): void {
+    this.#owned.delete(handle);
+    this.backend.dispose(handle);
+  }
+
+  /**
+   * Releases every `saved` twice: the contract makes `disposeSaved` idempotent, and checking it
+   * costs nothing (a backend that throws on the second call fails the case).
+   */
+  releaseSaved(): void {
+    for (const saved of this.#saved.splice(0)) {
+      this.backend.disposeSaved(saved);
+      this.backend.disposeSaved(saved);
+    }
+  }
+
   disposeAll(): void {
+    for (const saved of this.#saved.splice(0)) this.backend.disposeSaved(saved);
     for (const handle of this.#owned) this.backend.dispose(handle);
     this.#owned.clear();
   }
@@ -76,11 +105,19 @@ function shapeOf(c: ConformanceCase, key: string): readonly number[] {
   return shape;
 }
 
-/** Runs the op of `c` on `backend`; returns every output the case expects, read to the host. */
-async function execute<T extends TensorHandle>(
-  backend: Backend<T>,
+function layoutOfCase(c: ConformanceCase): Layout {
+  if (c.layout === undefined) throw new Error(`op ${c.op} needs a layout`);
+  return c.layout;
+}
+
+/**
+ * Runs the op of `c` on `backend`; returns every output the case expects, read to the host
+ * through `await backend.read` (the one read every backend has).
+ */
+async function execute<T extends TensorHandle, S>(
+  backend: Backend<T, S>,
   c: ConformanceCase,
-  handles: Handles<T>,
+  handles: Handles<T, S>,
 ): Promise<Record<string, TensorData>> {
   const outputs: Record<string, T> = {};
   const up = (key: string, shape: readonly number[]): T => handles.upload(input(c, key), shape);
@@ -88,7 +125,7 @@ async function execute<T extends TensorHandle>(
     case 'forwardTraining':
     case 'forwardInference':
     case 'backward': {
-      const layout = c.layout as Layout;
+      const layout = layoutOfCase(c);
       const g = geometryOf(layout, c.shape);
       const attrs: BatchNormAttrs = { layout, epsilon: c.epsilon ?? 1e-5 };
       const x = up('x', c.shape);
@@ -104,12 +141,16 @@ async function execute<T extends TensorHandle>(
       }
       // backward cases have no β: it does not enter any gradient
       const beta = c.inputs['beta'] === undefined ? handles.upload(new Float64Array(g.c), [g.c]) : up('beta', [g.c]);
+      // backward takes the `saved` of the backend's own training forward on x
       const forward = backend.batchNormForwardTraining({ x, gamma, beta }, attrs);
+      const saved = handles.ownSaved(forward.saved);
       const y = handles.own(forward.y);
       const mean = handles.own(forward.mean);
       const variance = handles.own(forward.variance);
       if (c.op === 'backward') {
-        const grads = backend.batchNormBackward({ dy: up('dy', c.shape), x, gamma, mean, variance }, attrs);
+        // `saved` must not depend on the forward's outputs: dispose them before backward
+        for (const t of [y, mean, variance]) handles.disposeNow(t);
+        const grads = backend.batchNormBackward({ dy: up('dy', c.shape), x, gamma, saved }, attrs);
         outputs['dx'] = handles.own(grads.dx);
         outputs['dgamma'] = handles.own(grads.dgamma);
         outputs['dbeta'] = handles.own(grads.dbeta);
@@ -195,6 +236,7 @@ async function execute<T extends TensorHandle>(
     if (handle === undefined) throw new Error(`op ${c.op} has no output "${key}"`);
     host[key] = await backend.read(handle);
   }
+  handles.releaseSaved();
   return host;
 }
 
@@ -208,6 +250,37 @@ export interface Tally {
 }
 
 type ResultBase = Omit<CaseResult, 'pass' | 'maxAbsError' | 'maxRelError'>;
+
+/**
+ * Compares every expected output of `c` with `got`: each against `tolerance` when given, else
+ * the case's own, else the one derived for `profile`.
+ */
+export function compareOutputs(
+  c: ConformanceCase,
+  got: Readonly<Record<string, ArrayLike<number>>>,
+  profile: ToleranceProfile,
+  tolerance?: Tolerance,
+): Tally {
+  const derived = tolerance === undefined ? caseTolerances(c, profile) : {};
+  let maxAbsError = 0;
+  let maxRelError = 0;
+  let mismatches = 0;
+  let toleranceRatio = 0;
+  let message: string | undefined;
+  for (const [key, want] of Object.entries(c.expected)) {
+    const output = got[key];
+    if (output === undefined) throw new Error(`no output "${key}" to compare`);
+    const result = compareClose(output, want, tolerance ?? toleranceOf(c, key, derived), key);
+    maxAbsError = Math.max(maxAbsError, result.maxAbsError);
+    maxRelError = Math.max(maxRelError, result.maxRelError);
+    mismatches += result.mismatches;
+    toleranceRatio = Math.max(toleranceRatio, result.toleranceRatio);
+    if (result.firstMismatch !== undefined && message === undefined) {
+      message = `${result.mismatches} of ${want.length} values outside tolerance; first: ${result.firstMismatch}`;
+    }
+  }
+  return { maxAbsError, maxRelError, toleranceRatio, mismatches, message };
+}
 
 export function tallyResult(base: ResultBase, tally: Tally): CaseResult {
   const { maxAbsError, maxRelError, toleranceRatio, mismatches, message } = tally;
@@ -234,8 +307,8 @@ export function thrownResult(base: ResultBase, error: unknown): CaseResult {
 }
 
 /** Runs one case on `backend` and compares every expected output. Never throws. */
-export async function runCase<T extends TensorHandle>(
-  backend: Backend<T>,
+export async function runCase<T extends TensorHandle, S>(
+  backend: Backend<T, S>,
   c: ConformanceCase,
   options: RunOptions = {},
 ): Promise<CaseResult> {
@@ -250,36 +323,25 @@ export async function runCase<T extends TensorHandle>(
     return { ...base, pass: true, skipped: true, maxAbsError: 0, maxRelError: 0, message: 'skipped' };
   }
   const handles = new Handles(backend);
+  let result: CaseResult;
   try {
     const got = await execute(backend, c, handles);
-    const derived = caseTolerances(c, options.profile ?? profileFor(backend));
-    let maxAbsError = 0;
-    let maxRelError = 0;
-    let mismatches = 0;
-    let toleranceRatio = 0;
-    let message: string | undefined;
-    for (const [key, want] of Object.entries(c.expected)) {
-      const tolerance = options.tolerance ?? toleranceOf(c, key, derived);
-      const result = compareClose(got[key]!, want, tolerance, key);
-      maxAbsError = Math.max(maxAbsError, result.maxAbsError);
-      maxRelError = Math.max(maxRelError, result.maxRelError);
-      mismatches += result.mismatches;
-      toleranceRatio = Math.max(toleranceRatio, result.toleranceRatio);
-      if (result.firstMismatch !== undefined && message === undefined) {
-        message = `${result.mismatches} of ${want.length} values outside tolerance; first: ${result.firstMismatch}`;
-      }
-    }
-    return tallyResult(base, { maxAbsError, maxRelError, toleranceRatio, mismatches, message });
+    result = tallyResult(base, compareOutputs(c, got, resolveProfile(backend, options.profile), options.tolerance));
   } catch (error) {
-    return thrownResult(base, error);
-  } finally {
-    handles.disposeAll();
+    result = thrownResult(base, error);
   }
+  try {
+    handles.disposeAll();
+  } catch (error) {
+    // a case whose outputs were right still fails when releasing them throws
+    if (result.pass) result = thrownResult(base, error);
+  }
+  return result;
 }
 
 /** Runs `cases` one after another on `backend`. */
-export async function runCases<T extends TensorHandle>(
-  backend: Backend<T>,
+export async function runCases<T extends TensorHandle, S>(
+  backend: Backend<T, S>,
   cases: readonly ConformanceCase[],
   options: RunOptions = {},
 ): Promise<CaseResult[]> {

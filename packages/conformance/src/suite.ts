@@ -1,10 +1,10 @@
-import type { Backend, TensorHandle } from '@batchnorm/core';
-import { checkErrors } from './errorCheck.js';
+import type { Backend, TensorHandle, ToleranceProfileName } from '@batchnorm/core';
+import { checkErrors, errorScenarios } from './errorCheck.js';
 import { checkGradients, gradientCheckCases } from './gradientCheck.js';
 import { buildGrid, type GridSize } from './grid.js';
 import { matchesAny, runCases } from './runner.js';
 import { checkRunningStats, runningStatsCases } from './runningStats.js';
-import type { ToleranceProfile } from './tolerances.js';
+import { profileFor } from './tolerances.js';
 import type { CaseResult, ConformanceCase, Tolerance } from './types.js';
 
 export interface SuiteOptions {
@@ -14,9 +14,13 @@ export interface SuiteOptions {
   readonly cases?: readonly ConformanceCase[];
   /** Also run the running-statistics, gradient and error checks (default: when no `cases`). */
   readonly checks?: boolean;
+  /** Case names to skip: exact, or with `*` wildcards. */
   readonly skip?: readonly string[];
+  /** One tolerance for every value, overriding the derived ones. */
   readonly tolerance?: Tolerance;
-  readonly profile?: ToleranceProfile;
+  /** The tolerance profile (a backend's `traits.tolerance`); default by dtype. */
+  readonly profile?: ToleranceProfileName;
+  /** The name results carry; default `backend.name`. */
   readonly backendName?: string;
   /** Called after each result, e.g. for progress on stderr. */
   readonly onResult?: (result: CaseResult) => void;
@@ -27,8 +31,10 @@ function skipped(backend: string, name: string, op: string): CaseResult {
 }
 
 /** Runs the whole suite on one backend: cases (grid or file), then the layer-level checks. */
-export async function runSuite<T extends TensorHandle>(backend: Backend<T>, options: SuiteOptions = {}): Promise<CaseResult[]> {
+export async function runSuite<T extends TensorHandle, S>(backend: Backend<T, S>, options: SuiteOptions = {}): Promise<CaseResult[]> {
   const backendName = options.backendName ?? backend.name;
+  // a misspelt profile is one error here, not a failure of every case
+  if (options.profile !== undefined) profileFor(options.profile);
   const runOptions = {
     backendName,
     ...(options.skip === undefined ? {} : { skip: options.skip }),
@@ -50,8 +56,10 @@ export async function runSuite<T extends TensorHandle>(backend: Backend<T>, opti
       if (matchesAny(c.name, options.skip)) push(skipped(backendName, c.name, 'gradientCheck'));
       else for (const r of await checkGradients(backend, c, runOptions)) push(r);
     }
-    for (const r of await checkErrors(backend, { backendName })) {
-      push(matchesAny(r.case, options.skip) ? skipped(backendName, r.case, 'errorCheck') : r);
+    // a skipped scenario is not run at all (it may be the one that crashes a backend)
+    for (const scenario of errorScenarios()) {
+      if (matchesAny(scenario.name, options.skip)) push(skipped(backendName, scenario.name, 'errorCheck'));
+      else for (const r of await checkErrors(backend, { backendName, scenarios: [scenario] })) push(r);
     }
   }
   return results;

@@ -1,4 +1,13 @@
-import { batchStatistics, flatIndex, geometryOf, type Backend, type Geometry } from '@batchnorm/core';
+import {
+  BatchNormError,
+  batchStatistics,
+  describeValue,
+  flatIndex,
+  geometryOf,
+  type Backend,
+  type Geometry,
+  type ToleranceProfileName,
+} from '@batchnorm/core';
 import type { ConformanceCase, Tolerance } from './types.js';
 
 /**
@@ -9,7 +18,9 @@ import type { ConformanceCase, Tolerance } from './types.js';
  *   reference see the same numbers; what remains is the backend's own arithmetic.
  * - A reduction over `R` values (a mean, a dot product, Σdy) loses about `u·L·Σ|terms|` with
  *   `L = ⌈log₂R⌉ + 1`, the depth of a pairwise sum: that bounds pairwise and blocked float32
- *   sums and float64 accumulators alike (a naive float32 loop is typically within it too).
+ *   sums and float64 accumulators alike (a naive float32 loop is typically within it too). A
+ *   batch-norm statistic reduces a feature's `m = N·∏spatial` values, whatever the layout's rank
+ *   (`geometryOf` gives `m`), so `R = m` for every layout.
  * - Normalization `x̂ = (x − μ)/√(σ²+ε)` amplifies absolute errors of order `u·|x|` (rounding the
  *   mean to float32, subtracting it) by `1/√(σ²+ε)`: so its error scales with the case's
  *   conditioning `κ = max|x|/√(σ²+ε)`, e.g. 1e4 for `1e4 + N(0,1)` and `|x|/√ε` for a constant
@@ -21,7 +32,7 @@ import type { ConformanceCase, Tolerance } from './types.js';
  *   zero) pass by `atol`.
  */
 export interface ToleranceProfile {
-  readonly name: string;
+  readonly name: ToleranceProfileName;
   /** Unit roundoff of the backend's arithmetic: 2⁻²⁴ for float32, 2⁻⁵³ for float64. */
   readonly unitRoundoff: number;
   /** Headroom over the rounding-error estimates above (not a fudge for wrong results). */
@@ -33,39 +44,65 @@ export interface ToleranceProfile {
 export const FLOAT32_UNIT_ROUNDOFF = 2 ** -24;
 export const FLOAT64_UNIT_ROUNDOFF = 2 ** -53;
 
-export const FLOAT64_PROFILE: ToleranceProfile = {
+export const FLOAT64_PROFILE = {
   name: 'float64',
   unitRoundoff: FLOAT64_UNIT_ROUNDOFF,
   safety: 16,
   tiny: 2 ** -1022,
-};
+} as const satisfies ToleranceProfile;
 
-export const FLOAT32_PROFILE: ToleranceProfile = {
+export const FLOAT32_PROFILE = {
   name: 'float32',
   unitRoundoff: FLOAT32_UNIT_ROUNDOFF,
   safety: 8,
   tiny: 2 ** -126,
-};
+} as const satisfies ToleranceProfile;
 
 /**
  * GLSL only promises `exp`, `inversesqrt` and division to within a few ulp (ES 3.0 §4.5.1: 3 ulp
  * for exp, 2 ulp for inversesqrt, 2.5 ulp for division), so a WebGL backend gets 4× the float32
  * headroom.
  */
-export const FLOAT32_GPU_PROFILE: ToleranceProfile = { ...FLOAT32_PROFILE, name: 'float32-gpu', safety: 32 };
+export const FLOAT32_GPU_PROFILE = {
+  ...FLOAT32_PROFILE,
+  name: 'float32-gpu',
+  safety: 32,
+} as const satisfies ToleranceProfile;
 
-/** The profile each backend is judged with, by registry name. */
-export const BACKEND_PROFILES: Readonly<Record<string, ToleranceProfile>> = {
-  reference: FLOAT64_PROFILE,
-  js: FLOAT32_PROFILE,
-  'tfjs-node': FLOAT32_PROFILE,
-  gpujs: FLOAT32_GPU_PROFILE,
+/**
+ * The profiles by name. A backend's manifest names its profile (`traits.tolerance`); nothing
+ * here knows any backend by name.
+ */
+export const TOLERANCE_PROFILES: { readonly [K in ToleranceProfileName]: ToleranceProfile & { readonly name: K } } = {
+  float64: FLOAT64_PROFILE,
+  float32: FLOAT32_PROFILE,
+  'float32-gpu': FLOAT32_GPU_PROFILE,
 };
 
-/** The profile of a backend: by name when we know it, else by its declared dtype. */
-export function profileFor(backend: Pick<Backend, 'name' | 'dtype'>): ToleranceProfile {
-  if (Object.hasOwn(BACKEND_PROFILES, backend.name)) return BACKEND_PROFILES[backend.name]!;
-  return backend.dtype === 'float64' ? FLOAT64_PROFILE : FLOAT32_PROFILE;
+/** The profile named `name`; throws a `BatchNormError` for a name that is not one. */
+export function profileFor(name: ToleranceProfileName): ToleranceProfile {
+  if (typeof name !== 'string' || !Object.hasOwn(TOLERANCE_PROFILES, name)) {
+    throw new BatchNormError({
+      code: 'INVALID_ARGUMENT',
+      argument: 'profile',
+      expected: `one of ${Object.keys(TOLERANCE_PROFILES).map((k) => `"${k}"`).join(', ')}`,
+      received: describeValue(name),
+    });
+  }
+  return TOLERANCE_PROFILES[name];
+}
+
+/**
+ * The profile a backend is judged with when nobody names one: by the precision it declares
+ * (`float64`, else `float32`). A GPU backend should name `float32-gpu` (its manifest does).
+ */
+export function defaultProfileName(backend: Pick<Backend, 'dtype'>): ToleranceProfileName {
+  return backend.dtype === 'float64' ? 'float64' : 'float32';
+}
+
+/** `profileFor(name)`, or the default of `backend` when `name` is undefined. */
+export function resolveProfile(backend: Pick<Backend, 'dtype'>, name?: ToleranceProfileName): ToleranceProfile {
+  return profileFor(name ?? defaultProfileName(backend));
 }
 
 /** `⌈log₂ R⌉ + 1`: the depth of a pairwise sum of `R` values. */
@@ -158,7 +195,11 @@ function maxAbsDotProduct(c: ConformanceCase): number {
  * The tolerance of every expected output of `c` for a backend of `profile`, from the case's own
  * data (see the rationale above).
  */
-export function caseTolerances(c: ConformanceCase, profile: ToleranceProfile): Record<string, Tolerance> {
+export function caseTolerances(
+  c: ConformanceCase,
+  profileOrName: ToleranceProfile | ToleranceProfileName,
+): Record<string, Tolerance> {
+  const profile = typeof profileOrName === 'string' ? profileFor(profileOrName) : profileOrName;
   const u = profile.unitRoundoff;
   const s = profile.safety;
   const rtol = s * u;

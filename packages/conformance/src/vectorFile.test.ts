@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { LAYOUTS } from '@batchnorm/core';
 import { describe, expect, it } from 'vitest';
-import { generateVectorText, shippedCases, VECTORS_PATH } from './generateVectors.js';
+import { generateVectorText, roundUpToThreeDigits, shippedCases, VECTORS_PATH } from './generateVectors.js';
 import { parseVectorFile, serializeVectorFile, VectorFileError } from './vectorFile.js';
 
 function pytorchLikeCase(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -63,7 +64,7 @@ describe('parseVectorFile', () => {
     ['schema', { schema: 'batchnorm-vectors/2', cases: [] }, /^schema must be "batchnorm-vectors\/1"/],
     ['cases', { schema: 'batchnorm-vectors/1', cases: {} }, /^cases must be an array/],
     ['op', fileWith(pytorchLikeCase({ op: 'forward' })), /^cases\[0\] "foo": op must be one of forwardTraining/],
-    ['layout', fileWith(pytorchLikeCase({ layout: 'NCWH' })), /^cases\[0\] "foo": layout must be one of NC, NCHW, NHWC/],
+    ['layout', fileWith(pytorchLikeCase({ layout: 'NCWH' })), /^cases\[0\] "foo": layout must be one of NC, NCL, NLC, NCHW, NHWC, NCDHW, NDHWC, got "NCWH"$/],
     ['rank', fileWith(pytorchLikeCase({ shape: [2, 3] })), /^cases\[0\] "foo": shape \[2,3\]: expected rank 4 for layout NCHW/],
     ['shape', fileWith(pytorchLikeCase({ shape: [2, 0, 4, 5] })), /^cases\[0\] "foo": shape must be a non-empty array of positive integers/],
     ['epsilon', fileWith(pytorchLikeCase({ epsilon: 0 })), /^cases\[0\] "foo": epsilon must be a finite number > 0, got 0/],
@@ -80,6 +81,57 @@ describe('parseVectorFile', () => {
     ['nameless', fileWith({ op: 'forwardTraining' }), /^cases\[0\]: name must be a non-empty string/],
   ])('rejects a bad %s with the case and field named', (_label, json, message) => {
     expect(parseError(json).message).toMatch(message);
+  });
+
+  describe('layouts of any rank', () => {
+    /** A forwardInference case in `layout` with N = 2, C = 3 and spatial axes 2, 1, 4 (as many as the rank has). */
+    function caseIn(layout: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+      const spatial = [2, 1, 4].slice(0, layout.length - 2);
+      const channelsLast = layout.length > 2 && layout.endsWith('C');
+      const shape = channelsLast ? [2, ...spatial, 3] : [2, 3, ...spatial];
+      const size = shape.reduce((a, b) => a * b, 1);
+      return {
+        name: `inference/${layout}`,
+        op: 'forwardInference',
+        layout,
+        shape,
+        epsilon: 1e-5,
+        inputs: { x: new Array<number>(size).fill(1), gamma: [1, 1, 1], beta: [0, 0, 0], runningMean: [0, 0, 0], runningVar: [1, 1, 1] },
+        expected: { y: new Array<number>(size).fill(1) },
+        ...overrides,
+      };
+    }
+
+    it('accepts every layout name of the contract, the shape in the layout\'s own order', () => {
+      const cases = parseVectorFile(fileWith(...LAYOUTS.map((layout) => caseIn(layout))));
+      expect(cases.map((c) => c.layout)).toEqual([...LAYOUTS]);
+      expect(cases.find((c) => c.layout === 'NDHWC')!.shape).toEqual([2, 2, 1, 4, 3]);
+      expect(cases.find((c) => c.layout === 'NCDHW')!.shape).toEqual([2, 3, 2, 1, 4]);
+    });
+
+    it.each([['NDHW'], ['NCWH'], ['NHCW'], ['ncl'], ['NCLHW']])('rejects the layout name %s, naming the case and the field', (layout) => {
+      const error = parseError(fileWith(caseIn('NCL'), caseIn('NCL', { name: 'bad layout', layout })));
+      expect(error.message).toBe(`cases[1] "bad layout": layout must be one of ${LAYOUTS.join(', ')}, got "${layout}"`);
+      expect(error).toMatchObject({ caseIndex: 1, caseName: 'bad layout', field: 'layout' });
+    });
+
+    it.each([
+      ['NCL', [2, 3, 2, 4], 'rank 3 for layout NCL ([N, C, L])'],
+      ['NLC', [2, 3], 'rank 3 for layout NLC ([N, L, C])'],
+      ['NCDHW', [2, 3, 2, 4], 'rank 5 for layout NCDHW ([N, C, D, H, W])'],
+      ['NDHWC', [2, 2, 1, 4, 3, 1], 'rank 5 for layout NDHWC ([N, D, H, W, C])'],
+    ])('rejects a %s shape of the wrong rank, naming the case and the field', (layout, shape, expected) => {
+      const error = parseError(fileWith(caseIn(layout, { name: 'wrong rank', shape })));
+      expect(error.message).toBe(`cases[0] "wrong rank": shape [${shape.join(',')}]: expected ${expected}`);
+      expect(error).toMatchObject({ caseIndex: 0, caseName: 'wrong rank', field: 'shape' });
+    });
+
+    it('takes C from the layout: last for channels-last, second for channels-first', () => {
+      // NDHWC [2, 2, 1, 4, 3]: C = 3, so a γ of 2 values (shape[1]) is wrong
+      const error = parseError(fileWith(caseIn('NDHWC', { inputs: { ...(caseIn('NDHWC')['inputs'] as object), gamma: [1, 1] } })));
+      expect(error.message).toBe('cases[0] "inference/NDHWC": inputs.gamma has 2 values, expected 3 (C = 3 for shape [2,2,1,4,3] in NDHWC)');
+      expect(error.field).toBe('inputs.gamma');
+    });
   });
 
   it('reads "NaN" and "Infinity" where JSON has no literal for them', () => {
@@ -99,12 +151,31 @@ describe('shipped vectors', () => {
 
   it('stay small and cover every op and layout', () => {
     const cases = shippedCases();
-    expect(readFileSync(VECTORS_PATH).length).toBeLessThan(400 * 1024);
+    // seven layouts × six regimes × three ops of small shapes, plus the kernels: ~445 KB
+    expect(readFileSync(VECTORS_PATH).length).toBeLessThan(512 * 1024);
     const ops = new Set(cases.map((c) => c.op));
     expect([...ops].sort()).toEqual(
       ['addBias', 'backward', 'forwardInference', 'forwardTraining', 'matMul', 'relu', 'reluBackward', 'runningAverage', 'sgdUpdate', 'sigmoid', 'sigmoidBackward', 'softmaxCrossEntropy', 'sumRows'].sort(),
     );
-    expect(new Set(cases.map((c) => c.layout).filter((l) => l !== undefined))).toEqual(new Set(['NC', 'NCHW', 'NHWC']));
+    expect(new Set(cases.map((c) => c.layout).filter((l) => l !== undefined))).toEqual(new Set(LAYOUTS));
+    // every layout in every regime, including N = 1 with a spatial extent
+    for (const layout of LAYOUTS) {
+      const ofLayout = cases.filter((c) => c.layout === layout);
+      for (const regime of ['unit', 'offset1e3', 'offset1e4', 'tinyVariance', 'constantFeature', 'mixed']) {
+        expect(ofLayout.filter((c) => c.name.endsWith(`/${regime}`)).length, `${layout} ${regime}`).toBeGreaterThan(0);
+      }
+      if (layout !== 'NC') expect(ofLayout.some((c) => c.shape[0] === 1), `${layout} N = 1`).toBe(true);
+    }
+  });
+
+  it('write tolerances rounded up to three digits: never tighter than the derived ones', () => {
+    for (const v of [5.753989853818307e-6, 4.76837158203125e-7, 1, 0.00101, 123456, 9.999e-3]) {
+      const r = roundUpToThreeDigits(v);
+      expect(r).toBeGreaterThanOrEqual(v);
+      expect(r).toBeLessThanOrEqual(v * 1.01);
+      expect(Number(r.toPrecision(3))).toBe(r);
+    }
+    expect(roundUpToThreeDigits(0)).toBe(0);
   });
 
   it('read back exactly: inputs bit for bit, expected values to 10 digits', () => {

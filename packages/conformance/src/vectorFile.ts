@@ -2,6 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { BatchNormError, geometryOf, LAYOUTS, type Layout } from '@batchnorm/core';
 import { BATCH_NORM_OPS, KERNEL_OPS, type CaseOp, type ConformanceCase, type Tolerance } from './types.js';
 
+/**
+ * The public schema of vector files. Batch-norm cases name their layout by its letters, one of
+ * core's `LAYOUTS` (`NC`, `NCL`, `NLC`, `NCHW`, `NHWC`, `NCDHW`, `NDHWC`), with `shape` in that
+ * layout's own order and of its rank. The rank-3 and rank-5 names were added without a new
+ * schema name: every file valid before (`NC`, `NCHW`, `NHWC` only) is valid as it was.
+ */
 export const VECTOR_SCHEMA = 'batchnorm-vectors/1';
 
 /** A malformed vector file; the message names the case (index and name) and the field. */

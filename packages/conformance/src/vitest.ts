@@ -1,19 +1,25 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Backend } from '@batchnorm/core';
+import type { Backend, ToleranceProfileName } from '@batchnorm/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkErrors, errorScenarios } from './errorCheck.js';
 import { checkGradients, gradientCheckCases } from './gradientCheck.js';
 import { buildGrid, type GridSize } from './grid.js';
 import { matchesAny, runCase } from './runner.js';
 import { checkRunningStats, runningStatsCases } from './runningStats.js';
+import { profileFor } from './tolerances.js';
 import type { CaseResult, Tolerance } from './types.js';
 import { loadVectorFile } from './vectorFile.js';
 
 export interface ConformanceOptions {
-  /** Case names to skip: exact, or with `*` wildcards (`matMul/*`, `forwardTraining/NHWC/*`). */
-  readonly skip?: string[];
-  /** `quick` (default) leaves out the large shapes. */
+  /**
+   * The tolerance profile the backend is judged with: pass its manifest's
+   * `backendModule.traits.tolerance`. Default by the backend's dtype: `float64` or `float32`.
+   */
+  readonly profile?: ToleranceProfileName;
+  /** Case names to skip: exact, or with `*` wildcards (`matMul/*`, `forwardTraining/NDHWC/*`). */
+  readonly skip?: readonly string[];
+  /** `quick` (default) or `full` (adds the large shapes and more of the rank-3 and rank-5 ones). */
   readonly grid?: GridSize;
   /** One tolerance for every value, overriding the derived ones (see tolerances.ts). */
   readonly tolerance?: Tolerance;
@@ -31,8 +37,11 @@ function expectPass(result: CaseResult): void {
  * shipped vectors, the running-statistics, gradient and error checks. A backend package's test:
  *
  * ```ts
- * describeConformance('js', () => createBackend());
+ * describeConformance('foo', () => createBackend(), { profile: backendModule.traits.tolerance });
  * ```
+ *
+ * Every result is read through `await backend.read(t)`, so an asynchronous-only backend runs it
+ * as is.
  */
 export function describeConformance(
   name: string,
@@ -40,7 +49,13 @@ export function describeConformance(
   options: ConformanceOptions = {},
 ): void {
   const skip = options.skip ?? [];
-  const runOptions = { skip, ...(options.tolerance === undefined ? {} : { tolerance: options.tolerance }) };
+  // checked here, at registration, so a misspelt profile fails loudly rather than every case
+  if (options.profile !== undefined) profileFor(options.profile);
+  const runOptions = {
+    skip,
+    ...(options.tolerance === undefined ? {} : { tolerance: options.tolerance }),
+    ...(options.profile === undefined ? {} : { profile: options.profile }),
+  };
   describe(`conformance: ${name}`, () => {
     let backend: Backend | undefined;
     const get = (): Backend => {
@@ -84,7 +99,7 @@ export function describeConformance(
     describe('gradient check', () => {
       for (const c of gradientCheckCases()) {
         test(c.name, async () => {
-          for (const result of await checkGradients(get(), c)) expectPass(result);
+          for (const result of await checkGradients(get(), c, runOptions)) expectPass(result);
         });
       }
     });
