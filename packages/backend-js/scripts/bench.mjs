@@ -4,10 +4,20 @@
 // Usage: pnpm --filter @batchnorm/backend-js bench [--quick] [--json] [--threads N] [--simd on|off]
 import { performance } from 'node:perf_hooks';
 import { cpus, loadavg } from 'node:os';
-import { createRandom } from '@batchnorm/core';
+import { createRandom, geometryOf } from '@batchnorm/core';
 import { createBackend } from '../dist/index.js';
 
 const args = process.argv.slice(2);
+if (args.includes('--help')) {
+  console.log(`Kernel benchmark of @batchnorm/backend-js (times the built dist/: run pnpm build first).
+Usage: node scripts/bench.mjs [options]
+  --quick        7 repetitions instead of 21
+  --json         JSON on stdout (machine, results)
+  --threads N    only N threads (default: 1 and 2)
+  --simd on|off  only the SIMD loops or only the TypeScript loops (default: both)
+  --help         this text`);
+  process.exit(0);
+}
 const quick = args.includes('--quick');
 const json = args.includes('--json');
 const threadsArg = args.indexOf('--threads');
@@ -20,6 +30,10 @@ const shapes = [
   { layout: 'NC', shape: [4096, 4096] },
   { layout: 'NCHW', shape: [32, 64, 56, 56] },
   { layout: 'NHWC', shape: [32, 56, 56, 64] },
+  // Volumes of the same size: the kernels see only the memory order, so these should time as
+  // NCHW and NHWC do (NCDHW has 8 rows to split, not 32).
+  { layout: 'NCDHW', shape: [8, 64, 4, 56, 56] },
+  { layout: 'NDHWC', shape: [8, 4, 56, 56, 64] },
   { layout: 'NC', shape: [256, 4096] },
   { layout: 'NC', shape: [60, 100] },
 ];
@@ -42,11 +56,10 @@ function randomData(seed, length) {
  * so the benchmark cannot silently time a kernel that does nothing.
  */
 function checkStatistics(layout, shape, x, mean, variance) {
-  const [n, a, b, c] = shape;
-  const channels = layout === 'NHWC' ? c : a;
-  const inner = layout === 'NCHW' ? b * c : 1;
-  const outer = layout === 'NCHW' ? n : x.length / channels;
-  const m = x.length / channels;
+  // Any layout, viewed as [outer, C, inner] like the kernels do.
+  const { channelsLast, n, c: channels, spatial, m } = geometryOf(layout, shape);
+  const inner = channelsLast ? 1 : spatial;
+  const outer = channelsLast ? n * spatial : n;
   for (const k of [0, channels >> 1, channels - 1]) {
     let sum = 0;
     for (let r = 0; r < outer; r++) for (let i = 0; i < inner; i++) sum += x[(r * channels + k) * inner + i];
@@ -62,13 +75,13 @@ function checkStatistics(layout, shape, x, mean, variance) {
   }
 }
 
-/** Times `op` and a copy alternately; small tensors run in batches so a sample is ≥ ~0.2 ms. */
 /** CPU time of the whole process (all threads), ms: unlike wall time, not inflated by other processes. */
 function cpuMs() {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
 }
 
+/** Times `op` and a copy alternately; small tensors run in batches so a sample is ≥ ~0.2 ms. */
 function measure(op, copy, inner) {
   const opTimes = [];
   const copyTimes = [];
@@ -109,7 +122,7 @@ for (const [threads, simd] of threadOptions.flatMap((t) => simdOptions.map((v) =
   if (simd && backend.details.simd !== 'wasm-simd128') throw new Error(`SIMD asked for but ${backend.details.simd}`);
   for (const { layout, shape } of shapes) {
     const size = shape.reduce((a, b) => a * b, 1);
-    const c = layout === 'NHWC' ? shape[3] : shape[1];
+    const { c } = geometryOf(layout, shape);
     const xData = randomData(1, size);
     const source = randomData(2, size);
     const target = new Float32Array(size).fill(1); // touched, like a pooled buffer
@@ -120,7 +133,7 @@ for (const [threads, simd] of threadOptions.flatMap((t) => simdOptions.map((v) =
     const beta = backend.upload(randomData(5, c), [c]);
     const attrs = { layout, epsilon: 1e-5 };
     const stats = backend.batchNormForwardTraining({ x, gamma, beta }, attrs);
-    const { mean, variance } = stats;
+    const { mean, variance, saved } = stats;
     checkStatistics(layout, shape, xData, backend.readSync(mean), backend.readSync(variance));
     backend.dispose(stats.y);
     const inner = Math.max(1, Math.round(2e5 / size));
@@ -130,10 +143,11 @@ for (const [threads, simd] of threadOptions.flatMap((t) => simdOptions.map((v) =
         backend.dispose(out.y);
         backend.dispose(out.mean);
         backend.dispose(out.variance);
+        backend.disposeSaved(out.saved);
       },
       forwardInference: () => backend.dispose(backend.batchNormForwardInference({ x, gamma, beta, mean, variance }, attrs)),
       backward: () => {
-        const out = backend.batchNormBackward({ dy, x, gamma, mean, variance }, attrs);
+        const out = backend.batchNormBackward({ dy, x, gamma, saved }, attrs);
         backend.dispose(out.dx);
         backend.dispose(out.dgamma);
         backend.dispose(out.dbeta);
@@ -156,6 +170,7 @@ for (const [threads, simd] of threadOptions.flatMap((t) => simdOptions.map((v) =
       });
     }
     for (const t of [x, dy, gamma, beta, mean, variance]) backend.dispose(t);
+    backend.disposeSaved(saved);
   }
 
   // matMul at the sizes of the paper's MNIST network (60 examples, 784-100-100-100-10).

@@ -5,6 +5,9 @@ import {
   describeValue,
   SPECIFICATION_VERSION,
   type Backend,
+  type BackendModule,
+  type SyncBackend,
+  type Layout,
 } from '@batchnorm/core';
 import { KernelContext } from './context.js';
 import { addBias } from './kernels/addBias.js';
@@ -21,13 +24,12 @@ import { sigmoidBackward } from './kernels/sigmoidBackward.js';
 import { softmaxCrossEntropy } from './kernels/softmaxCrossEntropy.js';
 import { sumRows } from './kernels/sumRows.js';
 import { BufferPool } from './pool.js';
+import { assertJsSaved, JsSaved } from './saved.js';
 import type { JsTensor } from './tensor.js';
 import { ThreadTeam } from './threads.js';
 import { LOOPS } from './loops/index.js';
 import { warmUp } from './loops/warmUp.js';
 import { simdRuntime, simdUnavailableReason } from './wasm/simd.js';
-
-export const backendName = 'js';
 
 /** Options of `createBackend`; every key is optional. */
 export interface JsBackendOptions {
@@ -68,24 +70,30 @@ function readOption(options: Readonly<Record<string, unknown>>, key: string, fal
 }
 
 /**
- * A dozen small calls of each batch-norm kernel in every layout, so V8 has seen every path of
- * the kernels (not only their hot loops) before optimizing them; otherwise the first large
- * call optimizes a half-seen function that deoptimizes on later calls.
+ * A dozen small calls of each batch-norm kernel in both memory orders, so V8 has seen every path
+ * of the kernels (not only their hot loops) before optimizing them; otherwise the first large
+ * call optimizes a half-seen function that deoptimizes on later calls. The kernels branch on the
+ * order alone (never on the rank), so one channels-first layout, one channels-last layout and
+ * `NC` (channels first with one value per row) reach every path of every layout.
  */
-function warmUpKernels(backend: Backend<JsTensor>): void {
-  const shapes = { NC: [5, 3], NCHW: [2, 3, 2, 2], NHWC: [2, 2, 2, 3] } as const;
+function warmUpKernels(backend: Backend<JsTensor, JsSaved>): void {
+  const layouts: readonly { layout: Layout; shape: readonly number[] }[] = [
+    { layout: 'NC', shape: [5, 3] },
+    { layout: 'NCHW', shape: [2, 3, 2, 2] },
+    { layout: 'NHWC', shape: [2, 2, 2, 3] },
+  ];
   for (let round = 0; round < 12; round++) {
-    for (const layout of ['NC', 'NCHW', 'NHWC'] as const) {
-      const shape = shapes[layout];
-      const size = shape.reduce((a: number, b: number) => a * b, 1);
+    for (const { layout, shape } of layouts) {
+      const size = shape.reduce((a, b) => a * b, 1);
       const values = new Float32Array(size).map((_, i) => (i * 7) % 5);
       const x = backend.upload(values, shape);
       const gamma = backend.upload(Float32Array.of(1, 2, 3), [3]);
       const beta = backend.upload(Float64Array.of(0, 1, 2), [3]);
       const attrs = { layout, epsilon: 1e-5 };
-      const { y, mean, variance } = backend.batchNormForwardTraining({ x, gamma, beta }, attrs);
+      const { y, mean, variance, saved } = backend.batchNormForwardTraining({ x, gamma, beta }, attrs);
       const inference = backend.batchNormForwardInference({ x, gamma, beta, mean, variance }, attrs);
-      const grads = backend.batchNormBackward({ dy: y, x, gamma, mean, variance }, attrs);
+      const grads = backend.batchNormBackward({ dy: y, x, gamma, saved }, attrs);
+      backend.disposeSaved(saved);
       for (const t of [x, gamma, beta, y, mean, variance, inference, grads.dx, grads.dgamma, grads.dbeta]) {
         backend.dispose(t);
       }
@@ -133,7 +141,7 @@ export function createBackend(options: JsBackendOptions = {}) {
   const simdDetail = simd !== undefined ? 'wasm-simd128' : wantSimd ? `off (${simdUnavailableReason()})` : 'off';
 
   const backend = {
-    name: backendName,
+    name: 'js',
     specificationVersion: SPECIFICATION_VERSION,
     dtype: 'float32',
     details: { precision: 'float32', threads, simd: simdDetail },
@@ -145,11 +153,17 @@ export function createBackend(options: JsBackendOptions = {}) {
       const wide = data instanceof Float64Array && shape.length === 1 ? Float64Array.from(data) : undefined;
       return ctx.tensor(buffer, shape, wide);
     },
+    // An async function runs up to its first await inside the call: the copy is taken then, so
+    // the caller may dispose `t` (or sgdUpdate it in place) as soon as read returns. A disposed
+    // `t` rejects the promise.
     read: async (t) => t.data.slice(),
+    // A capability v2 leaves optional; declared here, so the backend's type has it (SyncBackend).
     readSync: (t) => t.data.slice(),
     // core's readInto checked the length; set() into memory the caller already touched is a memcpy.
     readInto: (t, out) => out.set(t.data),
     dispose: (t) => ctx.dispose(t),
+    // Plain float64 arrays, no pooled buffer: releasing marks it so backward refuses it.
+    disposeSaved: (saved) => JsSaved.release(assertJsSaved(saved)),
     destroy() {
       team.destroy();
       ctx.destroy();
@@ -168,7 +182,7 @@ export function createBackend(options: JsBackendOptions = {}) {
     reluBackward: (dy, x) => reluBackward(ctx, dy, x),
     softmaxCrossEntropy: (logits, labels) => softmaxCrossEntropy(ctx, logits, labels),
     sgdUpdate: (param, grad, attrs) => sgdUpdate(ctx, param, grad, attrs),
-  } satisfies Backend<JsTensor>;
+  } satisfies SyncBackend<JsTensor, JsSaved>;
 
   warmUpKernels(backend);
   pool.clear();
@@ -186,3 +200,12 @@ export function createBackend(options: JsBackendOptions = {}) {
 }
 
 export type JsBackend = ReturnType<typeof createBackend>;
+
+/** This package's manifest: what the registry, conformance, the MNIST app and the bench load. */
+export const backendModule = {
+  name: 'js',
+  packageName: '@batchnorm/backend-js',
+  description: 'float32 on the host: WebAssembly SIMD loops with TypeScript twins, pooled buffers, worker threads',
+  createBackend,
+  traits: { residence: 'host', tolerance: 'float32', requires: [], environments: ['node', 'browser'] },
+} as const satisfies BackendModule<JsBackend>;

@@ -1,4 +1,4 @@
-import type { Shape } from '@batchnorm/core';
+import type { Geometry, Shape } from '@batchnorm/core';
 import { releaseWhenCollected, type BufferPool } from './pool.js';
 import { JsTensor } from './tensor.js';
 import { runLoop, type ThreadTeam } from './threads.js';
@@ -118,7 +118,9 @@ function arenaOf(arena: Float64Array[]): () => Iterable<Float64Array> {
 
 /**
  * A batch-norm tensor viewed as `[outer, C, inner]`: the loops walk `outer` rows, each holding
- * every channel, with `inner` contiguous values per channel (`H·W` for NCHW, else 1).
+ * every channel, with `inner` contiguous values per channel. Channels-first `[N, C, ...spatial]`
+ * is `[N, C, spatial]` (`NC`: spatial 1); channels-last `[N, ...spatial, C]` is
+ * `[N·spatial, C, 1]`. The rank never matters, only the order.
  */
 export interface RowView {
   readonly outer: number;
@@ -128,10 +130,10 @@ export interface RowView {
   readonly size: number;
 }
 
-export function rowView(g: { layout: string; n: number; c: number; spatial: number; m: number; size: number }): RowView {
-  return g.layout === 'NCHW'
-    ? { outer: g.n, channels: g.c, inner: g.spatial, m: g.m, size: g.size }
-    : { outer: g.n * g.spatial, channels: g.c, inner: 1, m: g.m, size: g.size };
+export function rowView(g: Pick<Geometry, 'channelsLast' | 'n' | 'c' | 'spatial' | 'm' | 'size'>): RowView {
+  return g.channelsLast
+    ? { outer: g.n * g.spatial, channels: g.c, inner: 1, m: g.m, size: g.size }
+    : { outer: g.n, channels: g.c, inner: g.spatial, m: g.m, size: g.size };
 }
 
 /**

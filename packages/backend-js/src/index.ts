@@ -1,8 +1,3 @@
-export { backendName, createBackend, type JsBackend, type JsBackendOptions } from './backend.js';
+export { backendModule, createBackend, type JsBackend, type JsBackendOptions } from './backend.js';
+export { JsSaved } from './saved.js';
 export { JsTensor } from './tensor.js';
-
-import type { BackendModule } from '@batchnorm/core';
-import { backendName, createBackend } from './backend.js';
-
-/** The shape the registry loads (`loadBackend('js', …)`). */
-export const backendModule = { backendName, createBackend } satisfies BackendModule;

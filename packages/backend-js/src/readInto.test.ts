@@ -1,4 +1,4 @@
-import { readInto } from '@batchnorm/core';
+import { asyncOnly, BatchNormError, readInto } from '@batchnorm/core';
 import { describe, expect, it } from 'vitest';
 import { createBackend } from './index.js';
 
@@ -13,6 +13,19 @@ describe('js readInto', () => {
     const y = backend.relu(t);
     readInto(backend, y, out);
     expect(Array.from(out)).toEqual(Array.from(data, (v) => Math.max(v, 0)));
+    backend.destroy();
+  });
+
+  it('is declared on the backend itself (a v2 capability this backend has), and hidden by asyncOnly', () => {
+    const backend = createBackend({ threads: 1 });
+    const t = backend.upload(Float32Array.of(1.5, -2), [2]);
+    const out = new Float32Array(2);
+    backend.readInto(t, out);
+    expect(Array.from(out)).toEqual([1.5, -2]);
+    const wrapped = asyncOnly(backend);
+    expect(wrapped.readInto).toBeUndefined();
+    expect(() => readInto(wrapped, t, out)).toThrow(expect.objectContaining({ code: 'NOT_SUPPORTED' }));
+    expect(() => readInto(wrapped, t, out)).toThrow(BatchNormError);
     backend.destroy();
   });
 

@@ -1,14 +1,10 @@
 import { expect } from 'vitest';
-import { createRandom, type Shape } from '@batchnorm/core';
+import { createRandom } from '@batchnorm/core';
 
 /** Seeded float32 data `offset + scale·N(0, 1)`. */
 export function randomFloat32(seed: number, length: number, scale = 1, offset = 0): Float32Array {
   const random = createRandom(seed);
   return Float32Array.from({ length }, () => offset + scale * random.normal());
-}
-
-export function sizeOf(shape: Shape): number {
-  return shape.reduce((a, b) => a * b, 1);
 }
 
 /** numpy's `allclose`, element by element, with the first failure in the message. */

@@ -5,15 +5,17 @@ import {
   type BatchNormBackwardOutputs,
 } from '@batchnorm/core';
 import { mapRows, reduceRows, rowView, type KernelContext } from '../context.js';
+import { assertJsSaved, type JsSaved } from '../saved.js';
 import type { JsTensor } from '../tensor.js';
 
 /**
  * The simplified gradient `dx = (γ/(m·σ))·(m·dy − Σdy − x̂·Σdy·x̂)` in two sweeps: the sums
  * `Σdy`, `Σdy·(x − μ)` in float64, then `dx = a·dy + b·x + d` with per-channel constants.
+ * `μ` and `σ²` are the forward's float64 statistics from `saved`.
  */
 export function batchNormBackward(
   ctx: KernelContext,
-  { dy, x, gamma, mean, variance }: BatchNormBackwardInputs<JsTensor>,
+  { dy, x, gamma, saved }: BatchNormBackwardInputs<JsTensor, JsSaved>,
   { layout, epsilon }: BatchNormAttrs,
 ): BatchNormBackwardOutputs<JsTensor> {
   const v = rowView(geometryOf(layout, x.shape));
@@ -21,9 +23,11 @@ export function batchNormBackward(
   const dys = dy.data;
   const xs = x.data;
   const gammas = gamma.precise();
-  const variances = variance.precise();
+  const statistics = assertJsSaved(saved, channels);
+  const variances = statistics.variance;
+  // Into the scratch arena (the WebAssembly heap, when on): the SIMD loops only reach arrays there.
   const means = ctx.vector(channels);
-  means.set(mean.precise());
+  means.set(statistics.mean);
   const [sumDy, sumDyCentered] = reduceRows(ctx, 'backwardSums', v, (r0, r1, s, p) => [
     dys, xs, channels, inner, r0, r1, means, s, p,
   ]);

@@ -5,17 +5,18 @@ import {
   type BatchNormForwardTrainingOutputs,
 } from '@batchnorm/core';
 import { mapRows, reduceRows, rowView, type KernelContext } from '../context.js';
+import { JsSaved } from '../saved.js';
 import type { JsTensor } from '../tensor.js';
 
 /**
  * Paper Algorithm 1 in two sweeps over `x`: shifted float64 sums (statistics), then one affine
- * map per channel (`y = x·γ/σ + (β − μ·γ/σ)`).
+ * map per channel (`y = x·γ/σ + (β − μ·γ/σ)`). `saved` keeps the float64 statistics for backward.
  */
 export function batchNormForwardTraining(
   ctx: KernelContext,
   { x, gamma, beta }: BatchNormForwardTrainingInputs<JsTensor>,
   { layout, epsilon }: BatchNormAttrs,
-): BatchNormForwardTrainingOutputs<JsTensor> {
+): BatchNormForwardTrainingOutputs<JsTensor, JsSaved> {
   const v = rowView(geometryOf(layout, x.shape));
   const xs = x.data;
   const gammas = gamma.precise();
@@ -41,5 +42,11 @@ export function batchNormForwardTraining(
   const y = ctx.output(x.shape, v.size);
   const ys = y.data;
   mapRows(ctx, 'affine', v, (r0, r1) => [xs, ys, channels, inner, r0, r1, scale, offset]);
-  return { y, mean: ctx.vectorTensor(mean), variance: ctx.vectorTensor(variance) };
+  return {
+    y,
+    mean: ctx.vectorTensor(mean),
+    variance: ctx.vectorTensor(variance),
+    // Copies: the tensors' float64 companions belong to them (sgdUpdate writes a parameter's).
+    saved: new JsSaved(mean.slice(), variance.slice()),
+  };
 }

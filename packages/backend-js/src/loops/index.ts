@@ -1,6 +1,7 @@
 /**
- * Hot loops over a row range `[r0, r1)` of a tensor viewed as `[outer, C, inner]`
- * (`NC`: `[N, C, 1]`, `NHWC`: `[N·H·W, C, 1]`, `NCHW`: `[N, C, H·W]`).
+ * Hot loops over a row range `[r0, r1)` of a tensor viewed as `[outer, C, inner]`: channels
+ * first `[N, C, ...spatial]` as `[N, C, spatial]` (`NC`: `[N, C, 1]`, `NCHW`: `[N, C, H·W]`),
+ * channels last `[N, ...spatial, C]` as `[N·spatial, C, 1]` (`NHWC`: `[N·H·W, C, 1]`).
  *
  * Each loop is self-contained (no imports, no module-level references): worker threads are
  * built from their source text, so the very same code runs on every thread.
