@@ -1,6 +1,6 @@
 import { buildGrid, parseVectorFile, runSuite, type CaseResult, type ConformanceCase } from '@batchnorm/conformance';
 import shippedVectors from '@batchnorm/conformance/vectors/conformance-vectors.json';
-import { createBackend, type GpuJsBackend } from '../src/index.js';
+import { backendModule, createBackend, type GpuJsBackend } from '../src/index.js';
 import type { BrowserCaseResult, BrowserReport } from './report.js';
 import { checkTrainingStep } from './trainingStepCase.js';
 
@@ -32,11 +32,13 @@ async function main(): Promise<void> {
   const requested = new URLSearchParams(location.search).get('mode') ?? 'auto';
   let backend: GpuJsBackend;
   try {
-    backend = createBackend({ mode: requested as 'auto' });
+    // resolveMode checks the string: an unknown mode is refused with a BatchNormError.
+    backend = createBackend({ mode: requested });
   } catch (error) {
     publish({ backend: 'gpujs', mode: 'none', suite: SUITE, cases: [], passed: 0, failed: 0, error: String(error) });
     return;
   }
+  const profile = backendModule.traits.tolerance;
   const tbody = document.querySelector('#report tbody') as HTMLTableSectionElement;
   const cases: BrowserCaseResult[] = [];
   let last = performance.now();
@@ -57,11 +59,11 @@ async function main(): Promise<void> {
     const vectors = parseVectorFile(shippedVectors, 'conformance-vectors.json');
     // One case at a time, yielding between them so the page paints its progress.
     for (const c of [...grid, ...vectors]) {
-      await runSuite(backend, { cases: [c], checks: false, onResult });
+      await runSuite(backend, { cases: [c], checks: false, onResult, profile });
       await new Promise((resolve) => setTimeout(resolve, 0));
     }
     // The layer-level checks: running statistics, gradient check, error check.
-    await runSuite(backend, { cases: [], checks: true, onResult });
+    await runSuite(backend, { cases: [], checks: true, onResult, profile });
     const step = checkTrainingStep(backend.mode);
     onResult({
       backend: backend.name,

@@ -1,4 +1,4 @@
-import { assertTensorData, SPECIFICATION_VERSION, type Backend, type BackendOptions } from '@batchnorm/core';
+import { assertTensorData, SPECIFICATION_VERSION, type BackendOptions, type SyncBackend } from '@batchnorm/core';
 import { Device } from './device.js';
 import { addBias } from './kernels/addBias.js';
 import { batchNormBackward } from './kernels/batchNormBackward.js';
@@ -14,17 +14,20 @@ import { sigmoidBackward } from './kernels/sigmoidBackward.js';
 import { softmaxCrossEntropy } from './kernels/softmaxCrossEntropy.js';
 import { sumRows } from './kernels/sumRows.js';
 import { resolveMode, type GpuJsMode, type GpuJsModeOption } from './modes.js';
+import { disposeSaved, type GpujsSaved } from './saved.js';
 import type { GpuTensor } from './tensor.js';
-
-export const backendName = 'gpujs';
 
 export interface GpuJsBackendOptions {
   /** gpu.js mode; `auto` (default) picks WebGL2/WebGL in a browser, headless-gl in Node, else cpu. */
   readonly mode?: GpuJsModeOption;
 }
 
-/** The gpu.js backend: the `Backend` contract plus what it runs on and what it read back. */
-export interface GpuJsBackend extends Backend<GpuTensor> {
+/**
+ * The gpu.js backend: the `Backend` contract plus what it runs on and what it read back. It
+ * declares `readSync` (WebGL and headless-gl read pixels synchronously), so a layer's
+ * `stateSync()`/`foldSync()` compile against it.
+ */
+export interface GpuJsBackend extends SyncBackend<GpuTensor, GpujsSaved> {
   /** The gpu.js mode that runs the kernels. */
   readonly mode: GpuJsMode;
   /** Device→host transfers so far (`read`/`readSync`); kernels never read back. */
@@ -51,7 +54,7 @@ export function createBackend(options: GpuJsBackendOptions | BackendOptions = {}
   };
   if (fallbackReason !== '') details['fallbackReason'] = fallbackReason;
   return {
-    name: backendName,
+    name: 'gpujs',
     specificationVersion: SPECIFICATION_VERSION,
     dtype: 'float32',
     details,
@@ -69,9 +72,12 @@ export function createBackend(options: GpuJsBackendOptions | BackendOptions = {}
       assertTensorData(data, shape);
       return device.upload(data, shape);
     },
+    // An async function runs its body up to the first await at once: the download happens in
+    // the call, so the caller may dispose `t` as soon as `read` returns.
     read: async (t) => device.download(t),
     readSync: (t) => device.download(t),
     dispose: (t) => device.release(t),
+    disposeSaved: (saved) => disposeSaved(device, saved),
     destroy: () => device.destroy(),
     batchNormForwardTraining: (inputs, attrs) => batchNormForwardTraining(device, inputs, attrs),
     batchNormForwardInference: (inputs, attrs) => batchNormForwardInference(device, inputs, attrs),

@@ -28,6 +28,14 @@ const BATCH_NORM_CASES: readonly BatchNormCase[] = [
   { name: 'NC large offset 1e4 + N(0,1)', layout: 'NC', shape: [4096, 16], offset: 1e4, scale: 1 },
   { name: 'NCHW large m (m = 16·33·33)', layout: 'NCHW', shape: [16, 3, 33, 33], offset: 1e4, scale: 1 },
   { name: 'NHWC large m', layout: 'NHWC', shape: [8, 40, 40, 3], offset: 3, scale: 0.01 },
+  { name: 'NCL', layout: 'NCL', shape: [4, 3, 7], offset: 0.5, scale: 2 },
+  { name: 'NLC', layout: 'NLC', shape: [4, 7, 3], offset: -1, scale: 0.5 },
+  { name: 'NCDHW', layout: 'NCDHW', shape: [2, 3, 3, 4, 5], offset: 0.5, scale: 2 },
+  { name: 'NDHWC', layout: 'NDHWC', shape: [2, 3, 4, 5, 3], offset: -1, scale: 0.5 },
+  { name: 'NCDHW N = 1 with a spatial extent', layout: 'NCDHW', shape: [1, 2, 3, 3, 3], offset: 0, scale: 1 },
+  { name: 'NCHW one position per map ([N, C, 1, 1])', layout: 'NCHW', shape: [8, 5, 1, 1], offset: 0, scale: 1 },
+  { name: 'NCL large offset 1e4, m = 16·300', layout: 'NCL', shape: [16, 3, 300], offset: 1e4, scale: 1 },
+  { name: 'NDHWC large offset 1e4, m = 4·8·10·10', layout: 'NDHWC', shape: [4, 8, 10, 10, 3], offset: 1e4, scale: 1 },
 ];
 
 for (const mode of TESTED_MODES) {
@@ -85,19 +93,74 @@ for (const mode of TESTED_MODES) {
         );
         expectClose(b.readSync(inferred), wantInferred.data);
 
-        const grads = b.batchNormBackward({ dy, x, gamma, mean: out.mean, variance: out.variance }, attrs);
-        const wantGrads = reference.batchNormBackward(
-          { dy: rdy, x: rx, gamma: rgamma, mean: want.mean, variance: want.variance },
-          attrs,
-        );
+        const grads = b.batchNormBackward({ dy, x, gamma, saved: out.saved }, attrs);
+        const wantGrads = reference.batchNormBackward({ dy: rdy, x: rx, gamma: rgamma, saved: want.saved }, attrs);
         expectClose(b.readSync(grads.dbeta), wantGrads.dbeta.data);
         expectClose(b.readSync(grads.dgamma), wantGrads.dgamma.data);
         expectClose(b.readSync(grads.dx), wantGrads.dx.data);
         for (const t of [x, gamma, beta, dy, out.y, out.mean, out.variance, inferred, grads.dx, grads.dgamma, grads.dbeta]) {
           b.dispose(t);
         }
+        b.disposeSaved(out.saved);
       });
     }
+
+    it('saved outlives y, mean and variance, serves several backward calls, and is released once', () => {
+      const b = open();
+      const shape = [6, 4, 5];
+      const attrs = { layout: 'NLC', epsilon: 1e-5 } as const;
+      const xData = randomValues(41, sizeOf(shape), 1, 1e4);
+      const dyData = randomValues(42, sizeOf(shape));
+      const x = upload(xData, shape);
+      const dy = upload(dyData, shape);
+      const gamma = upload(randomValues(43, 5, 0.5, 1), [5]);
+      const beta = upload(randomValues(44, 5), [5]);
+      const out = b.batchNormForwardTraining({ x, gamma, beta }, attrs);
+      for (const t of [out.y, out.mean, out.variance]) b.dispose(t);
+      const first = b.batchNormBackward({ dy, x, gamma, saved: out.saved }, attrs);
+      const second = b.batchNormBackward({ dy, x, gamma, saved: out.saved }, attrs);
+      const rx = refUpload(xData, shape);
+      const rgamma = reference.upload(b.readSync(gamma), [5]);
+      const want = reference.batchNormBackward(
+        {
+          dy: refUpload(dyData, shape),
+          x: rx,
+          gamma: rgamma,
+          saved: reference.batchNormForwardTraining({ x: rx, gamma: rgamma, beta: reference.upload(b.readSync(beta), [5]) }, attrs).saved,
+        },
+        attrs,
+      );
+      // The shifted statistics keep x̂'s digits at 1e4 though mean and variance were disposed.
+      expectClose(b.readSync(first.dx), want.dx.data);
+      expectClose(b.readSync(first.dgamma), want.dgamma.data);
+      for (const k of ['dx', 'dgamma', 'dbeta'] as const) {
+        expect(Array.from(b.readSync(second[k]))).toEqual(Array.from(b.readSync(first[k])));
+      }
+      b.disposeSaved(out.saved);
+      b.disposeSaved(out.saved);
+      let error: unknown;
+      try {
+        b.batchNormBackward({ dy, x, gamma, saved: out.saved }, attrs);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toMatchObject({ name: 'BatchNormError', code: 'INVALID_STATE', argument: 'saved' });
+      for (const t of [x, dy, gamma, beta, first.dx, first.dgamma, first.dbeta, second.dx, second.dgamma, second.dbeta]) {
+        b.dispose(t);
+      }
+    });
+
+    it('read captures the values when called: the tensor may be disposed at once', async () => {
+      const b = open();
+      const a = upload(Float64Array.of(1, 2, 3, 4), [2, 2]);
+      const identity = upload(Float64Array.of(1, 0, 0, 1), [2, 2]);
+      const t = b.matMul(a, identity);
+      const pending = b.read(t);
+      b.dispose(t);
+      expect(Array.from(await pending)).toEqual([1, 2, 3, 4]);
+      b.dispose(a);
+      b.dispose(identity);
+    });
 
     it('large offset [4096, 64] at 1e4: mean within one float32 rounding, variance to 1e-5', () => {
       const b = open();

@@ -27,4 +27,13 @@ describe('README.md', () => {
     expect(values).toHaveLength(3);
     for (const value of values) expect(Number.isFinite(value) && Math.abs(value) < 10).toBe(true);
   }, 60_000);
+
+  it('contract example (manifest, saved, NCDHW) type-checks and runs: dβ = Σdy = m per feature', () => {
+    expect(examples[1]).toContain(`import { backendModule } from '${packageName}'`);
+    const { typeErrors, status, stdout, stderr } = readme.run(2, examples[1]!);
+    expect(typeErrors).toEqual([]);
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    expect(stdout).toContain('float32-gpu Float32Array(3) [ 128, 128, 128 ]');
+  }, 60_000);
 });

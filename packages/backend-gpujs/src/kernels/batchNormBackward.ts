@@ -5,25 +5,24 @@ import {
   type BatchNormBackwardOutputs,
 } from '@batchnorm/core';
 import type { Device } from '../device.js';
+import { savedTensors, type GpujsSaved } from '../saved.js';
 import type { GpuTensor } from '../tensor.js';
 import { batchNormGrid, gridKey } from './batchNormGrid.js';
 import { batchNormInputGradient, scaleByInverseStd } from './batchNormBackward_gpu.js';
-import { shiftedBatchStatistics } from './batchNormForwardTraining.js';
 import { featureLayoutOf, featureSums } from './featureSums.js';
 
 /**
- * Gradients of the training forward. The mean is recomputed from `x` in shifted form (one
- * reduction): `x − μ` with a float32 `μ` near a large offset would lose the digits that
- * `x̂` needs (at 1e4 a float32 step is 1e-3).
+ * Gradients of the training forward, from its `saved` shifted statistics: two reductions
+ * (`Σdy`, `Σdy·(x − μ)`) and one elementwise pass, all on the device.
  */
 export function batchNormBackward(
   device: Device,
-  { dy, x, gamma, variance }: BatchNormBackwardInputs<GpuTensor>,
+  { dy, x, gamma, saved }: BatchNormBackwardInputs<GpuTensor, GpujsSaved>,
   { layout, epsilon }: BatchNormAttrs,
 ): BatchNormBackwardOutputs<GpuTensor> {
+  const { shift, shiftedMean, variance } = savedTensors(saved);
   const g = geometryOf(layout, x.shape);
   const features = featureLayoutOf(g);
-  const { shift, shiftedMean } = shiftedBatchStatistics(device, x, features);
   const dbeta = featureSums(device, { kind: 'values', x: dy }, features);
   const sumDyCentered = featureSums(device, { kind: 'centeredProducts', dy, x, shift, shiftedMean }, features);
   const dx = device.run(
@@ -40,8 +39,6 @@ export function batchNormBackward(
     [sumDyCentered, variance, epsilon],
     [g.c],
   );
-  device.release(shift);
-  device.release(shiftedMean);
   device.release(sumDyCentered);
   return { dx, dgamma, dbeta };
 }

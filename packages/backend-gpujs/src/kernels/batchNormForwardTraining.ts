@@ -5,46 +5,38 @@ import {
   type BatchNormForwardTrainingOutputs,
 } from '@batchnorm/core';
 import type { Device } from '../device.js';
+import type { GpujsSaved } from '../saved.js';
 import type { GpuTensor } from '../tensor.js';
 import { batchNormGrid, gridKey } from './batchNormGrid.js';
 import { addShift, normalizeWithBatchStatistics } from './batchNormForwardTraining_gpu.js';
+import { copyValues } from './copy_gpu.js';
 import { featureLayoutOf, featureSums, firstValues } from './featureSums.js';
 
 /**
- * Batch statistics in float32 without losing digits to a large offset: sums are taken of
- * `x − shift` (shift = the feature's first value), and the variance in a second pass around
- * the shifted mean — never as `E[x²] − E[x]²`.
+ * Paper Algorithm 1 on the device. Batch statistics in float32 without losing digits to a large
+ * offset: sums are taken of `x − shift` (shift = the feature's first value), and the variance in
+ * a second pass around the shifted mean — never as `E[x²] − E[x]²`. The shifted statistics go
+ * into `saved`, so backward needs no reduction over `x` of its own.
  */
-export function shiftedBatchStatistics(
-  device: Device,
-  x: GpuTensor,
-  layout: ReturnType<typeof featureLayoutOf>,
-): { shift: GpuTensor; shiftedMean: GpuTensor } {
-  const shift = firstValues(device, x, layout);
-  const shiftedMean = featureSums(device, { kind: 'shifted', x, shift }, layout, layout.m);
-  return { shift, shiftedMean };
-}
-
-/** Paper Algorithm 1 on the device: four reductions' worth of passes and one normalize pass. */
 export function batchNormForwardTraining(
   device: Device,
   { x, gamma, beta }: BatchNormForwardTrainingInputs<GpuTensor>,
   { layout, epsilon }: BatchNormAttrs,
-): BatchNormForwardTrainingOutputs<GpuTensor> {
+): BatchNormForwardTrainingOutputs<GpuTensor, GpujsSaved> {
   const g = geometryOf(layout, x.shape);
   const features = featureLayoutOf(g);
-  const { shift, shiftedMean } = shiftedBatchStatistics(device, x, features);
+  const shift = firstValues(device, x, features);
+  const shiftedMean = featureSums(device, { kind: 'shifted', x, shift }, features, g.m);
   const variance = featureSums(device, { kind: 'squaredDeviations', x, shift, shiftedMean }, features, g.m);
-  const grid = batchNormGrid(g);
   const y = device.run(
     `normalizeWithBatchStatistics:${gridKey(g)}`,
     normalizeWithBatchStatistics,
-    grid,
+    batchNormGrid(g),
     [x, shift, shiftedMean, variance, gamma, beta, epsilon],
     x.shape,
   );
   const mean = device.run(`addShift:${g.c}`, addShift, { output: [g.c] }, [shift, shiftedMean], [g.c]);
-  device.release(shift);
-  device.release(shiftedMean);
-  return { y, mean, variance };
+  // The caller owns `variance` and may dispose it: `saved` keeps a texture of its own.
+  const savedVariance = device.run(`copyValues:${g.c}`, copyValues, { output: [g.c] }, [variance], [g.c]);
+  return { y, mean, variance, saved: { shift, shiftedMean, variance: savedVariance } };
 }

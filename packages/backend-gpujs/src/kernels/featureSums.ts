@@ -29,16 +29,15 @@ export interface FeatureLayout {
   readonly strideS: number;
 }
 
+/**
+ * Where a feature's values sit, from the geometry alone: channels-first `[N, C, S]` (NC, NCL,
+ * NCHW, NCDHW) or channels-last `[N, S, C]` (NLC, NHWC, NDHWC), any number of spatial axes.
+ */
 export function featureLayoutOf(g: Geometry): FeatureLayout {
   const { c, m, spatial } = g;
-  switch (g.layout) {
-    case 'NC':
-      return { c, m, spatial: 1, strideN: c, strideC: 1, strideS: 0 };
-    case 'NCHW':
-      return { c, m, spatial, strideN: c * spatial, strideC: spatial, strideS: 1 };
-    case 'NHWC':
-      return { c, m, spatial, strideN: spatial * c, strideC: 1, strideS: c };
-  }
+  return g.channelsLast
+    ? { c, m, spatial, strideN: spatial * c, strideC: 1, strideS: c }
+    : { c, m, spatial, strideN: c * spatial, strideC: spatial, strideS: 1 };
 }
 
 /** The columns of a row-major `[rows, cols]` matrix as features. */

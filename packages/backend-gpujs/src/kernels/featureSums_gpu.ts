@@ -7,7 +7,7 @@ export interface FeaturePassConstants {
   block: number;
   /** Values per feature: `m`. */
   count: number;
-  /** `H·W` (1 for `NC`) and the flat strides of sample, feature and spatial position. */
+  /** Positions per feature map (1 for `NC`) and the flat strides of sample, feature and position. */
   spatial: number;
   strideN: number;
   strideC: number;
