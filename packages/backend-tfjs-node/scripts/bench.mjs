@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Micro-benchmark: this backend's batch-norm kernels (TensorFlow's FusedBatchNormV3 /
-// FusedBatchNormGradV3 for NC and NHWC, a tfjs composition for NCHW) against tfjs-node's own
+// FusedBatchNormGradV3 for NC and channels-last, a tfjs composition for channels-first) against tfjs-node's own
 // composition (tf.moments + tf.batchNorm, gradients by tf.grads), measured in the same run on the
 // same tensors. Prints medians (ms) and composition/ours ratios (> 1: ours faster).
 //
@@ -93,12 +93,15 @@ for (const { layout, shape } of CASES) {
   const beta = backend.upload(randomData(4, c), [c]);
   const attrs = { layout, epsilon: 1e-5 };
 
-  // Ours (fused ops for NC/NHWC, composed for NCHW): the forward keeps mean/variance for the
-  // backward, as the BatchNorm layer does.
-  const fusedForward = () => Object.values(backend.batchNormForwardTraining({ x, gamma, beta }, attrs)).map((t) => t.tensor);
-  const saved = backend.batchNormForwardTraining({ x, gamma, beta }, attrs);
+  // Ours (fused ops for NC/NHWC, composed for NCHW): the forward's `saved` feeds the backward,
+  // as the BatchNorm layer does. (tf.dispose walks `saved`'s tensors too.)
+  const fusedForward = () => {
+    const { y, mean, variance, saved } = backend.batchNormForwardTraining({ x, gamma, beta }, attrs);
+    return [y.tensor, mean.tensor, variance.tensor, saved];
+  };
+  const forward = backend.batchNormForwardTraining({ x, gamma, beta }, attrs);
   const fusedBackward = () =>
-    Object.values(backend.batchNormBackward({ dy, x, gamma, mean: saved.mean, variance: saved.variance }, attrs)).map((t) => t.tensor);
+    Object.values(backend.batchNormBackward({ dy, x, gamma, saved: forward.saved }, attrs)).map((t) => t.tensor);
   const fusedStep = () => [...fusedForward(), ...fusedBackward()];
 
   // tfjs-node's composition. Per-feature vectors broadcast along the last axis (NC, NHWC). For
@@ -130,7 +133,8 @@ for (const { layout, shape } of CASES) {
     step: { wall: m.composedStep.wall / m.oursStep.wall, cpu: m.composedStep.cpu / m.oursStep.cpu },
   };
   results.push(row);
-  for (const t of [x, dy, gamma, beta, saved.y, saved.mean, saved.variance]) backend.dispose(t);
+  for (const t of [x, dy, gamma, beta, forward.y, forward.mean, forward.variance]) backend.dispose(t);
+  backend.disposeSaved(forward.saved);
 
   if (!json) {
     const both = (v) => `${v.wall.toFixed(1)} / ${v.cpu.toFixed(1)}`.padStart(15);

@@ -1,4 +1,4 @@
-import { assertTensorData, SPECIFICATION_VERSION, type Backend, type BackendOptions } from '@batchnorm/core';
+import { assertTensorData, SPECIFICATION_VERSION, type BackendOptions, type SyncBackend } from '@batchnorm/core';
 import { createKernelContext } from './context.js';
 import { addBias } from './kernels/addBias.js';
 import { batchNormBackward } from './kernels/batchNormBackward.js';
@@ -14,20 +14,27 @@ import { sigmoidBackward } from './kernels/sigmoidBackward.js';
 import { softmaxCrossEntropy } from './kernels/softmaxCrossEntropy.js';
 import { sumRows } from './kernels/sumRows.js';
 import { loadTensorFlow } from './loader.js';
+import { disposeSaved, type TfjsSaved } from './saved.js';
 import { wrap, type TfjsNodeTensor } from './tensor.js';
-
-export const backendName = 'tfjs-node';
 
 /** Which TensorFlow op serves each kernel, for reports (`details.route.*`). */
 export const KERNEL_ROUTES = {
-  batchNormForwardTraining: 'NHWC, NC: FusedBatchNormV3(is_training); NCHW: moments + affine',
-  batchNormForwardInference: 'NHWC, NC: FusedBatchNormV3; NCHW: folded affine',
-  batchNormBackward: 'NHWC, NC: FusedBatchNormGradV3; NCHW: composed',
-  layouts: 'NC as NHWC [N,1,1,C]; NCHW composed (the CPU fused ops transpose it, slower)',
+  batchNormForwardTraining: 'channels-last, NC: FusedBatchNormV3(is_training); channels-first: moments + affine',
+  batchNormForwardInference: 'channels-last, NC: FusedBatchNormV3; channels-first: folded affine',
+  batchNormBackward: 'channels-last, NC: FusedBatchNormGradV3 on saved reserve spaces; channels-first: composed',
+  layouts:
+    'channels-last (NLC, NHWC, NDHWC) and one position per map (NC) as NHWC [N,S,1,C]; ' +
+    'channels-first (NCL, NCHW, NCDHW) composed on [N,C,S,1] (the CPU fused ops transpose it, slower)',
   sigmoidBackward: 'SigmoidGrad',
   reluBackward: 'ReluGrad',
   softmaxCrossEntropy: 'logSoftmax',
 } as const;
+
+/**
+ * The tfjs-node backend's type: it declares `readSync` (TensorFlow reads synchronously), so a
+ * layer's `stateSync()`/`foldSync()` compile against it; `saved` is `TfjsSaved`.
+ */
+export type TfjsNodeBackend = SyncBackend<TfjsNodeTensor, TfjsSaved>;
 
 /**
  * The tfjs-node backend: TensorFlow's own kernels (its fused batch-norm ops) through
@@ -36,7 +43,7 @@ export const KERNEL_ROUTES = {
  * @throws BatchNormError `BACKEND_UNAVAILABLE` naming the setup command when tfjs-node's native
  * binding is not built; `BACKEND_NOT_INSTALLED` when @tensorflow/tfjs-node is missing.
  */
-export function createBackend(_options: BackendOptions = {}): Backend<TfjsNodeTensor> {
+export function createBackend(_options: BackendOptions = {}): TfjsNodeBackend {
   const loaded = loadTensorFlow();
   const { tf, native } = loaded;
   const ctx = createKernelContext(loaded);
@@ -49,7 +56,7 @@ export function createBackend(_options: BackendOptions = {}): Backend<TfjsNodeTe
     ...Object.fromEntries(Object.entries(KERNEL_ROUTES).map(([kernel, route]) => [`route.${kernel}`, route])),
   };
   return {
-    name: backendName,
+    name: 'tfjs-node',
     specificationVersion: SPECIFICATION_VERSION,
     dtype: 'float32',
     details,
@@ -64,9 +71,12 @@ export function createBackend(_options: BackendOptions = {}): Backend<TfjsNodeTe
       staged.dispose();
       return wrap(tensor!, shape);
     },
-    read: async (t) => t.tensor.data<'float32'>(),
+    // The copy is made in the call (an async function runs its body up to the first await at
+    // once): the caller may dispose `t` as soon as `read` returns.
+    read: async (t) => t.tensor.dataSync<'float32'>(),
     readSync: (t) => t.tensor.dataSync<'float32'>(),
     dispose: (t) => t.tensor.dispose(),
+    disposeSaved,
     // Tensors belong to their callers and tfjs-node's engine is process-wide (shared with the
     // user's own tfjs code): there is nothing of ours to release.
     destroy() {},
@@ -83,5 +93,5 @@ export function createBackend(_options: BackendOptions = {}): Backend<TfjsNodeTe
     reluBackward: (dy, x) => reluBackward(ctx, dy, x),
     softmaxCrossEntropy: (logits, labels) => softmaxCrossEntropy(ctx, logits, labels),
     sgdUpdate: (param, grad, attrs) => sgdUpdate(ctx, param, grad, attrs),
-  } satisfies Backend<TfjsNodeTensor>;
+  } satisfies TfjsNodeBackend;
 }

@@ -1,12 +1,35 @@
-import { geometryOf, type BatchNormAttrs, type Layout, type Shape } from '@batchnorm/core';
+import { flatIndex, geometryOf, isChannelsLast, LAYOUTS, type BatchNormAttrs, type Layout, type Shape } from '@batchnorm/core';
 import { describe, expect, it } from 'vitest';
 import { compareWithReference, expectClose, randomValues, runOn, tfjs } from './__tests__/helpers.js';
+import { routeOf } from './route.js';
 
+// Per layout: small, medium (with spatial extent > 1 in every axis) and larger shapes.
 const SHAPES: Record<Layout, Shape[]> = {
   NC: [[2, 3], [16, 5], [64, 33]],
+  NCL: [[1, 3, 4], [4, 6, 15], [8, 16, 49]],
+  NLC: [[1, 4, 3], [4, 15, 6], [8, 49, 16]],
   NCHW: [[1, 3, 2, 2], [4, 6, 5, 3], [8, 16, 7, 7]],
   NHWC: [[1, 2, 2, 3], [4, 5, 3, 6], [8, 7, 7, 16]],
+  NCDHW: [[1, 3, 2, 2, 2], [4, 6, 5, 3, 2], [2, 16, 7, 7, 3]],
+  NDHWC: [[1, 2, 2, 2, 3], [4, 5, 3, 2, 6], [2, 7, 7, 3, 16]],
 };
+// m = 100,352 values per feature for 64 features, in every layout.
+const LARGE: Record<Layout, Shape> = {
+  NC: [100352, 64],
+  NCL: [32, 64, 3136],
+  NLC: [32, 3136, 64],
+  NCHW: [32, 64, 56, 56],
+  NHWC: [32, 56, 56, 64],
+  NCDHW: [32, 64, 4, 28, 28],
+  NDHWC: [32, 4, 28, 28, 64],
+};
+
+/** `[N, C, ...spatial]` or `[N, ...spatial, C]` with spatial axes of product `spatial` (1 for NC). */
+function shapeOf(layout: Layout, n: number, c: number, spatial: number): Shape {
+  if (layout.length === 2) return [n * spatial, c];
+  const axes = [spatial, ...new Array<number>(layout.length - 3).fill(1)];
+  return isChannelsLast(layout) ? [n, ...axes, c] : [n, c, ...axes];
+}
 // float32 against float64: the fused kernels sum in float32.
 const ATOL = 1e-5;
 const RTOL = 1e-4;
@@ -23,13 +46,14 @@ function inputsFor(layout: Layout, shape: Shape, seed: number, offset = 0) {
   };
 }
 
-describe.each(['NC', 'NCHW', 'NHWC'] as const)('batch norm on tfjs-node, layout %s', (layout) => {
+describe.each(LAYOUTS)('batch norm on tfjs-node, layout %s', (layout) => {
   const attrs: BatchNormAttrs = { layout, epsilon: 1e-5 };
 
   it.each(SHAPES[layout])('forward training matches the reference for %j', (...shape) => {
     const { x, gamma, beta } = inputsFor(layout, shape, 10);
     const { got, want } = compareWithReference([x, gamma, beta], (b, [xt, g, bt]) => {
       const out = b.batchNormForwardTraining({ x: xt!, gamma: g!, beta: bt! }, attrs);
+      b.disposeSaved(out.saved);
       return [out.y, out.mean, out.variance];
     });
     for (let k = 0; k < 3; k++) expectClose(got[k], want[k], ATOL, RTOL);
@@ -37,13 +61,14 @@ describe.each(['NC', 'NCHW', 'NHWC'] as const)('batch norm on tfjs-node, layout 
 
   it('returns the biased batch variance (÷m), not TensorFlow’s Bessel-corrected one', () => {
     // m = 4 values per feature: the two conventions differ by 4/3.
-    const shape = layout === 'NC' ? [4, 2] : layout === 'NCHW' ? [1, 2, 2, 2] : [1, 2, 2, 2];
+    const shape = shapeOf(layout, 1, 2, 4);
     const { c, m, size } = geometryOf(layout, shape);
     const x = Float32Array.from({ length: size }, (_, i) => (i * 7) % 5);
     const [variance] = runOn(tfjs, [{ data: Float64Array.from(x), shape }, { data: new Float64Array(c).fill(1), shape: [c] }, { data: new Float64Array(c), shape: [c] }], (b, [xt, g, bt]) => {
       const out = b.batchNormForwardTraining({ x: xt!, gamma: g!, beta: bt! }, attrs);
       b.dispose(out.y);
       b.dispose(out.mean);
+      b.disposeSaved(out.saved);
       return [out.variance];
     });
     const geometry = geometryOf(layout, shape);
@@ -51,8 +76,7 @@ describe.each(['NC', 'NCHW', 'NHWC'] as const)('batch norm on tfjs-node, layout 
       const values: number[] = [];
       for (let n = 0; n < geometry.n; n++) {
         for (let s = 0; s < geometry.spatial; s++) {
-          const index = layout === 'NC' ? n * c + feature : layout === 'NCHW' ? (n * c + feature) * geometry.spatial + s : (n * geometry.spatial + s) * c + feature;
-          values.push(x[index]!);
+          values.push(x[flatIndex(geometry, n, feature, s)]!);
         }
       }
       const mean = values.reduce((a, v) => a + v, 0) / m;
@@ -68,6 +92,7 @@ describe.each(['NC', 'NCHW', 'NHWC'] as const)('batch norm on tfjs-node, layout 
     x.data.forEach((v, i) => (x.data[i] = 1e4 + (v - 1e4) / 2));
     const { got, want } = compareWithReference([x, gamma, beta], (b, [xt, g, bt]) => {
       const out = b.batchNormForwardTraining({ x: xt!, gamma: g!, beta: bt! }, attrs);
+      b.disposeSaved(out.saved);
       return [out.y, out.mean, out.variance];
     });
     // The variance is what a one-pass E[x²] − E[x]² would ruin: it must stay float32-accurate.
@@ -81,7 +106,7 @@ describe.each(['NC', 'NCHW', 'NHWC'] as const)('batch norm on tfjs-node, layout 
   it('keeps mean and variance float32-accurate over m = 100,352 values of 1e4 + sin(i)', () => {
     // A naive float32 sum of this many values near 1e4 drifts by units (TensorFlow's own Mean over
     // NCHW's axes [0, 2, 3] gave a variance of 55.8 for 0.5 at [32,64,56,56]).
-    const shape = { NC: [100352, 64], NCHW: [32, 64, 56, 56], NHWC: [32, 56, 56, 64] }[layout];
+    const shape = LARGE[layout];
     const { size } = geometryOf(layout, shape);
     const x = { data: Float64Array.from({ length: size }, (_, i) => 1e4 + Math.sin(i)), shape };
     const ones = { data: new Float64Array(64).fill(1), shape: [64] };
@@ -89,6 +114,7 @@ describe.each(['NC', 'NCHW', 'NHWC'] as const)('batch norm on tfjs-node, layout 
     const { got, want } = compareWithReference([x, ones, zeros], (b, [xt, g, bt]) => {
       const out = b.batchNormForwardTraining({ x: xt!, gamma: g!, beta: bt! }, attrs);
       b.dispose(out.y);
+      b.disposeSaved(out.saved);
       return [out.mean, out.variance];
     });
     expectClose(got[0], want[0], 0, 1e-6);
@@ -107,11 +133,10 @@ describe.each(['NC', 'NCHW', 'NHWC'] as const)('batch norm on tfjs-node, layout 
     const { x, gamma, beta, dy } = inputsFor(layout, shape, 40);
     const { got, want } = compareWithReference([x, gamma, beta, dy], (b, [xt, g, bt, dyt]) => {
       const forward = b.batchNormForwardTraining({ x: xt!, gamma: g!, beta: bt! }, attrs);
-      const grads = b.batchNormBackward(
-        { dy: dyt!, x: xt!, gamma: g!, mean: forward.mean, variance: forward.variance },
-        attrs,
-      );
+      // saved is independent of the forward's outputs: dispose them first.
       for (const t of [forward.y, forward.mean, forward.variance]) b.dispose(t);
+      const grads = b.batchNormBackward({ dy: dyt!, x: xt!, gamma: g!, saved: forward.saved }, attrs);
+      b.disposeSaved(forward.saved);
       return [grads.dx, grads.dgamma, grads.dbeta];
     });
     expectClose(got[0], want[0], 1e-4, 1e-3);
@@ -124,12 +149,47 @@ describe.each(['NC', 'NCHW', 'NHWC'] as const)('batch norm on tfjs-node, layout 
     const { x, gamma, beta, dy } = inputsFor(layout, SHAPES[layout][1]!, 50);
     const { got, want } = compareWithReference([x, gamma, beta, dy], (b, [xt, g, bt, dyt]) => {
       const forward = b.batchNormForwardTraining({ x: xt!, gamma: g!, beta: bt! }, big);
-      const grads = b.batchNormBackward({ dy: dyt!, x: xt!, gamma: g!, mean: forward.mean, variance: forward.variance }, big);
+      const grads = b.batchNormBackward({ dy: dyt!, x: xt!, gamma: g!, saved: forward.saved }, big);
       b.dispose(forward.mean);
       b.dispose(forward.variance);
+      b.disposeSaved(forward.saved);
       return [forward.y, grads.dx, grads.dgamma];
     });
     for (let k = 0; k < 3; k++) expectClose(got[k], want[k], 1e-4, 1e-4);
+  });
+});
+
+describe('saved on tfjs-node', () => {
+  it.each(LAYOUTS)('%s: serves two backward calls with equal results, is released once, then refused', (layout) => {
+    const attrs: BatchNormAttrs = { layout, epsilon: 1e-5 };
+    const { x, gamma, beta, dy } = inputsFor(layout, SHAPES[layout][1]!, 60, 1e4);
+    const [xt, g, bt, dyt] = [x, gamma, beta, dy].map(({ data, shape }) => tfjs.upload(data, shape));
+    const forward = tfjs.batchNormForwardTraining({ x: xt!, gamma: g!, beta: bt! }, attrs);
+    expect(forward.saved.route).toBe(routeOf(geometryOf(layout, x.shape)));
+    for (const t of [forward.y, forward.mean, forward.variance]) tfjs.dispose(t);
+    const first = tfjs.batchNormBackward({ dy: dyt!, x: xt!, gamma: g!, saved: forward.saved }, attrs);
+    const second = tfjs.batchNormBackward({ dy: dyt!, x: xt!, gamma: g!, saved: forward.saved }, attrs);
+    for (const k of ['dx', 'dgamma', 'dbeta'] as const) {
+      expect(Array.from(tfjs.readSync(second[k]))).toEqual(Array.from(tfjs.readSync(first[k])));
+    }
+    tfjs.disposeSaved(forward.saved);
+    tfjs.disposeSaved(forward.saved);
+    expect(() => tfjs.batchNormBackward({ dy: dyt!, x: xt!, gamma: g!, saved: forward.saved }, attrs)).toThrow(
+      expect.objectContaining({ name: 'BatchNormError', code: 'INVALID_STATE', argument: 'saved' }),
+    );
+    for (const t of [xt, g, bt, dyt, first.dx, first.dgamma, first.dbeta, second.dx, second.dgamma, second.dbeta]) tfjs.dispose(t!);
+  });
+
+  it('a saved value of the other route is refused, naming saved', () => {
+    const x = tfjs.upload(randomValues(1, 24), [2, 3, 4]);
+    const gamma = tfjs.upload(new Float32Array(3).fill(1), [3]);
+    const forward = tfjs.batchNormForwardTraining({ x, gamma, beta: gamma }, { layout: 'NCL', epsilon: 1e-5 });
+    const xLast = tfjs.upload(randomValues(1, 24), [2, 4, 3]);
+    expect(() => tfjs.batchNormBackward({ dy: xLast, x: xLast, gamma, saved: forward.saved }, { layout: 'NLC', epsilon: 1e-5 })).toThrow(
+      expect.objectContaining({ name: 'BatchNormError', code: 'INVALID_ARGUMENT', argument: 'saved' }),
+    );
+    tfjs.disposeSaved(forward.saved);
+    for (const t of [x, gamma, xLast, forward.y, forward.mean, forward.variance]) tfjs.dispose(t);
   });
 });
 

@@ -1,4 +1,4 @@
 import { describeConformance } from '@batchnorm/conformance/vitest';
-import { createBackend } from './backend.js';
+import { backendModule, createBackend } from './index.js';
 
-describeConformance('tfjs-node', () => createBackend());
+describeConformance('tfjs-node', () => createBackend(), { profile: backendModule.traits.tolerance });

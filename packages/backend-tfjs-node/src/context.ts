@@ -1,9 +1,9 @@
 import type { Tensor } from '@tensorflow/tfjs-node';
 import type { TFEOpAttr } from '@tensorflow/tfjs-node/dist/tfjs_binding.js';
-import type { BatchNormAttrs, Layout } from '@batchnorm/core';
+import type { BatchNormAttrs } from '@batchnorm/core';
 import type { LoadedTensorFlow, TfModule } from './loader.js';
 
-/** TensorFlow's `data_format` for a layout: `NC` runs as NHWC with H = W = 1. */
+/** TensorFlow's `data_format`; the fused route always passes NHWC views (see route.ts). */
 export type DataFormat = 'NHWC' | 'NCHW';
 
 export type FusedBatchNormOp = 'FusedBatchNormV3' | 'FusedBatchNormGradV3';
@@ -48,16 +48,6 @@ export function createKernelContext({ tf, native }: LoadedTensorFlow): KernelCon
       return attrs;
     },
   };
-}
-
-/**
- * How an `NC` or `NHWC` tensor enters the fused op: `NC` is NHWC with H = W = 1, a reshape that
- * shares the buffer. (`NCHW` does not go through the fused op: see nchw.ts.)
- */
-export function fusedView(tf: TfModule, x: Tensor, layout: Exclude<Layout, 'NCHW'>): { input: Tensor; dataFormat: DataFormat } {
-  return layout === 'NC'
-    ? { input: tf.reshape(x, [x.shape[0]!, 1, 1, x.shape[1]!]), dataFormat: 'NHWC' }
-    : { input: x, dataFormat: 'NHWC' };
 }
 
 export function fusedAttrs(attrs: BatchNormAttrs, dataFormat: DataFormat, isTraining: boolean): FusedBatchNormAttrs {

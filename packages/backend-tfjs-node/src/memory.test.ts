@@ -6,10 +6,15 @@ import { loadTensorFlow } from './loader.js';
 const { tf } = loadTensorFlow();
 
 describe('memory on tfjs-node', () => {
-  it.each(['NHWC', 'NCHW', 'NC'] as const)(
+  it.each([
+    ['NHWC', [4, 3, 3, 8]],
+    ['NCHW', [4, 8, 3, 3]],
+    ['NC', [16, 8]],
+    ['NCL', [4, 8, 9]],
+    ['NDHWC', [2, 2, 3, 3, 8]],
+  ] as const)(
     'tf.memory().numTensors stays flat across 1,000 training steps of a BatchNorm layer (%s)',
-    (layout) => {
-      const shape = layout === 'NC' ? [16, 8] : layout === 'NCHW' ? [4, 8, 3, 3] : [4, 3, 3, 8];
+    (layout, shape) => {
       const size = shape.reduce((a, d) => a * d, 1);
       const x = tfjs.upload(randomValues(1, size), shape);
       const dy = tfjs.upload(randomValues(2, size), shape);
@@ -41,11 +46,13 @@ describe('memory on tfjs-node', () => {
     expect(tf.memory().numTensors).toBe(before + 4);
     const attrs = { layout: 'NC', epsilon: 1e-5 } as const;
     const forward = tfjs.batchNormForwardTraining({ x, gamma: bias, beta: bias }, attrs);
+    // saved: the three reserve spaces of FusedBatchNormV3, on top of y, mean and variance.
+    expect(tf.memory().numTensors).toBe(before + 4 + 3 + 3);
     const outputs = [
       forward.y,
       forward.mean,
       forward.variance,
-      ...Object.values(tfjs.batchNormBackward({ dy: x, x, gamma: bias, mean: forward.mean, variance: forward.variance }, attrs)),
+      ...Object.values(tfjs.batchNormBackward({ dy: x, x, gamma: bias, saved: forward.saved }, attrs)),
       tfjs.batchNormForwardInference({ x, gamma: bias, beta: bias, mean: forward.mean, variance: forward.variance }, attrs),
       tfjs.runningAverage({ running: bias, batch: forward.mean }, { factor: 0.1, batchScale: 6 / 5 }),
       tfjs.matMul(x, w),
@@ -57,8 +64,25 @@ describe('memory on tfjs-node', () => {
       tfjs.reluBackward(x, x),
       ...Object.values(tfjs.softmaxCrossEntropy(tfjs.matMul(x, w), labels)),
     ];
-    // + the matMul feeding softmaxCrossEntropy
+    // + the matMul feeding softmaxCrossEntropy, + saved
+    expect(tf.memory().numTensors).toBe(before + 4 + outputs.length + 1 + 3);
+    tfjs.disposeSaved(forward.saved);
+    tfjs.disposeSaved(forward.saved);
     expect(tf.memory().numTensors).toBe(before + 4 + outputs.length + 1);
     for (const t of [x, w, bias, labels, ...outputs]) tfjs.dispose(t);
+  });
+
+  it('saved of the composed route holds two tensors of its own, released by disposeSaved', () => {
+    const before = tf.memory().numTensors;
+    const x = tfjs.upload(randomValues(6, 72), [2, 4, 9]);
+    const gamma = tfjs.upload(randomValues(7, 4), [4]);
+    const forward = tfjs.batchNormForwardTraining({ x, gamma, beta: gamma }, { layout: 'NCL', epsilon: 1e-5 });
+    expect(tf.memory().numTensors).toBe(before + 2 + 3 + 2);
+    for (const t of [forward.y, forward.mean, forward.variance]) tfjs.dispose(t);
+    expect(tf.memory().numTensors).toBe(before + 2 + 2);
+    tfjs.disposeSaved(forward.saved);
+    expect(tf.memory().numTensors).toBe(before + 2);
+    tfjs.dispose(x);
+    tfjs.dispose(gamma);
   });
 });

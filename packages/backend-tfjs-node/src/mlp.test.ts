@@ -101,6 +101,17 @@ describe('tensors on tfjs-node', () => {
     tfjs.dispose(t);
   });
 
+  it('read captures the values when called: the tensor may be disposed at once', async () => {
+    const a = tfjs.upload(Float32Array.of(1, 2), [2]);
+    const t = tfjs.sigmoid(a);
+    const want = Array.from(tfjs.readSync(t));
+    const pending = tfjs.read(t);
+    tfjs.dispose(t);
+    expect(t.tensor.isDisposed).toBe(true);
+    expect(Array.from(await pending)).toEqual(want);
+    tfjs.dispose(a);
+  });
+
   it('read resolves to the same values; dispose twice is allowed', async () => {
     const t = tfjs.upload(Float32Array.of(4, 5, 6), [3]);
     expect(t.shape).toEqual([3]);

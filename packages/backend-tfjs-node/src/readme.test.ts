@@ -22,5 +22,18 @@ describe('README.md', () => {
     expect(stdout).toContain("tfjsNode: '4.22.0'");
     expect(stdout).toMatch(/tensorflow: '2\.\d+\.\d+'/);
     expect(stdout).toContain("device: 'cpu'");
+    // and two running means from the asynchronous state(): about 0.1·E[x] = 0.05 after one step
+    const means = /^\[ ([\d.e-]+), ([\d.e-]+) \]$/m.exec(stdout);
+    expect(means, stdout).not.toBeNull();
+    for (const v of means!.slice(1).map(Number)) expect(Math.abs(v - 0.05)).toBeLessThan(0.01);
+  }, 60_000);
+
+  it('contract example (manifest, saved, NDHWC and NCL) type-checks and runs: dβ = Σdy = m per feature', () => {
+    expect(examples[1]).toContain(`import { backendModule } from '${packageName}'`);
+    const { typeErrors, status, stdout, stderr } = readme.run(2, examples[1]!);
+    expect(typeErrors).toEqual([]);
+    expect(status, stderr).toBe(0);
+    expect(stdout).toContain('NDHWC fused Float32Array(3) [ 64, 64, 64 ]');
+    expect(stdout).toContain('NCL composed Float32Array(3) [ 64, 64, 64 ]');
   }, 60_000);
 });

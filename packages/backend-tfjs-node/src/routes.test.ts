@@ -33,13 +33,17 @@ describe('kernel routes on tfjs-node', () => {
     expect(tfjs.details.tfjsNode).toBe('4.22.0');
     expect(tfjs.details.tensorflow).toMatch(/^2\.\d+/);
     expect(tfjs.details.device).toBe('cpu');
-    expect(tfjs.details['route.batchNormBackward']).toContain('NHWC, NC: FusedBatchNormGradV3');
+    expect(tfjs.details['route.batchNormBackward']).toContain('channels-last, NC: FusedBatchNormGradV3');
   });
 
   it.each([
     ['NC', [8, 4], 'NHWC'],
+    ['NLC', [2, 9, 4], 'NHWC'],
     ['NHWC', [2, 3, 3, 4], 'NHWC'],
-  ] as const)('a BatchNorm training step on %s runs one FusedBatchNormV3 and one FusedBatchNormGradV3 (%s)', (layout, shape, dataFormat) => {
+    ['NDHWC', [2, 2, 3, 3, 4], 'NHWC'],
+    // one position per map: the memory of [N, C], no transpose needed
+    ['NCHW', [8, 4, 1, 1], 'NHWC'],
+  ] as const)('a BatchNorm training step on %s %j runs one FusedBatchNormV3 and one FusedBatchNormGradV3 (%s)', (layout, shape, dataFormat) => {
     const size = shape.reduce((a: number, d: number) => a * d, 1);
     const x = tfjs.upload(randomValues(1, size), shape);
     const dy = tfjs.upload(randomValues(2, size), shape);
@@ -63,9 +67,13 @@ describe('kernel routes on tfjs-node', () => {
     tfjs.dispose(dy);
   });
 
-  it('NCHW is composed from tfjs ops: no fused op (TensorFlow would transpose it inside)', () => {
-    const x = tfjs.upload(randomValues(1, 72), [2, 4, 3, 3]);
-    const layer = new BatchNorm(tfjs, { numFeatures: 4, layout: 'NCHW' });
+  it.each([
+    ['NCL', [2, 4, 9]],
+    ['NCHW', [2, 4, 3, 3]],
+    ['NCDHW', [2, 4, 3, 1, 3]],
+  ] as const)('channels-first %s %j is composed from tfjs ops: no fused op (TensorFlow would transpose it inside)', (layout, shape) => {
+    const x = tfjs.upload(randomValues(1, 72), shape);
+    const layer = new BatchNorm(tfjs, { numFeatures: 4, layout });
     const ops = recordOps(() => {
       tfjs.dispose(layer.forward(x));
       tfjs.dispose(layer.backward(x));

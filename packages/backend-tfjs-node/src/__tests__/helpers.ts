@@ -1,8 +1,8 @@
 import {
   createRandom,
   createReferenceBackend,
-  type Backend,
   type Shape,
+  type SyncBackend,
   type TensorData,
   type TensorHandle,
 } from '@batchnorm/core';
@@ -22,10 +22,11 @@ export interface HostTensor {
   readonly shape: Shape;
 }
 
-export type Computation = <T extends TensorHandle>(backend: Backend<T>, inputs: readonly T[]) => T[];
+/** A computation written once against the contract; it releases any `saved` it makes. */
+export type Computation = <T extends TensorHandle, S>(backend: SyncBackend<T, S>, inputs: readonly T[]) => T[];
 
 /** Runs `f` on one backend from host inputs; returns its outputs on the host, disposing all. */
-export function runOn<T extends TensorHandle>(backend: Backend<T>, inputs: readonly HostTensor[], f: Computation): TensorData[] {
+export function runOn<T extends TensorHandle, S>(backend: SyncBackend<T, S>, inputs: readonly HostTensor[], f: Computation): TensorData[] {
   const tensors = inputs.map(({ data, shape }) => backend.upload(data, shape));
   const outputs = f(backend, tensors);
   const host = outputs.map((t) => backend.readSync(t));

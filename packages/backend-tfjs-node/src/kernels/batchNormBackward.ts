@@ -1,57 +1,45 @@
-import type { BatchNormAttrs, BatchNormBackwardInputs, BatchNormBackwardOutputs } from '@batchnorm/core';
+import { geometryOf, type BatchNormAttrs, type BatchNormBackwardInputs, type BatchNormBackwardOutputs } from '@batchnorm/core';
 import type { Tensor } from '@tensorflow/tfjs-node';
-import { fusedAttrs, fusedView, type KernelContext } from '../context.js';
-import type { TfModule } from '../loader.js';
-import { perFeature, sumPerFeature } from '../nchw.js';
+import { backwardChannelsFirst } from '../channelsFirst.js';
+import { fusedAttrs, type KernelContext } from '../context.js';
+import { channelsFirstView, fusedView, routeOf, viewAs } from '../route.js';
+import { checkedSaved, type TfjsSaved } from '../saved.js';
 import { wrap, type TfjsNodeTensor } from '../tensor.js';
 
 /**
- * NC and NHWC: one `FusedBatchNormGradV3` (is_training) on dy, x, scale and the forward's reserve
- * spaces. On CPU reserve_space_1 is the batch mean and reserve_space_2 the biased batch variance,
- * exactly the `mean` and `variance` our forward returned; reserve_space_3 is unused on CPU
- * (empty). Outputs: dx, dscale, doffset and two placeholders.
- * NCHW: composed, see `backwardNchw`.
+ * Fused route: one `FusedBatchNormGradV3` (is_training) on dy, x, scale and the forward's three
+ * reserve spaces from `saved`. Outputs: dx, dscale, doffset and two placeholders.
+ * Composed route: `backwardChannelsFirst` with the forward's mean and variance from `saved`.
+ * Both take `ε` from `attrs`, as the contract says.
  */
 export function batchNormBackward(
   { tf, runOp, fusedBatchNormAttrs }: KernelContext,
-  { dy, x, gamma, mean, variance }: BatchNormBackwardInputs<TfjsNodeTensor>,
+  { dy, x, gamma, saved }: BatchNormBackwardInputs<TfjsNodeTensor, TfjsSaved>,
   attrs: BatchNormAttrs,
 ): BatchNormBackwardOutputs<TfjsNodeTensor> {
-  const { layout } = attrs;
+  const g = geometryOf(attrs.layout, x.shape);
+  const s = checkedSaved(saved, routeOf(g));
   const [dx, dgamma, dbeta] = tf.tidy((): Tensor[] => {
-    if (layout === 'NCHW') {
-      return backwardNchw(tf, dy.tensor, x.tensor, gamma.tensor, mean.tensor, variance.tensor, attrs.epsilon);
+    if (s.route === 'composed') {
+      const [dxView, dgammaOut, dbetaOut] = backwardChannelsFirst(
+        tf,
+        channelsFirstView(tf, dy.tensor, g),
+        channelsFirstView(tf, x.tensor, g),
+        gamma.tensor,
+        s.mean,
+        s.variance,
+        attrs.epsilon,
+      );
+      return [viewAs(tf, dxView!, x.shape), dgammaOut!, dbetaOut!];
     }
-    const { input, dataFormat } = fusedView(tf, x.tensor, layout);
-    const dyInput = fusedView(tf, dy.tensor, layout).input;
-    const none = tf.tensor1d([], 'float32');
+    const { input, dataFormat } = fusedView(tf, x.tensor, g);
     const [dxFused, dscale, doffset] = runOp(
       'FusedBatchNormGradV3',
-      [dyInput, input, gamma.tensor, mean.tensor, variance.tensor, none],
+      [fusedView(tf, dy.tensor, g).input, input, gamma.tensor, s.reserveSpace1, s.reserveSpace2, s.reserveSpace3],
       5,
       fusedBatchNormAttrs('FusedBatchNormGradV3', fusedAttrs(attrs, dataFormat, true)),
     );
-    const dxOut = input === x.tensor ? dxFused! : tf.reshape(dxFused!, [...x.shape]);
-    return [dxOut, dscale!, doffset!];
+    return [viewAs(tf, dxFused!, x.shape), dscale!, doffset!];
   });
   return { dx: wrap(dx!, x.shape), dgamma: wrap(dgamma!), dbeta: wrap(dbeta!) };
-}
-
-/**
- * `dx = (γ·s/m)·(m·dy − Σdy − x̂·Σ(dy·x̂))` with `s = 1/√(σ² + ε)` and `x̂ = (x − μ)·s`, regrouped
- * as `dx = γs·dy − (γs²·dγ/m)·(x − μ) − γs·dβ/m` so only per-feature vectors multiply the big
- * tensors; `x − μ` is formed first (no cancellation for inputs far from zero).
- */
-function backwardNchw(tf: TfModule, dy: Tensor, x: Tensor, gamma: Tensor, mean: Tensor, variance: Tensor, epsilon: number): Tensor[] {
-  const c = x.shape[1]!;
-  const m = x.size / c;
-  const invStd = tf.rsqrt(tf.add(perFeature(tf, variance, c), epsilon));
-  const centered = tf.sub(x, perFeature(tf, mean, c));
-  const dbeta = sumPerFeature(tf, dy);
-  const dgamma = tf.mul(sumPerFeature(tf, tf.mul(dy, centered)), tf.reshape(invStd, [c]));
-  const gammaInvStd = tf.mul(perFeature(tf, gamma, c), invStd);
-  const centeredScale = tf.div(tf.mul(tf.mul(gammaInvStd, invStd), perFeature(tf, dgamma, c)), m);
-  const shift = tf.div(tf.mul(gammaInvStd, perFeature(tf, dbeta, c)), m);
-  const dx = tf.sub(tf.sub(tf.mul(dy, gammaInvStd), tf.mul(centered, centeredScale)), shift);
-  return [dx, dgamma, dbeta];
 }

@@ -1,27 +1,33 @@
-import type { BatchNormAttrs, BatchNormForwardInferenceInputs } from '@batchnorm/core';
-import { fusedAttrs, fusedView, type KernelContext } from '../context.js';
-import { affineNchw } from '../nchw.js';
+import { geometryOf, type BatchNormAttrs, type BatchNormForwardInferenceInputs } from '@batchnorm/core';
+import { affineChannelsFirst } from '../channelsFirst.js';
+import { fusedAttrs, type KernelContext } from '../context.js';
+import { channelsFirstView, fusedView, routeOf, viewAs } from '../route.js';
 import { wrap, type TfjsNodeTensor } from '../tensor.js';
 
-/** NC and NHWC: one `FusedBatchNormV3` in inference mode. NCHW: the folded affine map `a·x + b`. */
+/**
+ * Fused route: one `FusedBatchNormV3` in inference mode on the NHWC view. Composed route: the
+ * folded affine map `a·x + b` on the `[N, C, S, 1]` view.
+ */
 export function batchNormForwardInference(
   { tf, runOp, fusedBatchNormAttrs }: KernelContext,
   { x, gamma, beta, mean, variance }: BatchNormForwardInferenceInputs<TfjsNodeTensor>,
   attrs: BatchNormAttrs,
 ): TfjsNodeTensor {
-  const { layout } = attrs;
+  const g = geometryOf(attrs.layout, x.shape);
   const y = tf.tidy(() => {
-    if (layout === 'NCHW') {
-      return affineNchw(tf, x.tensor, gamma.tensor, beta.tensor, mean.tensor, variance.tensor, attrs.epsilon);
+    if (routeOf(g) === 'composed') {
+      const view = channelsFirstView(tf, x.tensor, g);
+      const yView = affineChannelsFirst(tf, view, gamma.tensor, beta.tensor, mean.tensor, variance.tensor, attrs.epsilon);
+      return viewAs(tf, yView, x.shape);
     }
-    const { input, dataFormat } = fusedView(tf, x.tensor, layout);
+    const { input, dataFormat } = fusedView(tf, x.tensor, g);
     const [yFused] = runOp(
       'FusedBatchNormV3',
       [input, gamma.tensor, beta.tensor, mean.tensor, variance.tensor],
       6,
       fusedBatchNormAttrs('FusedBatchNormV3', fusedAttrs(attrs, dataFormat, false)),
     );
-    return input === x.tensor ? yFused! : tf.reshape(yFused!, [...x.shape]);
+    return viewAs(tf, yFused!, x.shape);
   });
   return wrap(y, x.shape);
 }

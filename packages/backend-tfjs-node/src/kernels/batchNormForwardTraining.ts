@@ -1,43 +1,61 @@
-import type {
-  BatchNormAttrs,
-  BatchNormForwardTrainingInputs,
-  BatchNormForwardTrainingOutputs,
+import {
+  geometryOf,
+  type BatchNormAttrs,
+  type BatchNormForwardTrainingInputs,
+  type BatchNormForwardTrainingOutputs,
 } from '@batchnorm/core';
-import type { Tensor } from '@tensorflow/tfjs-node';
-import { fusedAttrs, fusedView, type KernelContext } from '../context.js';
-import { affineNchw, momentsNchw } from '../nchw.js';
+import { fusedAttrs, type KernelContext } from '../context.js';
+import { affineChannelsFirst, momentsChannelsFirst } from '../channelsFirst.js';
+import { channelsFirstView, fusedView, routeOf, viewAs } from '../route.js';
+import type { TfjsSaved } from '../saved.js';
 import { wrap, type TfjsNodeTensor } from '../tensor.js';
 
 /**
- * NC and NHWC: one `FusedBatchNormV3` (is_training). Its outputs: y, batch_mean, batch_variance
- * (Bessel-corrected, ÷(m−1)), reserve_space_1 (the mean), reserve_space_2 (on CPU: the biased
- * variance ÷m, which is our contract's `variance` and what `FusedBatchNormGradV3` wants back),
- * reserve_space_3 (unused on CPU).
- * NCHW: `momentsNchw` (two passes: mean, then mean of squared deviations) and the folded affine map.
+ * Fused route (channels-last, or one position per map): one `FusedBatchNormV3` (is_training) on
+ * the NHWC view. Its outputs: y, batch_mean, batch_variance (Bessel-corrected, ÷(m−1), unused),
+ * and reserve_space_1..3, which become `saved` as they are; on CPU reserve_space_2 is the biased
+ * variance ÷m, our contract's `variance`, returned as a handle of its own (`tf.clone` shares the
+ * buffer, so disposing one leaves the other).
+ * Composed route (channels-first with a spatial extent): `momentsChannelsFirst` (two passes:
+ * mean, then mean of squared deviations) and the folded affine map; `saved` holds its own handles
+ * on the mean and variance.
  */
 export function batchNormForwardTraining(
   { tf, runOp, fusedBatchNormAttrs }: KernelContext,
   { x, gamma, beta }: BatchNormForwardTrainingInputs<TfjsNodeTensor>,
   attrs: BatchNormAttrs,
-): BatchNormForwardTrainingOutputs<TfjsNodeTensor> {
-  const { layout } = attrs;
-  const [y, mean, variance] = tf.tidy((): Tensor[] => {
-    if (layout === 'NCHW') {
-      const moments = momentsNchw(tf, x.tensor);
-      const yOut = affineNchw(tf, x.tensor, gamma.tensor, beta.tensor, moments.mean, moments.variance, attrs.epsilon);
-      return [yOut, moments.mean, moments.variance];
-    }
-    const { input, dataFormat } = fusedView(tf, x.tensor, layout);
+): BatchNormForwardTrainingOutputs<TfjsNodeTensor, TfjsSaved> {
+  const g = geometryOf(attrs.layout, x.shape);
+  if (routeOf(g) === 'composed') {
+    const [y, mean, variance, savedMean, savedVariance] = tf.tidy(() => {
+      const view = channelsFirstView(tf, x.tensor, g);
+      const moments = momentsChannelsFirst(tf, view);
+      const yView = affineChannelsFirst(tf, view, gamma.tensor, beta.tensor, moments.mean, moments.variance, attrs.epsilon);
+      return [viewAs(tf, yView, x.shape), moments.mean, moments.variance, tf.clone(moments.mean), tf.clone(moments.variance)];
+    });
+    return {
+      y: wrap(y!, x.shape),
+      mean: wrap(mean!),
+      variance: wrap(variance!),
+      saved: { route: 'composed', mean: savedMean!, variance: savedVariance! },
+    };
+  }
+  const [y, mean, variance, reserveSpace1, reserveSpace2, reserveSpace3] = tf.tidy(() => {
+    const { input, dataFormat } = fusedView(tf, x.tensor, g);
     // No running statistics go in: the layer keeps its own.
     const none = tf.tensor1d([], 'float32');
-    const [yFused, batchMean, , , biasedVariance] = runOp(
+    const [yFused, batchMean, , r1, r2, r3] = runOp(
       'FusedBatchNormV3',
       [input, gamma.tensor, beta.tensor, none, none],
       6,
       fusedBatchNormAttrs('FusedBatchNormV3', fusedAttrs(attrs, dataFormat, true)),
     );
-    const yOut = input === x.tensor ? yFused! : tf.reshape(yFused!, [...x.shape]);
-    return [yOut, batchMean!, biasedVariance!];
+    return [viewAs(tf, yFused!, x.shape), batchMean!, tf.clone(r2!), r1!, r2!, r3!];
   });
-  return { y: wrap(y!, x.shape), mean: wrap(mean!), variance: wrap(variance!) };
+  return {
+    y: wrap(y!, x.shape),
+    mean: wrap(mean!),
+    variance: wrap(variance!),
+    saved: { route: 'fused', reserveSpace1: reserveSpace1!, reserveSpace2: reserveSpace2!, reserveSpace3: reserveSpace3! },
+  };
 }
