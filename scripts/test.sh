@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: lint, types, unit and conformance tests of every package (GPU tests under
-# a virtual X display), the browser tests, and the conformance CLI on the shared vectors.
+# The whole test suite: the root's backend dependencies against core's one list, lint, types, unit
+# and conformance tests of every package (GPU tests under a virtual X display), the browser tests,
+# the conformance CLI on the shared vectors, and the backend template end to end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TURBO_TELEMETRY_DISABLED=1
@@ -17,14 +18,17 @@ with_display() {
   fi
 }
 
+# The root package.json depends on every backend of core's KNOWN_BACKENDS (the tools import them
+# from the root node_modules); names what is missing otherwise.
+node scripts/sync-backends.mjs
 pnpm build
 # publint and arethetypeswrong on every public package as packed for publishing.
 bash scripts/check-packages.sh
 pnpm turbo run lint typecheck
 with_display pnpm turbo run test --concurrency=1
 
-# gpu.js's browser build in headless Chromium (WebGL2 through SwiftShader).
-pnpm --filter @batchnorm/backend-gpujs test:browser
+# Every package's browser tests (gpu.js's build in headless Chromium, WebGL2 through SwiftShader).
+pnpm -r --workspace-concurrency=1 --if-present run test:browser
 
 # The conformance CLI on every installed backend: the built-in grid, and the independent vectors.
 with_display pnpm conformance --backend all
@@ -35,3 +39,7 @@ else
   echo "error: $vectors not found (shared/ is expected beside the clone)" >&2
   exit 1
 fi
+
+# A backend made only from templates/backend-template, added with one entry to KNOWN_BACKENDS, runs
+# in the conformance CLI, the MNIST app and the bench (a temporary copy of the workspace).
+bash scripts/test-template.sh

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BatchNormError, type Backend } from '@batchnorm/core';
-import { createBackend, hostMemoryBackend } from './backends.js';
+import { cheapFiniteCheck, openBackend, type OpenedBackend } from './backends.js';
 import { HELP, parseCommand, UsageError, type Command } from './options.js';
 import { Progress } from './progress.js';
 import { Experiment, type ExperimentConfig, type Metrics } from './trainer.js';
@@ -44,8 +44,8 @@ function summary(metrics: Metrics, outDir: string): string {
   ].join('\n');
 }
 
-async function backendFor(name: string, mode: string | undefined): Promise<Backend> {
-  return createBackend(name, mode === undefined ? {} : { mode });
+async function backendFor(name: string, mode: string | undefined): Promise<OpenedBackend> {
+  return openBackend(name, mode === undefined ? {} : { mode });
 }
 
 async function execute(command: Exclude<Command, { kind: 'help' }>, io: Io): Promise<number> {
@@ -53,7 +53,7 @@ async function execute(command: Exclude<Command, { kind: 'help' }>, io: Io): Pro
   let backend: Backend;
   if (command.kind === 'resume') {
     const checkpoint = Experiment.readCheckpoint(command.dir);
-    backend = await backendFor(checkpoint.config.backend, command.backendMode);
+    ({ backend } = await backendFor(checkpoint.config.backend, command.backendMode));
     experiment = await Experiment.resume(checkpoint, {
       outDir: command.dir,
       backend,
@@ -61,7 +61,8 @@ async function execute(command: Exclude<Command, { kind: 'help' }>, io: Io): Pro
     });
     io.stderr.write(`Resuming ${command.dir} at step ${Math.min(...experiment.metrics.runs.map((r) => r.stepsDone))}\n`);
   } else {
-    backend = await backendFor(command.backend, command.backendMode);
+    const opened = await backendFor(command.backend, command.backendMode);
+    backend = opened.backend;
     const config: ExperimentConfig = {
       backend: command.backend,
       variants: command.variants,
@@ -77,7 +78,7 @@ async function execute(command: Exclude<Command, { kind: 'help' }>, io: Io): Pro
       dataDir: command.dataDir === null ? null : resolve(command.dataDir),
       testLimit: command.testLimit,
       probeUnit: command.probeUnit,
-      checkFinite: hostMemoryBackend(command.backend),
+      checkFinite: cheapFiniteCheck(opened.module),
     };
     const outDir = command.outDir === undefined ? uniqueRunDirectory() : resolve(command.outDir);
     experiment = await Experiment.create(config, { outDir, backend });
@@ -110,6 +111,11 @@ async function execute(command: Exclude<Command, { kind: 'help' }>, io: Io): Pro
   }
 }
 
+/** In this workspace a backend package is missing when it is not built or not linked at the root. */
+const NOT_INSTALLED_HINT =
+  ' (in this repository: is it built (pnpm build), and a dependency of the root package.json ' +
+  '(node scripts/sync-backends.mjs --write, then pnpm install)?)';
+
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: readonly string[], io: Io = process): Promise<number> {
   let command: Command;
@@ -131,7 +137,7 @@ export async function main(argv: readonly string[], io: Io = process): Promise<n
   } catch (error) {
     const message =
       error instanceof BatchNormError
-        ? `${error.message}${error.code === 'BACKEND_NOT_INSTALLED' ? ' (is the backend package built? pnpm build)' : ''}`
+        ? `${error.message}${error.code === 'BACKEND_NOT_INSTALLED' ? NOT_INSTALLED_HINT : ''}`
         : error instanceof Error
           ? error.message
           : String(error);

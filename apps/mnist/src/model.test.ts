@@ -1,4 +1,4 @@
-import { createReferenceBackend, KERNEL_NAMES, type Backend, type TensorHandle } from '@batchnorm/core';
+import { createReferenceBackend, KERNEL_NAMES, readSync, type Backend, type TensorHandle } from '@batchnorm/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BatchSource } from './batches.js';
 import { loadDataset, type Dataset } from './data.js';
@@ -14,7 +14,7 @@ function countingBackend(): { backend: Backend; calls: Map<string, number> } {
   const inner = createReferenceBackend() as Backend;
   const calls = new Map<string, number>();
   const backend = { ...inner } as Backend;
-  for (const name of [...KERNEL_NAMES, 'upload', 'readSync'] as const) {
+  for (const name of [...KERNEL_NAMES, 'upload', 'read', 'readSync'] as const) {
     const original = inner[name] as (...args: unknown[]) => unknown;
     (backend as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
       calls.set(name, (calls.get(name) ?? 0) + 1);
@@ -27,7 +27,7 @@ function countingBackend(): { backend: Backend; calls: Map<string, number> } {
 function lossOn(model: Mlp, x: TensorHandle, y: TensorHandle): number {
   // A step with learning rate 0 evaluates the training loss without changing the weights.
   const loss = model.trainStep(x, y, 0);
-  const value = model.backend.readSync(loss)[0]!;
+  const value = readSync(model.backend, loss)[0]!;
   model.backend.dispose(loss);
   return value;
 }
@@ -39,11 +39,11 @@ describe('initial weights', () => {
     return Math.sqrt(Array.from(values).reduce((a, b) => a + (b - m) ** 2, 0) / values.length);
   };
 
-  it('are the same for both variants, Glorot uniform by default', () => {
+  it('are the same for both variants, Glorot uniform by default', async () => {
     const backend = createReferenceBackend();
     const bn = new Mlp(backend, { variant: 'bn', seed: 4 });
     const plain = new Mlp(backend, { variant: 'plain', seed: 4 });
-    expect(bn.snapshot().weights).toEqual(plain.snapshot().weights);
+    expect((await bn.snapshot()).weights).toEqual((await plain.snapshot()).weights);
     const w = backend.readSync(plain.weights[0]!);
     const limit = Math.sqrt(6 / (784 + 100));
     expect(Math.max(...w)).toBeLessThanOrEqual(limit);
@@ -106,7 +106,7 @@ describe.each<Variant>(['bn', 'plain'])('the %s network', (variant) => {
     expect(calls.get('upload')).toBeUndefined(); // nothing copied to the device mid-step
   }, 60_000);
 
-  it('computes the gradient of the loss (finite differences, float64)', () => {
+  it('computes the gradient of the loss (finite differences, float64)', async () => {
     const backend = createReferenceBackend();
     const sizes = [5, 4, 3, 3];
     const model = new Mlp(backend, { variant, seed: 7, layerSizes: sizes });
@@ -118,7 +118,7 @@ describe.each<Variant>(['bn', 'plain'])('the %s network', (variant) => {
     const y = backend.upload(ys, [n, 3]);
     const h = 1e-6;
     for (let l = 0; l < 3; l++) {
-      const saved = model.snapshot();
+      const saved = await model.snapshot();
       const original = backend.readSync(model.weights[l]!);
       // The SGD step reveals the analytic gradient: w' = w − lr·∂loss/∂w.
       const lr = 1e-3;

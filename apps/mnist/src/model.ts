@@ -1,4 +1,4 @@
-import { BatchNorm, type Backend, type BatchNormState, type TensorHandle } from '@batchnorm/core';
+import { BatchNorm, hasSyncReads, type Backend, type BatchNormState, type TensorData, type TensorHandle } from '@batchnorm/core';
 import { Rng, deriveSeed } from './rng.js';
 
 /** `bn`: Batch Normalization after each hidden layer's `Wu` (bias dropped); `plain`: `Wu + b`. */
@@ -62,6 +62,15 @@ export function valuesOf(snapshot: TensorSnapshot): Float32Array | Float64Array 
 export function forBackend(backend: Backend, data: Float32Array | Float64Array): Float32Array | Float64Array {
   if (backend.dtype === 'float64') return data instanceof Float64Array ? data : Float64Array.from(data);
   return data instanceof Float32Array ? data : Float32Array.from(data);
+}
+
+/**
+ * `t`'s values on the host: through `readSync` where the backend has it (no promise to settle on
+ * a later task), else through `read`. The same values either way. `t` may be disposed as soon as
+ * this returns.
+ */
+export function readValues<T extends TensorHandle>(backend: Backend<T>, t: T): TensorData | Promise<TensorData> {
+  return hasSyncReads(backend) ? backend.readSync(t) : backend.read(t);
 }
 
 /**
@@ -220,48 +229,56 @@ export class Mlp<T extends TensorHandle = TensorHandle> {
    * The paper's population statistics (Algorithm 2, steps 8–11): with the weights frozen, runs
    * `batches` training mini-batches through the network in training mode and averages their
    * statistics exactly (`E[x] = E_B[μ_B]`, `Var[x] = m/(m−1)·E_B[σ²_B]`). Returns fresh layers
-   * (same γ, β) holding those statistics; the caller disposes them.
+   * (same γ, β) holding those statistics, their finite checks settled; the caller disposes them.
    */
-  exactPopulationLayers(batches: Iterable<T>): BatchNorm<T>[] {
+  async exactPopulationLayers(batches: Iterable<T>): Promise<BatchNorm<T>[]> {
     const b = this.backend;
-    const layers = this.batchNorm.map((layer) => {
-      const state = layer.state();
-      const exact = new BatchNorm(b, {
-        numFeatures: layer.numFeatures,
-        epsilon: layer.epsilon,
-        momentum: null,
-        varianceCorrection: 'unbiased',
-        gamma: state.gamma,
-        beta: state.beta,
-        checkFinite: layer.checkFinite,
-      });
-      return exact;
-    });
-    for (const x of batches) {
-      let h = x;
-      for (let l = 0; l < layers.length; l++) {
-        const z = b.matMul(h, this.weights[l]!);
-        const s = layers[l]!.forward(z);
-        b.dispose(z);
+    const states = await Promise.all(this.batchNorm.map((layer) => layer.state()));
+    const layers = this.batchNorm.map(
+      (layer, l) =>
+        new BatchNorm(b, {
+          numFeatures: layer.numFeatures,
+          epsilon: layer.epsilon,
+          momentum: null,
+          varianceCorrection: 'unbiased',
+          gamma: states[l]!.gamma,
+          beta: states[l]!.beta,
+          checkFinite: layer.checkFinite,
+        }),
+    );
+    try {
+      for (const x of batches) {
+        let h = x;
+        for (let l = 0; l < layers.length; l++) {
+          const z = b.matMul(h, this.weights[l]!);
+          const s = layers[l]!.forward(z);
+          b.dispose(z);
+          if (h !== x) b.dispose(h);
+          h = b.sigmoid(s);
+          b.dispose(s);
+        }
         if (h !== x) b.dispose(h);
-        h = b.sigmoid(s);
-        b.dispose(s);
       }
-      if (h !== x) b.dispose(h);
+      // On a backend that reads asynchronously the finite checks are still reading.
+      await Promise.all(layers.map((layer) => layer.settle()));
+    } catch (error) {
+      for (const layer of layers) layer.dispose();
+      throw error;
     }
     for (const layer of layers) layer.eval();
     return layers;
   }
 
-  snapshot(): MlpSnapshot {
+  /** The parameters and BN states, exact (read through `read`, or `readSync` where declared). */
+  async snapshot(): Promise<MlpSnapshot> {
     const b = this.backend;
-    return {
-      variant: this.variant,
-      layerSizes: [...this.layerSizes],
-      weights: this.weights.map((w) => snapshotOf(b.readSync(w), w.shape)),
-      biases: this.biases.map((bias) => (bias === undefined ? null : snapshotOf(b.readSync(bias), bias.shape))),
-      batchNorm: this.batchNorm.map((layer) => layer.state()),
-    };
+    const copy = async (t: T) => snapshotOf(await readValues(b, t), t.shape);
+    const [weights, biases, batchNorm] = await Promise.all([
+      Promise.all(this.weights.map(copy)),
+      Promise.all(this.biases.map((bias) => (bias === undefined ? null : copy(bias)))),
+      Promise.all(this.batchNorm.map((layer) => layer.state())),
+    ]);
+    return { variant: this.variant, layerSizes: [...this.layerSizes], weights, biases, batchNorm };
   }
 
   /** Restores `snapshot()` output (exact bits when the dtype matches the backend's). */

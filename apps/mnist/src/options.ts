@@ -38,8 +38,8 @@ each hidden layer's Wu, and writes Figure 1 (figure1.svg/png), report.html, metr
 checkpoints. With no options it runs the paper's experiment: both variants, 50,000 steps.
 
 Options:
-  --backend NAME        js | gpujs | tfjs-node | reference (default ${DEFAULTS.backend}). Every kernel of
-                        the training step runs on it.
+  --backend NAME        ${BACKEND_NAMES.join(' | ')} (default ${DEFAULTS.backend}).
+                        Every kernel of the training step runs on it.
   --backend-mode MODE   passed to the backend as { mode } (e.g. gpujs: headlessgl | cpu).
   --bn on|off|both      train with BN, without, or both (default ${DEFAULTS.bn}).
   --steps N             training steps (mini-batches) per variant (default ${DEFAULTS.steps}).

@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createBackend, hostMemoryBackend } from './backends.js';
+import { cheapFiniteCheck, openBackend } from './backends.js';
 import { loadDataset } from './data.js';
 import { writeFileAtomic } from './files.js';
 import { defaultRunsDirectory } from './main.js';
@@ -60,7 +60,7 @@ async function sweep(): Promise<void> {
   const outDir = resolve(values.out ?? join(defaultRunsDirectory(), `sweep-${Date.now()}`));
   mkdirSync(outDir, { recursive: true });
   const dataset = await loadDataset();
-  const backend = await createBackend(values.backend);
+  const { module, backend } = await openBackend(values.backend);
   const rows: SweepRow[] = [];
   const evalSteps = Array.from({ length: Math.floor(steps / evalEvery) }, (_, i) => (i + 1) * evalEvery);
   for (const variant of variants) {
@@ -82,7 +82,7 @@ async function sweep(): Promise<void> {
           dataDir: null,
           testLimit: null,
           probeUnit: DEFAULTS.probeUnit,
-          checkFinite: hostMemoryBackend(backend.name),
+          checkFinite: cheapFiniteCheck(module),
         },
         { outDir: runDir, backend, dataset },
       );

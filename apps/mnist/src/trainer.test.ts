@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createReferenceBackend } from '@batchnorm/core';
+import { asyncOnly, createReferenceBackend, type Backend } from '@batchnorm/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset, type Dataset } from './data.js';
 import { CHECKPOINT_FILE, Experiment, METRICS_FILE, percentile, type ExperimentConfig } from './trainer.js';
@@ -54,7 +54,8 @@ describe('Experiment', () => {
     const resumedMetrics = await resumed.run();
 
     // Same parameters, bit for bit, and the same curve.
-    expect(resumed.models.map((m) => m.snapshot())).toEqual(whole.models.map((m) => m.snapshot()));
+    const snapshots = (e: Experiment) => Promise.all(e.models.map((m) => m.snapshot()));
+    expect(await snapshots(resumed)).toEqual(await snapshots(whole));
     const curve = (m: typeof wholeMetrics) =>
       m.runs.map((r) => r.evals.map(({ trainSeconds: _t, ...rest }) => rest));
     expect(curve(resumedMetrics)).toEqual(curve(wholeMetrics));
@@ -89,5 +90,24 @@ describe('Experiment', () => {
     expect(Object.keys(last.testAccuracyByPopulation)).toEqual(['exact', 'moving']);
     expect(existsSync(join(outDir, CHECKPOINT_FILE))).toBe(true);
     expect(readFileSync(join(outDir, CHECKPOINT_FILE), 'utf8')).toMatch(/^\{"schema":"batchnorm-mnist-checkpoint\/1"/);
+  }, 60_000);
+
+  it('stops a diverging BN run at the same step whether the backend reads synchronously or not', async () => {
+    // A huge learning rate: after the first update the BN inputs overflow, a batch variance is
+    // Infinity, and BatchNorm's finite check rejects the second batch.
+    const diverging: ExperimentConfig = { ...config, variants: ['bn'], learningRates: { bn: 1e300, plain: 1 }, steps: 4, evalEvery: 4 };
+    const run = async (backend: Backend) => {
+      const experiment = await Experiment.create(diverging, { outDir: temp(), backend, dataset: data });
+      const metrics = await experiment.run();
+      experiment.dispose();
+      return metrics.runs[0]!;
+    };
+    const sync = await run(createReferenceBackend());
+    const async = await run(asyncOnly(createReferenceBackend()));
+    expect(sync.diverged?.step).toBe(2);
+    expect(sync.diverged?.reason).toMatch(/^BatchNorm: /);
+    expect(async.diverged?.step).toBe(sync.diverged?.step);
+    expect(async.diverged?.reason).toMatch(/^BatchNorm: /);
+    expect(async.stepsDone).toBe(1);
   }, 60_000);
 });

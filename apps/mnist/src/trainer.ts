@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BatchNormError, type Backend, type BackendDetails, type BatchNorm, type TensorHandle } from '@batchnorm/core';
+import { BatchNormError, hasSyncReads, type Backend, type BackendDetails, type BatchNorm, type TensorHandle } from '@batchnorm/core';
 import { BatchSource } from './batches.js';
 import { loadDataset, type Dataset, type Split } from './data.js';
 import { writeFileAtomic } from './files.js';
-import { forBackend, Mlp, PAPER_LAYER_SIZES, type MlpSnapshot, type Variant, type WeightInit } from './model.js';
+import { forBackend, Mlp, PAPER_LAYER_SIZES, readValues, type MlpSnapshot, type Variant, type WeightInit } from './model.js';
 
 export type PopulationMode = 'exact' | 'moving';
 
@@ -124,6 +124,14 @@ export interface RunOptions {
   readonly onProgress?: (event: ProgressEvent) => void;
   /** Stop after this many steps per variant in this call (tests of resume); default: to the end. */
   readonly stopAfterStep?: number;
+}
+
+/**
+ * Lets timers, I/O and signal handlers (Ctrl-C) run between training steps: a loop of synchronous
+ * steps would otherwise hold the event loop for the whole run.
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Percentile by linear interpolation between order statistics (numpy's default). */
@@ -260,16 +268,16 @@ export class Experiment {
     const done = () => this.#runs.reduce((sum, run) => sum + (run.record.diverged ? steps : run.record.stepsDone), 0);
     for (const run of this.#runs) {
       if (run.record.evals.length === 0) {
-        latest.set(run.record.variant, this.#evaluate(run));
+        latest.set(run.record.variant, await this.#evaluate(run));
       }
     }
-    this.#save();
+    await this.#save();
     const active = () => this.#runs.filter((run) => run.record.diverged === null && run.record.stepsDone < limit);
     while (active().length > 0) {
       for (const run of active()) {
         const target = Math.min(limit, (Math.floor(run.record.stepsDone / evalEvery) + 1) * evalEvery);
         while (run.record.stepsDone < target && run.record.diverged === null) {
-          const loss = this.#step(run);
+          const loss = await this.#step(run);
           onProgress?.({
             variant: run.record.variant,
             step: run.record.stepsDone,
@@ -280,9 +288,10 @@ export class Experiment {
             latest,
             kind: 'step',
           });
+          await yieldToEventLoop();
         }
         if (run.record.diverged === null) {
-          const record = this.#evaluate(run);
+          const record = await this.#evaluate(run);
           latest.set(run.record.variant, record);
           onProgress?.({
             variant: run.record.variant,
@@ -296,15 +305,20 @@ export class Experiment {
           });
         }
       }
-      this.#save();
+      await this.#save();
     }
     this.metrics.finished = this.#runs.every((run) => run.record.diverged !== null || run.record.stepsDone >= steps);
-    this.#save();
+    await this.#save();
     return this.metrics;
   }
 
-  /** One training step of `run`; returns its loss. */
-  #step(run: VariantRun): number {
+  /**
+   * One training step of `run`; returns its loss. The kernels run synchronously; the loss is read
+   * back through `read` (or `readSync` where declared: the same values). On a backend that reads
+   * asynchronously BatchNorm's finite checks settle after the step, before the next one: a
+   * non-finite batch statistic stops the variant at the same step as on a synchronous backend.
+   */
+  async #step(run: VariantRun): Promise<number> {
     const b = this.backend;
     const source = this.#train;
     const started = performance.now();
@@ -314,8 +328,10 @@ export class Experiment {
     let loss = Number.NaN;
     try {
       const lossHandle = run.model.trainStep(x, labels, run.record.learningRate);
-      loss = b.readSync(lossHandle)[0]!;
+      const values = readValues(b, lossHandle);
       b.dispose(lossHandle);
+      loss = (await values)[0]!;
+      if (!hasSyncReads(b)) await settleAll(run.model.batchNorm);
     } catch (error) {
       if (!(error instanceof BatchNormError && error.code === 'NON_FINITE_INPUT')) throw error;
       run.record.diverged = { step: run.record.stepsDone + 1, reason: `BatchNorm: ${error.message}` };
@@ -353,7 +369,7 @@ export class Experiment {
   }
 
   /** Accuracy and the probe unit's input over the test images, with BN `layers` for inference. */
-  #testPass(run: VariantRun, layers: readonly BatchNorm<TensorHandle>[]): { accuracy: number; probe: Float64Array } {
+  async #testPass(run: VariantRun, layers: readonly BatchNorm<TensorHandle>[]): Promise<{ accuracy: number; probe: Float64Array }> {
     const b = this.backend;
     const test: Split = this.dataset.test;
     const count = run.record.testImages;
@@ -371,10 +387,10 @@ export class Experiment {
       );
       const { logits, lastSigmoidInput } = run.model.infer(x, layers);
       b.dispose(x);
-      const scores = b.readSync(logits);
-      const inputs = b.readSync(lastSigmoidInput);
+      const reads = Promise.all([readValues(b, logits), readValues(b, lastSigmoidInput)]);
       b.dispose(logits);
       b.dispose(lastSigmoidInput);
+      const [scores, inputs] = await reads;
       for (let r = 0; r < rows; r++) {
         let best = 0;
         for (let k = 1; k < classes; k++) if (scores[r * classes + k]! > scores[r * classes + best]!) best = k;
@@ -389,21 +405,21 @@ export class Experiment {
    * Test accuracy and probe percentiles of `run`'s network in inference mode. For BN it also
    * measures the other way of getting population statistics, so the default can be judged.
    */
-  #evaluate(run: VariantRun): EvalRecord {
+  async #evaluate(run: VariantRun): Promise<EvalRecord> {
     let main: { accuracy: number; probe: Float64Array };
     let byPopulation: Record<PopulationMode, number> | undefined;
     if (run.record.variant === 'bn') {
-      const exactLayers = run.model.exactPopulationLayers(this.#populationBatches());
+      const exactLayers = await run.model.exactPopulationLayers(this.#populationBatches());
       try {
-        const exact = this.#testPass(run, exactLayers);
-        const moving = this.#testPass(run, run.model.batchNorm);
+        const exact = await this.#testPass(run, exactLayers);
+        const moving = await this.#testPass(run, run.model.batchNorm);
         main = this.config.population === 'exact' ? exact : moving;
         byPopulation = { exact: exact.accuracy, moving: moving.accuracy };
       } finally {
         for (const layer of exactLayers) layer.dispose();
       }
     } else {
-      main = this.#testPass(run, []);
+      main = await this.#testPass(run, []);
     }
     const probe = main.probe.sort();
     const record: EvalRecord = {
@@ -420,16 +436,17 @@ export class Experiment {
     return record;
   }
 
-  #save(): void {
+  async #save(): Promise<void> {
     this.metrics.updatedAt = new Date().toISOString();
+    const models = await Promise.all(this.#runs.map((run) => run.model.snapshot()));
     const checkpoint: Checkpoint = {
       schema: 'batchnorm-mnist-checkpoint/1',
       config: this.config,
       rng: { scheme: 'mulberry32, Fisher–Yates per epoch from (seed, epoch)', seed: this.config.seed },
       startedAt: this.#startedAt,
-      runs: this.#runs.map((run) => ({
+      runs: this.#runs.map((run, i) => ({
         record: run.record,
-        model: run.model.snapshot(),
+        model: models[i]!,
         lossSum: run.lossSum,
         lossCount: run.lossCount,
         trainSeconds: run.trainSeconds,
@@ -442,6 +459,16 @@ export class Experiment {
   dispose(): void {
     for (const run of this.#runs) run.model.dispose();
   }
+}
+
+/**
+ * Waits for the finite checks of every layer; rethrows the first failure in layer order (after
+ * every layer has settled, so no failure is left pending to surface later).
+ */
+async function settleAll(layers: readonly BatchNorm<TensorHandle>[]): Promise<void> {
+  const outcomes = await Promise.allSettled(layers.map((layer) => layer.settle()));
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
 }
 
 function validateConfig(config: ExperimentConfig): void {

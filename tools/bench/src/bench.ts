@@ -30,12 +30,7 @@ export async function runBench(options: CliOptions, log: (line: string) => void)
       log(`skip ${name}: ${loaded.skipped}`);
       continue;
     }
-    const backend = loaded.subject;
-    // tfjs-node's engine must be the active tfjs backend again after the anchors switched it.
-    const restore =
-      name === 'tfjs-node'
-        ? async () => void (await (await import('./tfjs.js')).activateTfjs('tensorflow'))
-        : undefined;
+    const { backend, restore } = loaded.subject;
     kernelSubjects.push(contractSubject(backend, restore));
     stepSubjects.push(contractStepSubject(backend, restore));
     subjects.push({ backend: backend.name, details: backend.details });

@@ -44,7 +44,7 @@ export function referenceExpectations(inputs: KernelInputs): Expectations {
     attrs,
   );
   const grads = ref.batchNormBackward(
-    { dy: up(inputs.dy, inputs.shape), x, gamma, mean: training.mean, variance: training.variance },
+    { dy: up(inputs.dy, inputs.shape), x, gamma, saved: training.saved },
     attrs,
   );
   return {

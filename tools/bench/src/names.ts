@@ -1,13 +1,18 @@
+import { KNOWN_BACKENDS, referenceBackendModule } from '@batchnorm/core';
+
 /**
- * Names of everything the bench can run, kept free of imports so that parsing arguments and
- * running only our backends never loads TensorFlow.js.
+ * Names of everything the bench can run, kept free of TensorFlow.js imports so that parsing
+ * arguments and running only our backends never loads it.
  */
 
 /** TensorFlow.js engines the anchors run on, by tfjs backend name. */
 export type TfjsEngine = 'cpu' | 'wasm' | 'tensorflow';
 
-/** Our backends in report order; `reference` is timed on small shapes only. */
-export const OUR_BACKENDS = ['js', 'tfjs-node', 'gpujs', 'reference'] as const;
+/**
+ * Our backends in report order: core's one list of backend packages, then the built-in reference
+ * (timed on small shapes only).
+ */
+export const OUR_BACKENDS: readonly string[] = [...KNOWN_BACKENDS.map((k) => k.name), referenceBackendModule.name];
 export const ANCHOR_ENGINES: readonly TfjsEngine[] = ['tensorflow', 'wasm', 'cpu'];
 
 /** Report names of the composed (moments + batchNorm) anchors. */

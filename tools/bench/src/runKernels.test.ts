@@ -19,9 +19,10 @@ function slightlyWrongSubject(): KernelSubject & { calls: number } {
     async prepare(...args: Parameters<KernelSubject['prepare']>) {
       const prepared = await inner.prepare(...args);
       return {
-        run: () => {
+        isAsync: true,
+        run: async () => {
           subject.calls++;
-          const outputs = prepared.run();
+          const outputs = await prepared.run();
           const y = Float64Array.from(outputs.y ?? []);
           y[y.length - 1]! += 0.01;
           return { ...outputs, y };
@@ -67,6 +68,7 @@ describe('the correctness gate', () => {
       name: 'throws',
       details: {},
       prepare: async () => ({
+        isAsync: false,
         run: () => {
           throw new Error('kernel exploded');
         },

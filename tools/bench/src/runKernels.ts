@@ -79,12 +79,12 @@ export async function runKernelCase(
     prepared = await subject.prepare(op, inputs);
     const kernel = prepared;
     const started = performance.now();
-    const outputs = kernel.run();
+    const outputs = await kernel.run();
     const firstCallMs = performance.now() - started;
     const problem = checkOutputs(outputs, expected[op], geometryOf(inputs.layout, inputs.shape).m);
     if (problem !== undefined) return { ...where, error: `wrong result, not timed: ${problem}` };
     const plan = options.plan?.(firstCallMs) ?? planFor(firstCallMs, options.quick);
-    const m = await measure(`${subject.name} ${op} ${describeShape(inputs)}`, () => kernel.run(), plan, options.now);
+    const m = await measure(`${subject.name} ${op} ${describeShape(inputs)}`, () => kernel.run(), plan, options.now, kernel.isAsync);
     return {
       ...where,
       medianMs: m.medianMs,

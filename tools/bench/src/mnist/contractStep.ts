@@ -1,11 +1,12 @@
-import { BatchNorm, type Backend, type TensorHandle } from '@batchnorm/core';
+import { BatchNorm, hasSyncReads, type Backend, type TensorHandle } from '@batchnorm/core';
 import type { MnistVariant } from '../results.js';
 import { MNIST_BATCH, MNIST_LAYER_SIZES, hasBatchNorm, type MnistProblem, type PreparedStep } from './problem.js';
 
 /**
  * One SGD step of the paper's network through core's contract: matMul, addBias, sigmoid, the
  * `BatchNorm` layer after each hidden `W·u` (bias dropped), softmaxCrossEntropy, the backward
- * kernels and sgdUpdate. The loss is read back inside the step, as a training loop would.
+ * kernels and sgdUpdate. The loss is read back inside the step, as a training loop would: with
+ * `readSync` where the backend declares it, else awaiting `read` (the step is then async).
  */
 export function prepareContractStep<T extends TensorHandle>(
   b: Backend<T>,
@@ -24,7 +25,8 @@ export function prepareContractStep<T extends TensorHandle>(
     ? [0, 1, 2].map(() => new BatchNorm(b, { numFeatures: 100, epsilon: problem.epsilon, checkFinite: false }))
     : [];
 
-  const step = (): number => {
+  const syncReads = hasSyncReads(b);
+  const step = (): number | Promise<number> => {
     const temps: T[] = [];
     const keep = (t: T): T => {
       temps.push(t);
@@ -61,13 +63,18 @@ export function prepareContractStep<T extends TensorHandle>(
       if (grad !== undefined) biases[l] = b.sgdUpdate(biases[l]!, grad, lr);
     }
     norms.forEach((norm) => norm.sgdStep(problem.learningRate));
-    const lossValue = b.readSync(loss)[0]!;
+    if (syncReads) {
+      const lossValue = b.readSync(loss)[0]!;
+      temps.forEach((t) => b.dispose(t));
+      return lossValue;
+    }
+    const lossValues = b.read(loss); // holds the values as of now: `loss` may go at once
     temps.forEach((t) => b.dispose(t));
-    return lossValue;
+    return lossValues.then((values) => values[0]!);
   };
 
   return {
-    isAsync: false,
+    isAsync: !syncReads,
     run: step,
     parameters: async () => ({ first: await b.read(weights[0]!), last: await b.read(weights[3]!) }),
     dispose() {

@@ -1,15 +1,14 @@
-import { readInto, type Backend, type TensorData, type TensorHandle } from '@batchnorm/core';
+import { hasSyncReads, readInto, type Backend, type TensorData, type TensorHandle } from '@batchnorm/core';
 import type { KernelOp } from '../byteModel.js';
 import type { KernelInputs } from '../data.js';
-import type { KernelSubject, PreparedKernel } from './subject.js';
+import type { KernelOutputs, KernelSubject, PreparedKernel } from './subject.js';
 
 /**
  * One of our backends, driven through core's `Backend` contract; reading every output back is
- * timed too, into host buffers allocated once (as a training loop would) where the backend can
- * read into one, so the timing is not of fresh-page faults (~100× slower to write here than
- * memory already touched).
- * `beforePrepare` restores what the backend needs of shared global state (tfjs-node's engine
- * must be the active tfjs backend again after the wasm and cpu anchors ran).
+ * timed too, through the cheapest read the backend declares (see `hostReader`).
+ * `beforePrepare` restores what the backend needs of shared global state (a backend on
+ * tfjs-node needs TensorFlow's engine to be the active tfjs backend again after the wasm and cpu
+ * anchors ran).
  */
 export function contractSubject<T extends TensorHandle>(
   backend: Backend<T>,
@@ -26,6 +25,57 @@ export function contractSubject<T extends TensorHandle>(
   };
 }
 
+/** Reads a tensor back inside the timed call; `key` names a host buffer reused across calls. */
+type HostReader<T> =
+  | { readonly isAsync: false; read(key: string, t: T): TensorData }
+  | { readonly isAsync: true; read(key: string, t: T): Promise<TensorData> };
+
+/**
+ * The read a training loop would use, by capability: `readInto` into host buffers allocated once
+ * (so the timing is not of fresh-page faults, ~100× slower to write here than memory already
+ * touched); else `readSync`, as a user would (tfjs-node's binding always answers with a fresh
+ * array: going through core's `readInto` there would add a copy that no anchor pays); else the
+ * asynchronous `read`, awaited inside the timed call.
+ */
+function hostReader<T extends TensorHandle>(b: Backend<T>): HostReader<T> {
+  if (b.readInto !== undefined) {
+    const buffers = new Map<string, TensorData>();
+    return {
+      isAsync: false,
+      read(key, t) {
+        let out = buffers.get(key);
+        if (out === undefined) {
+          const size = t.shape.reduce((a, d) => a * d, 1);
+          out = (b.dtype === 'float64' ? new Float64Array(size) : new Float32Array(size)).fill(0);
+          buffers.set(key, out);
+        }
+        readInto(b, t, out);
+        return out;
+      },
+    };
+  }
+  if (hasSyncReads(b)) return { isAsync: false, read: (_key, t) => b.readSync(t) };
+  return { isAsync: true, read: (_key, t) => b.read(t) };
+}
+
+/** Reads every named output (started together), then disposes them. */
+function readOutputs<T extends TensorHandle>(
+  b: Backend<T>,
+  reader: HostReader<T>,
+  named: Readonly<Record<string, T>>,
+): KernelOutputs | Promise<KernelOutputs> {
+  const entries = Object.entries(named);
+  if (!reader.isAsync) {
+    const outputs = Object.fromEntries(entries.map(([key, t]) => [key, reader.read(key, t)]));
+    entries.forEach(([, t]) => b.dispose(t));
+    return outputs;
+  }
+  // `read` captures the values when called: the tensors may go at once.
+  const reads = entries.map(([key, t]) => reader.read(key, t));
+  entries.forEach(([, t]) => b.dispose(t));
+  return Promise.all(reads).then((values) => Object.fromEntries(entries.map(([key], i) => [key, values[i]!])));
+}
+
 function prepareKernel<T extends TensorHandle>(b: Backend<T>, op: KernelOp, inputs: KernelInputs): PreparedKernel {
   const c = inputs.gamma.length;
   const attrs = { layout: inputs.layout, epsilon: inputs.epsilon };
@@ -39,29 +89,16 @@ function prepareKernel<T extends TensorHandle>(b: Backend<T>, op: KernelOp, inpu
   const gamma = upload(inputs.gamma, [c]);
   const beta = upload(inputs.beta, [c]);
   const dispose = () => owned.forEach((t) => b.dispose(t));
-  const hostBuffers = new Map<string, TensorData>();
-  // A backend with readInto copies into a host buffer reused across calls; one without (tfjs-node,
-  // whose binding always answers with a fresh array) is read with readSync, as a user would:
-  // going through core's readInto there would add a copy that no anchor pays.
-  const read = (key: string, t: T): TensorData => {
-    if (b.readInto === undefined) return b.readSync(t);
-    let out = hostBuffers.get(key);
-    if (out === undefined) {
-      const size = t.shape.reduce((a, d) => a * d, 1);
-      out = (b.dtype === 'float64' ? new Float64Array(size) : new Float32Array(size)).fill(0);
-      hostBuffers.set(key, out);
-    }
-    readInto(b, t, out);
-    return out;
-  };
+  const reader = hostReader(b);
+  const { isAsync } = reader;
   switch (op) {
     case 'forwardTraining':
       return {
+        isAsync,
         run() {
-          const { y, mean, variance } = b.batchNormForwardTraining({ x, gamma, beta }, attrs);
-          const outputs = { y: read('y', y), mean: read('mean', mean), variance: read('variance', variance) };
-          [y, mean, variance].forEach((t) => b.dispose(t));
-          return outputs;
+          const { y, mean, variance, saved } = b.batchNormForwardTraining({ x, gamma, beta }, attrs);
+          b.disposeSaved(saved);
+          return readOutputs(b, reader, { y, mean, variance });
         },
         dispose,
       };
@@ -69,30 +106,27 @@ function prepareKernel<T extends TensorHandle>(b: Backend<T>, op: KernelOp, inpu
       const mean = upload(inputs.populationMean, [c]);
       const variance = upload(inputs.populationVariance, [c]);
       return {
-        run() {
-          const y = b.batchNormForwardInference({ x, gamma, beta, mean, variance }, attrs);
-          const outputs = { y: read('y', y) };
-          b.dispose(y);
-          return outputs;
-        },
+        isAsync,
+        run: () => readOutputs(b, reader, { y: b.batchNormForwardInference({ x, gamma, beta, mean, variance }, attrs) }),
         dispose,
       };
     }
     case 'backward': {
       const dy = upload(inputs.dy, inputs.shape);
-      // The saved statistics come from this backend's own training forward, as in training.
+      // `saved` comes from this backend's own training forward, as in training.
       const forward = b.batchNormForwardTraining({ x, gamma, beta }, attrs);
-      b.dispose(forward.y);
-      owned.push(forward.mean, forward.variance);
-      const { mean, variance } = forward;
+      [forward.y, forward.mean, forward.variance].forEach((t) => b.dispose(t));
+      const { saved } = forward;
       return {
+        isAsync,
         run() {
-          const { dx, dgamma, dbeta } = b.batchNormBackward({ dy, x, gamma, mean, variance }, attrs);
-          const outputs = { dx: read('dx', dx), dgamma: read('dgamma', dgamma), dbeta: read('dbeta', dbeta) };
-          [dx, dgamma, dbeta].forEach((t) => b.dispose(t));
-          return outputs;
+          const { dx, dgamma, dbeta } = b.batchNormBackward({ dy, x, gamma, saved }, attrs);
+          return readOutputs(b, reader, { dx, dgamma, dbeta });
         },
-        dispose,
+        dispose() {
+          b.disposeSaved(saved);
+          dispose();
+        },
       };
     }
   }

@@ -1,4 +1,13 @@
-import { KNOWN_BACKEND_PACKAGES, createReferenceBackend, loadBackend, type Backend } from '@batchnorm/core';
+import { createRequire } from 'node:module';
+import {
+  KNOWN_BACKENDS,
+  createReferenceBackend,
+  loadBackend,
+  loadBackendModule,
+  referenceBackendModule,
+  type Backend,
+  type ModuleImporter,
+} from '@batchnorm/core';
 import { TFJS_ANCHOR_NAMES, firstLine, type TfjsEngine } from '../names.js';
 import type { KernelSubject } from './subject.js';
 
@@ -6,19 +15,54 @@ import type { KernelSubject } from './subject.js';
 
 export type Loaded<S> = { readonly subject: S } | { readonly skipped: string };
 
+/**
+ * Imports a backend package from the bench's location. The bench lists no backend package: in
+ * the workspace the root package.json depends on every package of `KNOWN_BACKENDS` (kept in
+ * step by scripts/sync-backends.mjs), so Node's lookup finds it in the root node_modules.
+ */
+const importBackendPackage: ModuleImporter = (specifier) => import(specifier);
+
+const require = createRequire(import.meta.url);
+
+/**
+ * Whether `packageName` runs on tfjs-node, whose tfjs engine is global state the anchors share:
+ * it says so with a peer dependency on `@tensorflow/tfjs-node`.
+ */
+function runsOnTfjsNode(packageName: string): boolean {
+  const manifest = require(`${packageName}/package.json`) as { peerDependencies?: Record<string, string> };
+  return manifest.peerDependencies?.['@tensorflow/tfjs-node'] !== undefined;
+}
+
+/** One of our backends, and what to restore before each of its cases. */
+export interface LoadedBackend {
+  readonly backend: Backend;
+  /** Makes TensorFlow's engine the active tfjs backend again (backends on tfjs-node). */
+  readonly restore?: () => Promise<void>;
+}
+
 /** Loads one of our backends by registry name; a missing package or engine becomes a skip. */
-export async function loadOurBackend(name: string): Promise<Loaded<Backend>> {
-  if (name === 'reference') return { subject: createReferenceBackend() };
+export async function loadOurBackend(name: string): Promise<Loaded<LoadedBackend>> {
+  if (name === referenceBackendModule.name) return { subject: { backend: createReferenceBackend() } };
   try {
-    if (name === 'tfjs-node') {
+    const module = await loadBackendModule(name, importBackendPackage);
+    let restore: (() => Promise<void>) | undefined;
+    if (runsOnTfjsNode(module.packageName)) {
       const { activateTfjs } = await import('../tfjs.js');
       const reason = await activateTfjs('tensorflow');
       if (reason !== undefined) return { skipped: reason };
+      restore = async () => void (await activateTfjs('tensorflow'));
     }
-    const backend = await loadBackend(name, {}, (specifier) => import(specifier));
-    return { subject: backend };
+    try {
+      const backend = await loadBackend(name, {}, importBackendPackage);
+      return { subject: { backend, ...(restore === undefined ? {} : { restore }) } };
+    } catch (error) {
+      // What the manifest says the environment must provide is the likely cause.
+      const { requires } = module.traits;
+      const needs = requires.length === 0 ? '' : ` (it requires: ${requires.join(', ')})`;
+      return { skipped: `${module.packageName} unavailable: ${firstLine(error)}${needs}` };
+    }
   } catch (error) {
-    const pkg = KNOWN_BACKEND_PACKAGES[name] ?? name;
+    const pkg = KNOWN_BACKENDS.find((k) => k.name === name)?.packageName ?? name;
     return { skipped: `${pkg} unavailable: ${firstLine(error)}` };
   }
 }

@@ -7,8 +7,10 @@ export type KernelOutputs = Partial<Record<KernelOutputName, ArrayLike<number>>>
 
 /** One kernel on one shape, inputs already on the device. */
 export interface PreparedKernel {
+  /** Whether `run` returns a promise (a backend that reads asynchronously only). */
+  readonly isAsync: boolean;
   /** Runs the kernel, reads every output back to the host and releases the device copies. */
-  run(): KernelOutputs;
+  run(): KernelOutputs | Promise<KernelOutputs>;
   /** Releases the inputs. */
   dispose(): void;
 }

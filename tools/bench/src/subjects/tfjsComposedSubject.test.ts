@@ -33,6 +33,7 @@ describe('tfjs anchors', () => {
         const c = inputs.gamma.length;
         const r = (v: Float32Array) => tf.tensor(v, [1, c, 1, 1]);
         return {
+          isAsync: false,
           run: () =>
             tf.tidy(() => {
               const { mean, variance } = tf.moments(x, [0, 2, 3], true);

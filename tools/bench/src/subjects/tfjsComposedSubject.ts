@@ -73,6 +73,7 @@ function prepareComposed(op: KernelOp, inputs: KernelInputs): PreparedKernel {
   switch (op) {
     case 'forwardTraining':
       return {
+        isAsync: false,
         run: () =>
           readAll(
             tf.tidy(() => {
@@ -86,7 +87,7 @@ function prepareComposed(op: KernelOp, inputs: KernelInputs): PreparedKernel {
       const mean = tf.tensor1d(inputs.populationMean);
       const variance = tf.tensor1d(inputs.populationVariance);
       owned.push(mean, variance);
-      return { run: () => readAll(tf.tidy(() => ({ y: bn.normalize(x, mean, variance, beta, gamma) }))), dispose };
+      return { isAsync: false, run: () => readAll(tf.tidy(() => ({ y: bn.normalize(x, mean, variance, beta, gamma) }))), dispose };
     }
     case 'backward': {
       const dy = tf.tensor(inputs.dy, [...inputs.shape]);
@@ -96,6 +97,7 @@ function prepareComposed(op: KernelOp, inputs: KernelInputs): PreparedKernel {
         return bn.normalize(xs, mean, variance, b, g);
       });
       return {
+        isAsync: false,
         run: () =>
           readAll(
             tf.tidy(() => {

@@ -1,0 +1,82 @@
+import {
+  assertTensorData,
+  createReferenceBackend,
+  SPECIFICATION_VERSION,
+  type BackendModule,
+  type SyncBackend,
+} from '@batchnorm/core';
+import { batchNormBackward } from './kernels/batchNormBackward.js';
+import { batchNormForwardInference } from './kernels/batchNormForwardInference.js';
+import { batchNormForwardTraining } from './kernels/batchNormForwardTraining.js';
+import type { TemplateSaved } from './saved.js';
+import { templateTensor, type TemplateTensor } from './tensor.js';
+
+/** The registry name: this manifest's, and this backend's entry in core's `KNOWN_BACKENDS`. */
+const name = 'template';
+
+/**
+ * This backend's type. `SyncBackend` because it declares `readSync`; a backend that can only read
+ * asynchronously (WebGPU) drops `readSync` and is a `Backend<TemplateTensor, TemplateSaved>`.
+ */
+export type TemplateBackend = SyncBackend<TemplateTensor, TemplateSaved>;
+
+/**
+ * Creates the backend. Its batch-norm kernels are written out in `src/kernels/`, one file per
+ * kernel of the contract; the others are still the reference's (same tensor structure): replace
+ * them one file at a time with your engine's.
+ */
+export function createBackend(): TemplateBackend {
+  const reference = createReferenceBackend();
+  return {
+    name,
+    specificationVersion: SPECIFICATION_VERSION,
+    dtype: 'float64',
+    details: { precision: 'float64' },
+    upload(data, shape) {
+      assertTensorData(data, shape);
+      return templateTensor(Float64Array.from(data), shape);
+    },
+    // The one required read. Its result must hold the values as of the call: the caller may
+    // dispose `t` at once. (The copy happens before the promise is made.)
+    read: async (t) => t.data.slice(),
+    // Optional capabilities: `readSync` where the engine can read synchronously, and `readInto`
+    // (copy into the caller's array) where it can avoid allocating.
+    readSync: (t) => t.data.slice(),
+    dispose() {},
+    disposeSaved() {},
+    destroy() {},
+    batchNormForwardTraining,
+    batchNormForwardInference,
+    batchNormBackward,
+    runningAverage: reference.runningAverage,
+    matMul: reference.matMul,
+    addBias: reference.addBias,
+    sumRows: reference.sumRows,
+    sigmoid: reference.sigmoid,
+    sigmoidBackward: reference.sigmoidBackward,
+    relu: reference.relu,
+    reluBackward: reference.reluBackward,
+    softmaxCrossEntropy: reference.softmaxCrossEntropy,
+    sgdUpdate: reference.sgdUpdate,
+  } satisfies TemplateBackend;
+}
+
+/**
+ * The manifest the registry, the conformance CLI, the MNIST app and the bench load: everything
+ * they know about this backend comes from here.
+ */
+export const backendModule = {
+  name,
+  packageName: '@batchnorm/backend-template',
+  description: 'float64 on the host: a starting point for a new backend (templates/backend-template)',
+  createBackend,
+  traits: {
+    /** where tensors live between kernels: 'host', or 'device' (a GPU, a native engine) */
+    residence: 'host',
+    /** the conformance tolerance profile: 'float64', 'float32' or 'float32-gpu' */
+    tolerance: 'float64',
+    /** what the environment must provide: 'display', 'native-binding', 'webgpu' */
+    requires: [],
+    environments: ['node', 'browser'],
+  },
+} as const satisfies BackendModule<TemplateBackend>;
