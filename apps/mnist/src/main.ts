@@ -1,11 +1,12 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BatchNormError, type Backend } from '@batchnorm/core';
 import { cheapFiniteCheck, openBackend, type OpenedBackend } from './backends.js';
-import { HELP, parseCommand, UsageError, type Command } from './options.js';
+import { RunLock } from './lock.js';
+import { HELP, parseCommand, UsageError, type Command, type NewRun, type ResumeRun } from './options.js';
 import { Progress } from './progress.js';
-import { Experiment, type ExperimentConfig, type Metrics } from './trainer.js';
+import { CHECKPOINT_FILE, Experiment, METRICS_FILE, stepsDoneOf, type ExperimentConfig, type Metrics } from './trainer.js';
 
 /** `runs/` at the repository root (apps/mnist/dist/ → ../../..), git-ignored. */
 export function defaultRunsDirectory(): string {
@@ -16,25 +17,49 @@ function timestamp(date = new Date()): string {
   return date.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 }
 
-function uniqueRunDirectory(): string {
+/** Creates a new `runs/<timestamp>[-N]`; creating it is what claims the name, so two runs never share one. */
+function createRunDirectory(): string {
   const base = join(defaultRunsDirectory(), timestamp());
-  let dir = base;
-  for (let i = 2; existsSync(dir); i++) dir = `${base}-${i}`;
-  return dir;
+  mkdirSync(dirname(base), { recursive: true });
+  for (let i = 1; ; i++) {
+    const dir = i === 1 ? base : `${base}-${i}`;
+    try {
+      mkdirSync(dir);
+      return dir;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
 }
+
+/** The files a run writes into its directory. A directory with either of the first two holds a run. */
+const RUN_FILES = [CHECKPOINT_FILE, METRICS_FILE, 'report.html', 'figure1.svg', 'figure1.png'] as const;
+
+/** Exit codes of a run stopped by a signal: 128 + the signal's number, as shells report it. */
+const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+type StopSignal = keyof typeof SIGNAL_EXIT_CODES;
 
 interface Io {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
   readonly stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 }
 
+/** `path` as one shell word, for a command the user can paste. */
+function shellWord(path: string): string {
+  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
+}
+
+const VARIANT_NAMES = { bn: 'with BN', plain: 'without BN' } as const;
+
 function summary(metrics: Metrics, outDir: string): string {
   const lines = metrics.runs.map((run) => {
     const last = run.evals.at(-1);
     const accuracy = last === undefined ? '–' : `${(last.testAccuracy * 100).toFixed(2)}%`;
+    // After an interrupt between two evaluations, the accuracy is the last evaluation's.
+    const at = last !== undefined && last.step !== run.stepsDone ? ` (at step ${last.step})` : '';
     const time = run.msPerStep === null ? '' : `, ${run.msPerStep.toFixed(2)} ms/step`;
     const diverged = run.diverged === null ? '' : ` (diverged at step ${run.diverged.step})`;
-    return `  ${run.variant === 'bn' ? 'with BN   ' : 'without BN'}  lr ${run.learningRate}  step ${run.stepsDone}  test accuracy ${accuracy}${time}${diverged}`;
+    return `  ${run.variant === 'bn' ? 'with BN   ' : 'without BN'}  lr ${run.learningRate}  step ${run.stepsDone}  test accuracy ${accuracy}${at}${time}${diverged}`;
   });
   return [
     `Backend ${metrics.config.backend}; ${metrics.dataset.testImages} test images.`,
@@ -48,66 +73,176 @@ async function backendFor(name: string, mode: string | undefined): Promise<Opene
   return openBackend(name, mode === undefined ? {} : { mode });
 }
 
-async function execute(command: Exclude<Command, { kind: 'help' }>, io: Io): Promise<number> {
-  let experiment: Experiment;
-  let backend: Backend;
-  if (command.kind === 'resume') {
-    const checkpoint = Experiment.readCheckpoint(command.dir);
-    ({ backend } = await backendFor(checkpoint.config.backend, command.backendMode));
-    experiment = await Experiment.resume(checkpoint, {
-      outDir: command.dir,
-      backend,
-      ...(command.steps === undefined ? {} : { steps: command.steps }),
-    });
-    io.stderr.write(`Resuming ${command.dir} at step ${Math.min(...experiment.metrics.runs.map((r) => r.stepsDone))}\n`);
-  } else {
-    const opened = await backendFor(command.backend, command.backendMode);
-    backend = opened.backend;
-    const config: ExperimentConfig = {
-      backend: command.backend,
-      variants: command.variants,
-      steps: command.steps,
-      batchSize: command.batchSize,
-      learningRates: command.learningRates,
-      seed: command.seed,
-      init: command.init,
-      evalEvery: command.evalEvery,
-      population: command.population,
-      populationBatches: command.populationBatches,
-      momentum: command.momentum,
-      dataDir: command.dataDir === null ? null : resolve(command.dataDir),
-      testLimit: command.testLimit,
-      probeUnit: command.probeUnit,
-      checkFinite: cheapFiniteCheck(opened.module),
-    };
-    const outDir = command.outDir === undefined ? uniqueRunDirectory() : resolve(command.outDir);
-    experiment = await Experiment.create(config, { outDir, backend });
-  }
-  const outDir = experiment.outDir;
-  const details = Object.entries(backend.details).map(([k, v]) => `${k} ${String(v)}`).join(', ');
-  io.stderr.write(
-    `Training ${experiment.config.variants.join(' + ')} on backend ${backend.name}` +
-      `${details === '' ? '' : ` (${details})`}, ${experiment.config.steps} steps each; output in ${outDir}\n`,
-  );
-  const progress = new Progress(io.stderr);
-  const onSignal = () => {
-    progress.finish();
-    io.stderr.write(`\nInterrupted. Continue with: pnpm mnist --resume ${outDir}\n`);
-    process.exit(130);
-  };
-  process.once('SIGINT', onSignal);
+/** Throws a `UsageError` unless `path`, given to `flag`, is an existing directory. */
+function requireDirectory(flag: string, path: string): void {
+  let isDirectory: boolean;
   try {
-    const metrics = await experiment.run((event) => progress.update(event));
+    isDirectory = statSync(path).isDirectory();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`${flag} ${path}: ${code === 'ENOENT' ? 'no such directory (it does not exist)' : `cannot use it (${code})`}`);
+  }
+  if (!isDirectory) throw new UsageError(`${flag} ${path}: not a directory`);
+}
+
+/** Where a new run writes: `--out` (created if needed) or a fresh `runs/<timestamp>`. */
+function outDirectoryOf(command: NewRun): { dir: string; created: boolean } {
+  if (command.outDir === undefined) return { dir: createRunDirectory(), created: true };
+  const dir = resolve(command.outDir);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    throw new UsageError(`--out ${command.outDir}: expected a directory, but it is a file`);
+  }
+  const created = !existsSync(dir);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    throw new UsageError(`--out ${command.outDir}: cannot create it (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  return { dir, created };
+}
+
+function removeIfEmpty(dir: string): void {
+  try {
+    if (readdirSync(dir).length === 0) rmdirSync(dir);
+  } catch {
+    // Gone, or no longer empty (another process wrote into it): leave it.
+  }
+}
+
+/**
+ * Checks the command's paths (a bad one is a usage error), takes the run directory's lock, and
+ * runs. The lock is released on every way out; a directory this call created and left empty
+ * (the run failed before writing anything) is removed.
+ */
+async function execute(command: NewRun | ResumeRun, io: Io): Promise<number> {
+  let outDir: string;
+  let created = false;
+  if (command.kind === 'resume') {
+    requireDirectory('--resume', command.dir);
+    outDir = resolve(command.dir);
+    if (!existsSync(join(outDir, CHECKPOINT_FILE))) {
+      throw new UsageError(`--resume ${command.dir}: it holds no run to continue (no ${CHECKPOINT_FILE})`);
+    }
+  } else {
+    if (command.dataDir !== null) requireDirectory('--data', command.dataDir);
+    ({ dir: outDir, created } = outDirectoryOf(command));
+  }
+  try {
+    const lock = RunLock.acquire(outDir);
+    try {
+      if (lock.tookOver !== undefined) {
+        const { pid, startedAt } = lock.tookOver;
+        io.stderr.write(`Took over the stale lock of pid ${pid} (started ${startedAt}), which is no longer running.\n`);
+      }
+      if (command.kind === 'new') {
+        const held = RUN_FILES.slice(0, 2).filter((name) => existsSync(join(outDir, name)));
+        if (held.length > 0 && !command.overwrite) {
+          throw new UsageError(
+            `--out ${command.outDir}: ${outDir} already holds a run (${held.join(', ')}). Continue it with ` +
+              `--resume ${shellWord(outDir)}, replace it with --overwrite, or choose another directory.`,
+          );
+        }
+        // Nothing of the old run may be mistaken for the new one's (an old report after a crash).
+        for (const name of RUN_FILES) rmSync(join(outDir, name), { force: true });
+      }
+      return await train(command, outDir, io);
+    } finally {
+      lock.release();
+    }
+  } finally {
+    if (created) removeIfEmpty(outDir);
+  }
+}
+
+/** Trains in the locked `outDir`; SIGINT and SIGTERM stop it at the next step, cleanly. */
+async function train(command: NewRun | ResumeRun, outDir: string, io: Io): Promise<number> {
+  const stop = new AbortController();
+  let stoppedBy: StopSignal | undefined;
+  const onSignal = (signal: StopSignal) => {
+    if (stoppedBy !== undefined) {
+      // A second Ctrl-C: leave now. The last checkpoint stays (writes are atomic); the lock goes
+      // with the process ('exit' handler).
+      const again = signal === stoppedBy ? `${signal} again` : `${signal} after ${stoppedBy}`;
+      io.stderr.write(`\n${again}: stopping at once; the last checkpoint in ${outDir} is intact.\n`);
+      process.exit(SIGNAL_EXIT_CODES[signal]);
+    }
+    stoppedBy = signal;
+    stop.abort();
+    io.stderr.write(`\n${signal}: stopping at the next step (press Ctrl-C again to stop at once)…\n`);
+  };
+  const onInt = () => onSignal('SIGINT');
+  const onTerm = () => onSignal('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  let experiment: Experiment | undefined;
+  let backend: Backend | undefined;
+  try {
+    if (command.kind === 'resume') {
+      const checkpoint = Experiment.readCheckpoint(outDir);
+      const done = stepsDoneOf(checkpoint);
+      if (command.steps !== undefined && command.steps < done) {
+        throw new UsageError(
+          `--steps ${command.steps}: the run in ${command.dir} has already done ${done} steps; ` +
+            `give --steps ${done} or more, or leave --steps out to train to its ${checkpoint.config.steps}`,
+        );
+      }
+      ({ backend } = await backendFor(checkpoint.config.backend, command.backendMode));
+      experiment = await Experiment.resume(checkpoint, {
+        outDir,
+        backend,
+        ...(command.steps === undefined ? {} : { steps: command.steps }),
+      });
+      io.stderr.write(`Resuming ${outDir} at step ${Math.min(...experiment.metrics.runs.map((r) => r.stepsDone))}\n`);
+    } else {
+      const opened = await backendFor(command.backend, command.backendMode);
+      backend = opened.backend;
+      const config: ExperimentConfig = {
+        backend: command.backend,
+        variants: command.variants,
+        steps: command.steps,
+        batchSize: command.batchSize,
+        learningRates: command.learningRates,
+        seed: command.seed,
+        init: command.init,
+        evalEvery: command.evalEvery,
+        population: command.population,
+        populationBatches: command.populationBatches,
+        momentum: command.momentum,
+        dataDir: command.dataDir === null ? null : resolve(command.dataDir),
+        testLimit: command.testLimit,
+        probeUnit: command.probeUnit,
+        checkFinite: cheapFiniteCheck(opened.module),
+      };
+      experiment = await Experiment.create(config, { outDir, backend });
+    }
+    const details = Object.entries(backend.details).map(([k, v]) => `${k} ${String(v)}`).join(', ');
+    io.stderr.write(
+      `Training ${experiment.config.variants.join(' + ')} on backend ${backend.name}` +
+        `${details === '' ? '' : ` (${details})`}, ${experiment.config.steps} steps each; output in ${outDir}\n`,
+    );
+    const progress = new Progress(io.stderr);
+    const metrics = await experiment.run((event) => progress.update(event), undefined, stop.signal);
     progress.finish();
+    if (stoppedBy !== undefined) {
+      const where = metrics.runs.map((run) => `${VARIANT_NAMES[run.variant]} at step ${run.stepsDone}`).join(', ');
+      io.stderr.write(`Stopped by ${stoppedBy}: ${where} of ${metrics.config.steps}; checkpoint saved. Writing the report…\n`);
+    }
     // Loaded only now: the plotting stack takes a while to import, --help and bad flags need not wait.
     const { writeReport } = await import('./report.js');
     await writeReport(metrics, outDir);
     io.stdout.write(summary(metrics, outDir));
-    return 0;
+    if (stoppedBy === undefined) return 0;
+    io.stderr.write(
+      metrics.finished
+        ? `Interrupted by ${stoppedBy} after all ${metrics.config.steps} steps were done: the run is complete.\n`
+        : `Interrupted by ${stoppedBy}. Continue with: pnpm mnist --resume ${shellWord(outDir)}\n`,
+    );
+    return SIGNAL_EXIT_CODES[stoppedBy];
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    experiment.dispose();
-    backend.destroy();
+    process.removeListener('SIGINT', onInt);
+    process.removeListener('SIGTERM', onTerm);
+    experiment?.dispose();
+    backend?.destroy();
   }
 }
 
@@ -135,6 +270,10 @@ export async function main(argv: readonly string[], io: Io = process): Promise<n
   try {
     return await execute(command, io);
   } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`error: ${error.message}\nRun with --help for the options.\n`);
+      return 2;
+    }
     const message =
       error instanceof BatchNormError
         ? `${error.message}${error.code === 'BACKEND_NOT_INSTALLED' ? NOT_INSTALLED_HINT : ''}`

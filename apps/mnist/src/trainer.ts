@@ -221,14 +221,22 @@ export class Experiment {
     return new Experiment(config, options, dataset, new Date().toISOString());
   }
 
-  /** Reads `dir/checkpoint.json`; `steps` may raise the total to train further. */
+  /**
+   * Reads `dir/checkpoint.json`; `steps` may raise the total to train further. A file that is not
+   * a checkpoint (cut short, garbage, another schema) gives an error naming it.
+   */
   static readCheckpoint(dir: string): Checkpoint {
     const file = join(dir, CHECKPOINT_FILE);
     if (!existsSync(file)) throw new Error(`no checkpoint to resume from: ${file} does not exist`);
-    const checkpoint = JSON.parse(readFileSync(file, 'utf8')) as Checkpoint;
-    if (checkpoint.schema !== 'batchnorm-mnist-checkpoint/1') {
-      throw new Error(`${file}: expected schema "batchnorm-mnist-checkpoint/1", got ${JSON.stringify(checkpoint.schema)}`);
+    let checkpoint: Checkpoint;
+    try {
+      checkpoint = JSON.parse(readFileSync(file, 'utf8')) as Checkpoint;
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      throw new Error(`${file}: not a checkpoint: invalid JSON (${error.message}), the file is cut short or damaged`, { cause: error });
     }
+    const problem = checkpointProblem(checkpoint);
+    if (problem !== undefined) throw new Error(`${file}: not a checkpoint of this app: ${problem}`);
     return checkpoint;
   }
 
@@ -236,13 +244,25 @@ export class Experiment {
   static async resume(checkpoint: Checkpoint, options: RunOptions & { steps?: number }): Promise<Experiment> {
     const config = { ...checkpoint.config, ...(options.steps === undefined ? {} : { steps: options.steps }) };
     validateConfig(config);
+    const done = stepsDoneOf(checkpoint);
+    if (config.steps < done) {
+      throw new Error(`steps ${config.steps} is below the ${done} steps already done in this run`);
+    }
     const dataset = options.dataset ?? (await loadDataset(config.dataDir ?? undefined));
     const experiment = new Experiment(config, options, dataset, checkpoint.startedAt);
     checkpoint.runs.forEach((saved, i) => {
       const run = experiment.#runs[i]!;
       if (run.record.variant !== saved.record.variant) throw new Error('checkpoint variants do not match');
       run.model.load(saved.model);
-      Object.assign(run.record, { ...saved.record, steps: config.steps, backend: options.backend.name, backendDetails: options.backend.details, dtype: options.backend.dtype });
+      // A copy of the evaluations: training appends to them, and the checkpoint is the caller's.
+      Object.assign(run.record, {
+        ...saved.record,
+        evals: [...saved.record.evals],
+        steps: config.steps,
+        backend: options.backend.name,
+        backendDetails: options.backend.details,
+        dtype: options.backend.dtype,
+      });
       run.lossSum = saved.lossSum;
       run.lossCount = saved.lossCount;
       run.trainSeconds = saved.trainSeconds;
@@ -255,8 +275,13 @@ export class Experiment {
     return this.#runs.map((run) => run.model);
   }
 
-  /** Trains every variant to `config.steps`, alternating between them one evaluation at a time. */
-  async run(onProgress?: (event: ProgressEvent) => void, stopAfterStep?: number): Promise<Metrics> {
+  /**
+   * Trains every variant to `config.steps`, alternating between them one evaluation at a time.
+   * When `signal` is aborted (Ctrl-C) it stops at the next step boundary, evaluates only if that
+   * boundary is an evaluation's, and writes the checkpoint, from which `resume` continues exactly
+   * as if nothing had happened.
+   */
+  async run(onProgress?: (event: ProgressEvent) => void, stopAfterStep?: number, signal?: AbortSignal): Promise<Metrics> {
     const { steps, evalEvery } = this.config;
     const limit = Math.min(steps, stopAfterStep ?? steps);
     const total = steps * this.#runs.length;
@@ -272,11 +297,16 @@ export class Experiment {
       }
     }
     await this.#save();
-    const active = () => this.#runs.filter((run) => run.record.diverged === null && run.record.stepsDone < limit);
-    while (active().length > 0) {
+    const stopped = () => signal?.aborted === true;
+    // A run stopped at step k between two evaluations and resumed with `steps` = k still owes
+    // the evaluation at its last step.
+    const owesEvaluation = (run: VariantRun) => (run.record.evals.at(-1)?.step ?? -1) < run.record.stepsDone;
+    const active = () =>
+      this.#runs.filter((run) => run.record.diverged === null && (run.record.stepsDone < limit || owesEvaluation(run)));
+    while (!stopped() && active().length > 0) {
       for (const run of active()) {
         const target = Math.min(limit, (Math.floor(run.record.stepsDone / evalEvery) + 1) * evalEvery);
-        while (run.record.stepsDone < target && run.record.diverged === null) {
+        while (run.record.stepsDone < target && run.record.diverged === null && !stopped()) {
           const loss = await this.#step(run);
           onProgress?.({
             variant: run.record.variant,
@@ -290,7 +320,8 @@ export class Experiment {
           });
           await yieldToEventLoop();
         }
-        if (run.record.diverged === null) {
+        // A boundary reached is evaluated even after a stop request: a resume would start past it.
+        if (run.record.diverged === null && run.record.stepsDone === target) {
           const record = await this.#evaluate(run);
           latest.set(run.record.variant, record);
           onProgress?.({
@@ -469,6 +500,33 @@ async function settleAll(layers: readonly BatchNorm<TensorHandle>[]): Promise<vo
   const outcomes = await Promise.allSettled(layers.map((layer) => layer.settle()));
   const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
   if (failed !== undefined) throw failed.reason;
+}
+
+/** The most steps any variant of `checkpoint` has done. */
+export function stepsDoneOf(checkpoint: Checkpoint): number {
+  return Math.max(0, ...checkpoint.runs.map((run) => run.record.stepsDone));
+}
+
+/** What makes `value` (parsed JSON) not a checkpoint this version can resume, or undefined. */
+function checkpointProblem(value: unknown): string | undefined {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObject(value)) return `expected a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`;
+  if (value.schema !== 'batchnorm-mnist-checkpoint/1') {
+    return `expected schema "batchnorm-mnist-checkpoint/1", got ${JSON.stringify(value.schema)}`;
+  }
+  const config = value.config;
+  if (!isObject(config) || !Array.isArray(config.variants) || typeof config.backend !== 'string') {
+    return 'no "config" with "backend" and "variants"';
+  }
+  const runs = value.runs;
+  if (!Array.isArray(runs) || runs.length !== config.variants.length) {
+    return `expected "runs", one per variant (${config.variants.length})`;
+  }
+  const bad = runs.findIndex(
+    (run: unknown) => !isObject(run) || !isObject(run.record) || !Number.isInteger(run.record.stepsDone) || !isObject(run.model),
+  );
+  if (bad >= 0) return `runs[${bad}] has no "record" with "stepsDone" and "model"`;
+  return undefined;
 }
 
 function validateConfig(config: ExperimentConfig): void {
