@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -154,6 +154,159 @@ describe('batchnorm-conformance CLI', { timeout: 60_000 }, () => {
   });
 });
 
+/** What a stack trace or an unhandled error looks like on stderr. */
+const STACK = /RangeError|TypeError|EPIPE|\n\s+at /;
+
+/** Spawns the CLI, closes the read end of its stdout at once (as `| head` does), collects stderr and the exit. */
+function runWithClosedStdout(
+  args: string[],
+  cliPath = cli,
+  cwd = work,
+): Promise<{ status: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  const child = spawn(process.execPath, [cliPath, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (status, signal) => resolve({ status, signal, stderr }));
+  });
+}
+
+describe('batchnorm-conformance CLI on hostile and careless input (issue 13)', { timeout: 60_000 }, () => {
+  it('(10) a vector file nested 10⁵ levels deep exits 2 with the usual message, no stack trace', () => {
+    const depth = 100_000;
+    const deep = `${'['.repeat(depth)}${']'.repeat(depth)}`;
+    for (const [name, text, message] of [
+      ['deep-cases.json', `{"schema":"batchnorm-vectors/1","cases":${deep}}`, 'cases[0]: case must be an object, got [[[[…'],
+      ['deep-file.json', deep, 'a vector file must be a JSON object, got [[[[…'],
+      ['deep-input.json', JSON.stringify({ schema: 'batchnorm-vectors/1', cases: [{ ...inferenceCase, inputs: { ...inferenceCase.inputs, x: 0 } }] }).replace('"x":0', `"x":${deep}`), 'inputs.x has 1 values, expected 4'],
+    ] as const) {
+      const file = path.join(work, name);
+      writeFileSync(file, text);
+      const r = run(['--vectors', file, '--backend', 'reference']);
+      expect(r.status, `${name}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toContain(`batchnorm-conformance: malformed vector file: ${file}: `);
+      expect(r.stderr).toContain(message);
+      expect(r.stderr).not.toMatch(STACK);
+    }
+  });
+
+  it('(11) --report escapes case names: no injected rows or cells, no escape bytes', () => {
+    const names = ['pipe | in | name', 'tick`s and ``runs``', 'new\nrow | x | y |', 'esc\u001b[31mred\u001b[0m', 'bidi\u202eevil', 'back\\slash\\|', 'cr\r\n|---|---|', '`leading'];
+    const cases = names.map((name) => ({ ...inferenceCase, name }));
+    const dir = mkdtempSync(path.join(work, 'hostile-'));
+    const report = path.join(dir, 'report.md');
+    const r = run(['--vectors', vectorFile('hostile.json', cases), '--backend', 'reference', '--report', report]);
+    expect(r.status, r.stderr).toBe(0);
+    const text = readFileSync(report, 'utf8');
+    // nothing but printable text and newlines
+    expect(text.replaceAll('\n', '')).not.toMatch(/[\p{Cc}\p{Bidi_Control}]/u);
+    // every row of the case table has exactly two cells (case, reference): unescaped | are cell borders
+    const rows = text.split('\n').filter((line) => line.startsWith('| '));
+    const caseRows = rows.slice(rows.indexOf('| case | reference |') + 1);
+    expect(caseRows).toHaveLength(names.length);
+    for (const row of caseRows) expect(row.replaceAll('\\|', '').split('|'), row).toHaveLength(4);
+    expect(caseRows[0]).toMatch(/^\| `pipe \\\| in \\\| name` \| pass /);
+    expect(caseRows[2]).toMatch(/^\| `new\\nrow \\\| x \\\| y \\\|` \| pass /);
+    expect(caseRows[3]).toMatch(/^\| `esc\\u001b\[31mred\\u001b\[0m` \| pass /);
+    // a name with backticks gets a longer fence, so it stays one code span
+    expect(caseRows[1]).toMatch(/^\| ``` tick`s and ``runs`` ``` \| pass /);
+    // the terminal table gets no escape bytes either
+    expect(r.stdout.replaceAll('\n', '')).not.toMatch(/[\p{Cc}\p{Bidi_Control}]/u);
+  });
+
+  describe('(12) output paths are checked before the run: exit 2, nothing written, no .tmp', () => {
+    const expectRefusedUpFront = (args: string[], message: string, options: { uid?: number } = {}): void => {
+      const result = spawnSync(process.execPath, [cli, '--backend', 'reference', '--json', ...args], {
+        cwd: work,
+        encoding: 'utf8',
+        timeout: 60_000,
+        ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),
+      });
+      expect(result.status, result.stderr).toBe(2);
+      expect(result.stderr).toContain(message);
+      expect(result.stderr).not.toContain('running');
+      expect(result.stderr).not.toMatch(STACK);
+      expect(result.stdout).toBe('');
+    };
+
+    it('a --report path whose parent is a file', () => {
+      const file = path.join(work, 'a-file');
+      writeFileSync(file, 'keep');
+      expectRefusedUpFront(['--report', path.join(file, 'report.md')], `batchnorm-conformance: --report ${path.join(file, 'report.md')}: ${file} is not a directory`);
+      expectRefusedUpFront(['--report', path.join(file, 'deeper', 'report.md')], `${file} is not a directory`);
+      expect(readFileSync(file, 'utf8')).toBe('keep');
+    });
+
+    it('a --report path that is a directory', () => {
+      const dir = mkdtempSync(path.join(work, 'is-a-dir-'));
+      writeFileSync(path.join(dir, 'inside'), '');
+      expectRefusedUpFront(['--report', dir], `batchnorm-conformance: --report ${dir}: is a directory`);
+      expect(readdirSync(dir)).toEqual(['inside']);
+      expect(readdirSync(work).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    });
+
+    it('a --report path in a directory the user may not write in', () => {
+      // root may write anywhere: run the CLI as nobody then (a directory it can reach but not write)
+      const asRoot = process.getuid?.() === 0;
+      const outer = mkdtempSync(path.join(tmpdir(), 'batchnorm-conformance-readonly-'));
+      chmodSync(outer, 0o755);
+      const readOnly = path.join(outer, 'read-only');
+      mkdirSync(readOnly, { mode: 0o555 });
+      chmodSync(readOnly, 0o555);
+      try {
+        expectRefusedUpFront(['--report', path.join(readOnly, 'report.md')], `${readOnly} is not writable`, asRoot ? { uid: 65534 } : {});
+        expect(readdirSync(readOnly)).toEqual([]);
+      } finally {
+        rmSync(outer, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe('(13) a run that checked nothing exits 3 and says so', () => {
+    it('an empty cases array', () => {
+      const file = vectorFile('empty.json', []);
+      const r = run(['--vectors', file, '--backend', 'reference']);
+      expect(r.status, r.stderr).toBe(3);
+      expect(r.stderr).toContain(`batchnorm-conformance: nothing was checked: ${file} holds no cases`);
+    });
+
+    it('a --skip that skips every case, of a file or of the built-in grid and checks', () => {
+      const file = vectorFile('skipped.json', [inferenceCase, { ...inferenceCase, name: 'other' }]);
+      const r = run(['--vectors', file, '--backend', 'reference', '--skip', 'tiny_*', '--skip', 'other', '--json']);
+      expect(r.status, r.stderr).toBe(3);
+      expect(r.stderr).toContain('batchnorm-conformance: nothing was checked: --skip skipped all 2 cases');
+      expect(JSON.parse(r.stdout)).toMatchObject({ passed: 0, failed: 0 });
+      const grid = run(['--backend', 'reference', '--skip', '*']);
+      expect(grid.status, grid.stderr).toBe(3);
+      expect(grid.stderr).toMatch(/nothing was checked: --skip skipped all \d+ cases/);
+      // one case left is a run
+      expect(run(['--vectors', file, '--backend', 'reference', '--skip', 'other']).status).toBe(0);
+    });
+  });
+
+  describe('(14) a stdout closed early (| head) ends the CLI quietly', () => {
+    it('--json: the run\'s own exit status, no EPIPE stack', async () => {
+      const r = await runWithClosedStdout(['--vectors', vectorFile('pipe.json', [inferenceCase]), '--backend', 'reference', '--json']);
+      expect(r.stderr).not.toMatch(STACK);
+      expect(r.stderr).not.toContain('batchnorm-conformance:');
+      expect(r).toMatchObject({ status: 0, signal: null });
+    });
+
+    it('the human tables: no EPIPE stack', async () => {
+      const wrong = { ...inferenceCase, name: 'wrong', expected: { y: [0, 0, 0, 0] } };
+      const r = await runWithClosedStdout(['--vectors', vectorFile('pipe-fail.json', [wrong]), '--backend', 'reference']);
+      expect(r.stderr).not.toMatch(STACK);
+      expect(r.signal).toBeNull();
+      expect(r.status).toBe(1);
+    });
+  });
+});
+
 /**
  * A user's project as npm would lay it out: this package (its package.json and dist, copied),
  * core (linked), and stand-ins for the first two packages of KNOWN_BACKENDS, each wrapping core's
@@ -252,5 +405,26 @@ describe('batchnorm-conformance CLI in a project with backend packages installed
       ['reference', false],
       [healthy.name, true],
     ]);
+  });
+
+  it('(13) backends in child processes that checked nothing: exit 3, none reported as crashed', () => {
+    const r = runInProject(['--vectors', vectorFile('all-skipped.json', [inferenceCase]), '--backend', `reference,${healthy.name}`, '--skip', '*', '--json'], noDisplay);
+    expect(r.status, r.stderr).toBe(3);
+    const doc = JSON.parse(r.stdout) as { passed: number; failed: number; backends: { name: string; error?: string }[] };
+    expect(doc).toMatchObject({ passed: 0, failed: 0 });
+    expect(doc.backends.map((b) => [b.name, b.error])).toEqual([
+      ['reference', undefined],
+      [healthy.name, undefined],
+    ]);
+    expect(r.stderr).toContain('nothing was checked: --skip skipped all 1 cases');
+  });
+
+  it('(14) a stdout closed before the run ends stops it: exit 141, the next backend\'s process stopped', async () => {
+    const r = await runWithClosedStdout(['--vectors', vectorFile('closed.json', [inferenceCase]), '--backend', `reference,${healthy.name}`], installedCli, project);
+    expect(r.stderr).not.toMatch(STACK);
+    // the reference's table met the closed pipe; the next backend's child was stopped before it ran
+    expect(r.stderr).toContain('running 1 vector cases on reference');
+    expect(r.stderr).not.toContain(`on ${healthy.name}`);
+    expect(r).toMatchObject({ status: 141, signal: null });
   });
 });

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -9,9 +9,7 @@ import {
   loadBackendModule,
   referenceBackendModule,
   type Backend,
-  type BackendDetails,
   type BackendModule,
-  type ToleranceProfileName,
 } from '@batchnorm/core';
 import {
   cliBackendNames,
@@ -22,15 +20,25 @@ import {
   requirementProblems,
   resolvePackageJson,
 } from './cliBackends.js';
-import { formatNumber } from './compare.js';
-import { writeFileAtomic } from './files.js';
+import { outputPathProblem, writeFileAtomic } from './files.js';
 import type { GridSize } from './grid.js';
+import { humanTable, markdownReport, type BackendRun } from './report.js';
 import { runSuite } from './suite.js';
 import type { CaseResult, ConformanceCase } from './types.js';
 import { loadVectorFile, VectorFileError } from './vectorFile.js';
 
 /** Every backend name the CLI accepts, from core's one list (plus the reference). */
 const BACKEND_NAMES = cliBackendNames();
+
+/** The exit statuses (documented in USAGE and the README). */
+const EXIT = {
+  passed: 0,
+  failed: 1,
+  usage: 2,
+  nothingChecked: 3,
+  /** What a tool killed by SIGPIPE reports: stdout was closed (`| head`) before the run ended. */
+  stdoutClosed: 141,
+} as const;
 
 const USAGE = `Usage: batchnorm-conformance [options]
 
@@ -52,8 +60,12 @@ Options:
 A backend is judged with the tolerance profile its manifest names (traits.tolerance). A backend
 whose manifest requires a display needs DISPLAY set: run under xvfb-run -a where there is none.
 
-Exit status: 0 when every case passed on every backend, 1 when some case failed or a backend
-failed to start, 2 for usage errors and malformed vector files.`;
+Exit status:
+  0    every case passed on every backend
+  1    some case failed, or a backend failed to start
+  2    usage error, malformed vector file, or an output path that cannot be written
+  3    nothing was checked: the vector file holds no cases, or --skip skipped them all
+  141  stdout was closed before the run ended (| head); when it had ended, its own status`;
 
 class UsageError extends Error {}
 
@@ -115,16 +127,6 @@ function parseOptions(argv: readonly string[]): CliOptions | 'help' {
   };
 }
 
-interface BackendRun {
-  readonly name: string;
-  readonly packageName: string;
-  /** The tolerance profile it was judged with (its manifest's `traits.tolerance`). */
-  readonly profile?: ToleranceProfileName;
-  readonly details?: BackendDetails;
-  readonly skipped?: string;
-  readonly error?: string;
-}
-
 /** The JSON document of `--json` (also how a child process hands its results back). */
 interface JsonDocument {
   readonly passed: number;
@@ -137,67 +139,27 @@ function log(message: string): void {
   process.stderr.write(`${message}\n`);
 }
 
-function cell(value: number): string {
-  return formatNumber(value);
-}
+/** The run's exit status, once it is known (before the last output is written). */
+let outcome: number | undefined;
 
-function humanTable(backend: string, details: BackendDetails, results: readonly CaseResult[]): string {
-  const rows = results.map((r) => [
-    r.case,
-    r.skipped === true ? 'skip' : r.pass ? 'pass' : 'FAIL',
-    cell(r.maxAbsError),
-    cell(r.maxRelError),
-    r.toleranceRatio === undefined ? '' : cell(r.toleranceRatio),
-  ]);
-  // error/tolerance: below 1 passes; how close a backend runs to its bound
-  const header = ['case', 'pass', 'max abs error', 'max rel error', 'error/tolerance'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  const facts = Object.entries(details).map(([k, v]) => `${k}: ${v}`).join(', ');
-  const title = facts === '' ? backend : `${backend} (${facts})`;
-  const out = [`\n== backend ${title} ==`, line(header), line(widths.map((w) => '-'.repeat(w)))];
-  for (const [i, row] of rows.entries()) {
-    out.push(line(row));
-    const r = results[i]!;
-    if (!r.pass && r.message !== undefined) out.push(`    ${r.message.split('\n')[0]}`);
-  }
-  return out.join('\n');
-}
+/** Backends running in child processes now: stopped when this process ends early. */
+const children = new Set<ChildProcess>();
 
-function markdownReport(runs: readonly BackendRun[], results: readonly CaseResult[], source: string): string {
-  const ran = runs.filter((r) => r.skipped === undefined);
-  const names = ran.map((r) => r.name);
-  const cases = [...new Set(results.map((r) => r.case))];
-  const byKey = new Map(results.map((r) => [`${r.backend}\u0000${r.case}`, r]));
-  const passed = results.filter((r) => r.pass && r.skipped !== true).length;
-  const failed = results.filter((r) => !r.pass).length;
-  const lines = [
-    '# batchnorm conformance report',
-    '',
-    `Cases: ${source}. ${passed} passed, ${failed} failed. Each cell: pass/FAIL, max abs error / max rel error (worst error as a fraction of its tolerance).`,
-    '',
-    '| backend | package | tolerance profile | details |',
-    '|---|---|---|---|',
-    ...runs.map(
-      (r) =>
-        `| ${r.name} | ${r.packageName} | ${r.profile ?? ''} | ` +
-        `${(r.skipped ?? r.error ?? Object.entries(r.details ?? {}).map(([k, v]) => `${k}: ${v}`).join(', ')).replaceAll('\n', ' ')} |`,
-    ),
-    '',
-    `| case | ${names.join(' | ')} |`,
-    `|---|${names.map(() => '---').join('|')}|`,
-  ];
-  for (const name of cases) {
-    const cells = names.map((b) => {
-      const r = byKey.get(`${b}\u0000${name}`);
-      if (r === undefined) return '';
-      if (r.skipped === true) return 'skip';
-      const ratio = r.toleranceRatio === undefined ? '' : ` (${cell(r.toleranceRatio)} of tolerance)`;
-      return `${r.pass ? 'pass' : '**FAIL**'} ${cell(r.maxAbsError)} / ${cell(r.maxRelError)}${ratio}`;
-    });
-    lines.push(`| \`${name}\` | ${cells.join(' | ')} |`);
-  }
-  return `${lines.join('\n')}\n`;
+/**
+ * A reader that goes away (`| head`) ends the CLI quietly, as SIGPIPE ends other tools (Node
+ * ignores SIGPIPE, so the write fails with EPIPE instead, and unhandled that is a stack trace).
+ */
+function exitWhenStdoutCloses(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') {
+      log(`batchnorm-conformance: cannot write to stdout: ${error.message}`);
+      process.exit(EXIT.failed);
+    }
+    for (const child of children) child.kill();
+    process.exit(outcome ?? EXIT.stdoutClosed);
+  });
+  // logs are worth nothing to a reader that left, and not worth a crash either
+  process.stderr.on('error', () => {});
 }
 
 /** JSON has no Infinity or NaN: write them as strings. */
@@ -300,6 +262,8 @@ async function runInChild(name: string, options: CliOptions): Promise<BackendOut
   const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...childArguments(name, options)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  children.add(child);
+  child.on('close', () => children.delete(child));
   let stdout = '';
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (chunk: string) => {
@@ -316,7 +280,8 @@ async function runInChild(name: string, options: CliOptions): Promise<BackendOut
     document = undefined;
   }
   const run = document?.backends[0];
-  if ((code !== 0 && code !== 1) || document === undefined || run === undefined) {
+  const completed = code === EXIT.passed || code === EXIT.failed || code === EXIT.nothingChecked;
+  if (!completed || document === undefined || run === undefined) {
     const how = signal === null ? `exit status ${code ?? 'unknown'}` : `signal ${signal}`;
     return startFailure(name, packageName, `its process crashed (${how}) before reporting its results`);
   }
@@ -330,26 +295,32 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError) {
       log(`batchnorm-conformance: ${error.message}\n\n${USAGE}`);
-      return 2;
+      return EXIT.usage;
     }
     throw error;
   }
   if (options === 'help') {
     process.stdout.write(`${USAGE}\n`);
-    return 0;
+    return EXIT.passed;
+  }
+  // found now rather than after the run, whose results would then be lost
+  const reportProblem = options.report === undefined ? undefined : outputPathProblem(options.report);
+  if (reportProblem !== undefined) {
+    log(`batchnorm-conformance: --report ${options.report}: ${reportProblem}`);
+    return EXIT.usage;
   }
   let cases: ConformanceCase[] | undefined;
   if (options.vectors !== undefined) {
     if (!existsSync(options.vectors)) {
       log(`batchnorm-conformance: --vectors ${options.vectors}: no such file`);
-      return 2;
+      return EXIT.usage;
     }
     try {
       cases = await loadVectorFile(options.vectors);
     } catch (error) {
       if (error instanceof VectorFileError) {
         log(`batchnorm-conformance: malformed vector file: ${error.message}`);
-        return 2;
+        return EXIT.usage;
       }
       throw error;
     }
@@ -374,10 +345,9 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   const passed = results.filter((r) => r.pass && r.skipped !== true).length;
   const failed = results.filter((r) => !r.pass).length;
-  if (options.report !== undefined) {
-    writeFileAtomic(options.report, markdownReport(runs, results, options.vectors ?? `built-in ${options.grid} grid and checks`));
-    log(`wrote ${options.report}`);
-  }
+  const anyRan = runs.some((r) => r.skipped === undefined && r.error === undefined);
+  const checkedNothing = failed === 0 && anyRan && passed === 0;
+  outcome = failed > 0 || !anyRan ? EXIT.failed : checkedNothing ? EXIT.nothingChecked : EXIT.passed;
   if (options.json) {
     const document: JsonDocument = { passed, failed, results, backends: runs };
     process.stdout.write(`${JSON.stringify(document, jsonReplacer)}\n`);
@@ -389,16 +359,33 @@ export async function main(argv: readonly string[]): Promise<number> {
         `${skipped.length > 0 ? ` (not installed: ${skipped.join(', ')})` : ''}\n`,
     );
   }
-  const anyRan = runs.some((r) => r.skipped === undefined && r.error === undefined);
-  return failed === 0 && anyRan ? 0 : 1;
+  if (checkedNothing) {
+    const why =
+      cases?.length === 0
+        ? `${options.vectors} holds no cases`
+        : `--skip skipped all ${new Set(results.map((r) => r.case)).size} cases`;
+    log(`batchnorm-conformance: nothing was checked: ${why}`);
+  }
+  if (options.report !== undefined) {
+    try {
+      writeFileAtomic(options.report, markdownReport(runs, results, options.vectors ?? `built-in ${options.grid} grid and checks`));
+      log(`wrote ${options.report}`);
+    } catch (error) {
+      // checked before the run, yet it can still fail (a full disk); the results are printed above
+      log(`batchnorm-conformance: --report ${options.report}: cannot write it (${describeError(error)})`);
+      return EXIT.usage;
+    }
+  }
+  return outcome;
 }
 
+exitWhenStdoutCloses();
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (error: unknown) => {
     log(`batchnorm-conformance: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exitCode = 1;
+    process.exitCode = EXIT.failed;
   },
 );

@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
@@ -48,12 +47,25 @@ function entryOf(packageJsonPath: string): string {
  */
 export function resolvePackageJson(specifier: string, cwd = process.cwd()): string | undefined {
   for (const base of [path.join(cwd, 'package.json'), fileURLToPath(import.meta.url)]) {
-    for (const dir of createRequire(base).resolve.paths(specifier) ?? []) {
+    for (const dir of nodeModulesChain(path.dirname(base))) {
       const manifest = path.join(dir, specifier, 'package.json');
       if (existsSync(manifest)) return manifest;
     }
   }
   return undefined;
+}
+
+/**
+ * `node_modules` in `dir` and every directory above it: where `import()` looks. Not
+ * `require.resolve.paths`, which adds NODE_PATH and ~/.node_modules (CommonJS-only, and task
+ * runners set NODE_PATH to their own store, which a user's `npx` does not see).
+ */
+function nodeModulesChain(dir: string): string[] {
+  const chain: string[] = [];
+  for (let current = dir; ; current = path.dirname(current)) {
+    if (path.basename(current) !== 'node_modules') chain.push(path.join(current, 'node_modules'));
+    if (path.dirname(current) === current) return chain;
+  }
 }
 
 function notFound(specifier: string): Error {

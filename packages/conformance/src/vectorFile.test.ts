@@ -134,6 +134,23 @@ describe('parseVectorFile', () => {
     });
   });
 
+  it('describes any value it rejects briefly: deep, cyclic or not JSON at all', () => {
+    let deep: unknown = [];
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(parseError(fileWith(deep)).message).toBe('cases[0]: case must be an object, got [[[[…]]]]');
+    expect(parseError(deep).message).toBe('a vector file must be a JSON object, got [[[[…]]]]');
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic['self'] = cyclic;
+    const relu = { name: 'k', op: 'relu', shapes: { x: [1] }, inputs: { x: cyclic }, expected: { out: [0] } };
+    expect(parseError(fileWith(relu)).message).toBe('cases[0] "k": inputs.x must be an array of numbers, got {"a":1,"self":{"a":1,"self":{"a":1,"self":{"a":1,"self":…');
+    expect(parseError(fileWith(pytorchLikeCase({ epsilon: 10n }))).message).toBe('cases[0] "foo": epsilon must be a finite number > 0, got 10n');
+    expect(parseError(fileWith(pytorchLikeCase({ attrs: { momentum: [cyclic, 'a long string '.repeat(9)] } }))).message).toBe(
+      'cases[0] "foo": attrs.momentum must be a number, string or boolean, got [{"a":1,"self":{"a":1,"self":{"a":1,"self":…}}},"a long s…',
+    );
+    expect(parseError({ schema: 'batchnorm-vectors/1', cases: () => 1 }).message).toBe('cases must be an array, got a function');
+    expect(parseError(fileWith(pytorchLikeCase({ epsilon: Number.NaN }))).message).toBe('cases[0] "foo": epsilon must be a finite number > 0, got NaN');
+  });
+
   it('reads "NaN" and "Infinity" where JSON has no literal for them', () => {
     const [c] = parseVectorFile(
       fileWith({ name: 's', op: 'sigmoid', shapes: { x: [1, 3] }, inputs: { x: ['NaN', 'Infinity', '-Infinity'] }, expected: { out: ['NaN', 1, 0] } }),

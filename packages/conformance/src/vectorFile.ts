@@ -76,11 +76,46 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+const BRIEF_LENGTH = 60;
+const BRIEF_DEPTH = 4;
+
+/**
+ * `value` for a message: its JSON, cut at 60 characters and 4 levels. Written out here rather than
+ * by `JSON.stringify`, which overflows the stack on a value nested 10⁵ deep, throws on a cycle or
+ * a bigint, and writes a long array whole before it could be cut.
+ */
 function brief(value: unknown): string {
   if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value);
-  if (text === undefined) return typeof value;
-  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+  let text = '';
+  const full = (): boolean => text.length > BRIEF_LENGTH;
+  const write = (v: unknown, depth: number): void => {
+    if (typeof v === 'string') text += JSON.stringify(v.slice(0, BRIEF_LENGTH + 1));
+    else if (typeof v === 'number') text += Number.isFinite(v) ? JSON.stringify(v) : String(v);
+    else if (typeof v === 'bigint') text += `${v}n`;
+    else if (typeof v === 'function') text += 'a function';
+    else if (typeof v !== 'object' || v === null) text += String(v);
+    else if (depth >= BRIEF_DEPTH) text += '…';
+    else if (Array.isArray(v)) {
+      text += '[';
+      for (let i = 0; i < v.length && !full(); i++) {
+        if (i > 0) text += ',';
+        write(v[i], depth + 1);
+      }
+      text += ']';
+    } else {
+      text += '{';
+      for (const [i, key] of Object.keys(v).entries()) {
+        if (full()) break;
+        text += `${i > 0 ? ',' : ''}${JSON.stringify(key)}:`;
+        write((v as Record<string, unknown>)[key], depth + 1);
+      }
+      text += '}';
+    }
+  };
+  write(value, 0);
+  if (!full()) return text;
+  const cut = text.slice(0, BRIEF_LENGTH - 3);
+  return cut.endsWith('…') ? cut : `${cut}…`;
 }
 
 function product(shape: readonly number[]): number {
@@ -371,7 +406,9 @@ export async function loadVectorFile(path: string): Promise<ConformanceCase[]> {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new VectorFileError(`${path}: not valid JSON (${(error as Error).message})`, undefined, undefined, undefined, path);
+    // a parser that recurses (not V8's today) runs out of stack on a deeply nested file
+    const problem = error instanceof RangeError ? `nested too deeply to read (${error.message})` : `not valid JSON (${(error as Error).message})`;
+    throw new VectorFileError(`${path}: ${problem}`, undefined, undefined, undefined, path);
   }
   return parseVectorFile(json, path);
 }
