@@ -8,7 +8,9 @@ PNPM_VERSION=10.34.9
 # gl (headless-gl) compiles from source: X11 headers and pkg-config. xvfb + xauth give the GPU
 # tests a display; chromium runs the browser tests.
 # python3, make and g++ build the native addons (gl, the tfjs-node binding).
-APT_PACKAGES=(python3 make g++ libxi-dev libxext-dev libx11-dev pkg-config xvfb xauth chromium)
+# libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri: Mesa's EGL and OpenGL (llvmpipe), which Dawn (the
+# webgpu package, backend-webgpu in Node) runs on where there is no GPU.
+APT_PACKAGES=(python3 make g++ libxi-dev libxext-dev libx11-dev pkg-config xvfb xauth chromium libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri)
 
 log() { printf '\n==> %s\n' "$*" >&2; }
 

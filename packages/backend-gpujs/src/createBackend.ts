@@ -1,4 +1,4 @@
-import { assertTensorData, SPECIFICATION_VERSION, type BackendOptions, type SyncBackend } from '@batchnorm/core';
+import { assertTensorData, HandleRegistry, SPECIFICATION_VERSION, type BackendOptions, type SyncBackend } from '@batchnorm/core';
 import { Device } from './device.js';
 import { addBias } from './kernels/addBias.js';
 import { batchNormBackward } from './kernels/batchNormBackward.js';
@@ -53,7 +53,10 @@ export function createBackend(options: GpuJsBackendOptions | BackendOptions = {}
     engine: 'gpu.js 2.24.1',
   };
   if (fallbackReason !== '') details['fallbackReason'] = fallbackReason;
-  return {
+  // This instance's tensors and saved values: every method refuses others in O(1), before a
+  // kernel binds a texture of another GL context or reads a look-alike
+  const handles = new HandleRegistry<GpuTensor, GpujsSaved>('gpujs');
+  return handles.guard({
     name: 'gpujs',
     specificationVersion: SPECIFICATION_VERSION,
     dtype: 'float32',
@@ -92,5 +95,5 @@ export function createBackend(options: GpuJsBackendOptions | BackendOptions = {}
     reluBackward: (dy, x) => reluBackward(device, dy, x),
     softmaxCrossEntropy: (logits, labels) => softmaxCrossEntropy(device, logits, labels),
     sgdUpdate: (param, grad, attrs) => sgdUpdate(device, param, grad, attrs),
-  } satisfies GpuJsBackend;
+  } satisfies Omit<GpuJsBackend, 'isTensor'>) satisfies GpuJsBackend;
 }

@@ -2,7 +2,7 @@ import { BatchNormError, type Shape } from '@batchnorm/core';
 import { GPU, Texture, type IConstantsThis, type KernelFunction, type KernelOutput, type ThreadKernelVariable } from 'gpu.js';
 import { KernelCache, type KernelSpec } from './kernelCache.js';
 import type { GpuJsMode } from './modes.js';
-import { gpuTensor, sizeOf, type DeviceValue, type GpuTensor } from './tensor.js';
+import { GpuTensor, gpuTensor, sizeOf, type DeviceValue } from './tensor.js';
 import { copyValues } from './kernels/copy_gpu.js';
 
 /** A kernel argument: a tensor or a scalar uniform. */
@@ -112,8 +112,7 @@ export class Device {
   }
 
   release(t: GpuTensor): void {
-    const value = t.value;
-    t.value = null;
+    const value = GpuTensor.detach(t);
     if (value instanceof Texture && !this.#destroyed) value.delete();
   }
 

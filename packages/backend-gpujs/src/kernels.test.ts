@@ -144,7 +144,7 @@ for (const mode of TESTED_MODES) {
       } catch (e) {
         error = e;
       }
-      expect(error).toMatchObject({ name: 'BatchNormError', code: 'INVALID_STATE', argument: 'saved' });
+      expect(error).toMatchObject({ name: 'BatchNormError', code: 'INVALID_HANDLE', argument: 'saved' });
       for (const t of [x, dy, gamma, beta, first.dx, first.dgamma, first.dbeta, second.dx, second.dgamma, second.dbeta]) {
         b.dispose(t);
       }

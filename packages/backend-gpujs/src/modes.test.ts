@@ -75,7 +75,7 @@ describe('modes', () => {
     const t = backend.upload(new Float32Array([1, 2]), [2]);
     backend.dispose(t);
     backend.dispose(t);
-    expect(errorOf(() => backend.readSync(t)).code).toBe('INVALID_STATE');
+    expect(errorOf(() => backend.readSync(t)).code).toBe('INVALID_HANDLE');
     backend.destroy();
     expect(errorOf(() => backend.upload(new Float32Array([1]), [1])).code).toBe('INVALID_STATE');
   });

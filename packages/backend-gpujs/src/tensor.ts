@@ -7,12 +7,31 @@ export type DeviceValue = Texture | Float32Array;
 /**
  * A gpu.js tensor. Its values are stored flat, in row-major order of `shape`, whatever the
  * output dimensions of the kernel that wrote them: every kernel reads its inputs by flat index.
+ * The backend's `HandleRegistry` freezes the handles it hands out, so what changes on release
+ * (the device value) is a private field.
  */
-export interface GpuTensor extends TensorHandle {
+export class GpuTensor implements TensorHandle {
   readonly shape: Shape;
   readonly size: number;
-  /** `null` once disposed. */
-  value: DeviceValue | null;
+  #value: DeviceValue | null;
+
+  constructor(value: DeviceValue, shape: Shape) {
+    this.shape = Object.freeze([...shape]);
+    this.size = sizeOf(shape);
+    this.#value = value;
+  }
+
+  /** `null` once released. */
+  get value(): DeviceValue | null {
+    return this.#value;
+  }
+
+  /** Marks `t` released and returns the value it held (`null` when already released). */
+  static detach(t: GpuTensor): DeviceValue | null {
+    const value = t.#value;
+    t.#value = null;
+    return value;
+  }
 }
 
 export function sizeOf(shape: Shape): number {
@@ -22,5 +41,5 @@ export function sizeOf(shape: Shape): number {
 }
 
 export function gpuTensor(value: DeviceValue, shape: Shape): GpuTensor {
-  return { shape: [...shape], size: sizeOf(shape), value };
+  return new GpuTensor(value, shape);
 }

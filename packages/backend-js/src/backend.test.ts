@@ -136,8 +136,8 @@ describe('js backend: buffer pool and disposal', () => {
     const x = backend.upload(randomFloat32(4, 6), [2, 3]);
     backend.dispose(x);
     expect(x.isDisposed).toBe(true);
-    expectBatchNormError(() => backend.readSync(x), 'INVALID_STATE', 'tensor');
-    expectBatchNormError(() => backend.relu(x), 'INVALID_STATE', 'tensor');
+    expectBatchNormError(() => backend.readSync(x), 'INVALID_HANDLE', 't');
+    expectBatchNormError(() => backend.relu(x), 'INVALID_HANDLE', 'x');
     backend.dispose(x);
     expect(backend.poolStats().buffers).toBe(1);
     backend.destroy();
@@ -221,12 +221,12 @@ describe('js backend: saved', () => {
     backend.destroy();
   });
 
-  it('disposeSaved is idempotent; backward then refuses the saved value with INVALID_STATE', () => {
+  it('disposeSaved is idempotent; backward then refuses the saved value with INVALID_HANDLE', () => {
     const { backend, forward, backward } = setUp();
     backend.disposeSaved(forward.saved);
     backend.disposeSaved(forward.saved);
     expect(forward.saved.isDisposed).toBe(true);
-    expectBatchNormError(backward, 'INVALID_STATE', 'saved');
+    expectBatchNormError(backward, 'INVALID_HANDLE', 'saved');
     backend.destroy();
   });
 
@@ -237,8 +237,8 @@ describe('js backend: saved', () => {
     const rg = reference.upload(Float32Array.of(1, 1, 1, 1), [4]);
     const foreign = reference.batchNormForwardTraining({ x: rx, gamma: rg, beta: rg }, attrs).saved;
     const dy = backend.upload(dyData, shape);
-    expectBatchNormError(() => backend.batchNormBackward({ dy, x, gamma, saved: foreign as never }, attrs), 'INVALID_ARGUMENT', 'saved');
-    expectBatchNormError(() => backend.disposeSaved(foreign as never), 'INVALID_ARGUMENT', 'saved');
+    expectBatchNormError(() => backend.batchNormBackward({ dy, x, gamma, saved: foreign as never }, attrs), 'INVALID_HANDLE', 'saved');
+    expectBatchNormError(() => backend.disposeSaved(foreign as never), 'INVALID_HANDLE', 'saved');
     const other = backend.upload(randomFloat32(44, 30), [5, 6]);
     const six = backend.upload(new Float32Array(6).fill(1), [6]);
     const { saved } = backend.batchNormForwardTraining({ x: other, gamma: six, beta: six }, { layout: 'NC', epsilon: 1e-5 });

@@ -3,6 +3,7 @@ import {
   assertTensorData,
   BatchNormError,
   describeValue,
+  HandleRegistry,
   SPECIFICATION_VERSION,
   type Backend,
   type BackendModule,
@@ -140,7 +141,10 @@ export function createBackend(options: JsBackendOptions = {}) {
   const ctx = new KernelContext(pool, team, parallelMinElements, simd);
   const simdDetail = simd !== undefined ? 'wasm-simd128' : wantSimd ? `off (${simdUnavailableReason()})` : 'off';
 
-  const backend = {
+  // This instance's tensors and saved values: every method refuses others in O(1) (item 8 of
+  // issue 13: a foreign dy reached the SIMD loops as WebAssembly memory at offset 0).
+  const handles = new HandleRegistry<JsTensor, JsSaved>('js');
+  const backend = handles.guard({
     name: 'js',
     specificationVersion: SPECIFICATION_VERSION,
     dtype: 'float32',
@@ -182,7 +186,7 @@ export function createBackend(options: JsBackendOptions = {}) {
     reluBackward: (dy, x) => reluBackward(ctx, dy, x),
     softmaxCrossEntropy: (logits, labels) => softmaxCrossEntropy(ctx, logits, labels),
     sgdUpdate: (param, grad, attrs) => sgdUpdate(ctx, param, grad, attrs),
-  } satisfies SyncBackend<JsTensor, JsSaved>;
+  } satisfies Omit<SyncBackend<JsTensor, JsSaved>, 'isTensor'>) satisfies SyncBackend<JsTensor, JsSaved>;
 
   warmUpKernels(backend);
   pool.clear();

@@ -1,4 +1,4 @@
-import { assertTensorData, SPECIFICATION_VERSION, type BackendOptions, type SyncBackend } from '@batchnorm/core';
+import { assertTensorData, HandleRegistry, SPECIFICATION_VERSION, type BackendOptions, type SyncBackend } from '@batchnorm/core';
 import { createKernelContext } from './context.js';
 import { addBias } from './kernels/addBias.js';
 import { batchNormBackward } from './kernels/batchNormBackward.js';
@@ -55,7 +55,10 @@ export function createBackend(_options: BackendOptions = {}): TfjsNodeBackend {
     pooledAllocator: process.env.TF_CPU_ALLOCATOR_USE_BFC === 'true',
     ...Object.fromEntries(Object.entries(KERNEL_ROUTES).map(([kernel, route]) => [`route.${kernel}`, route])),
   };
-  return {
+  // This instance's tensors and saved values: every method refuses others in O(1). A tensor
+  // TensorFlow released behind our back (tf.tidy, tensor.dispose()) is no longer live either.
+  const handles = new HandleRegistry<TfjsNodeTensor, TfjsSaved>('tfjs-node', { alive: (t) => !t.tensor.isDisposed });
+  return handles.guard({
     name: 'tfjs-node',
     specificationVersion: SPECIFICATION_VERSION,
     dtype: 'float32',
@@ -93,5 +96,5 @@ export function createBackend(_options: BackendOptions = {}): TfjsNodeBackend {
     reluBackward: (dy, x) => reluBackward(ctx, dy, x),
     softmaxCrossEntropy: (logits, labels) => softmaxCrossEntropy(ctx, logits, labels),
     sgdUpdate: (param, grad, attrs) => sgdUpdate(ctx, param, grad, attrs),
-  } satisfies TfjsNodeBackend;
+  } satisfies Omit<TfjsNodeBackend, 'isTensor'>) satisfies TfjsNodeBackend;
 }

@@ -175,7 +175,7 @@ describe('saved on tfjs-node', () => {
     tfjs.disposeSaved(forward.saved);
     tfjs.disposeSaved(forward.saved);
     expect(() => tfjs.batchNormBackward({ dy: dyt!, x: xt!, gamma: g!, saved: forward.saved }, attrs)).toThrow(
-      expect.objectContaining({ name: 'BatchNormError', code: 'INVALID_STATE', argument: 'saved' }),
+      expect.objectContaining({ name: 'BatchNormError', code: 'INVALID_HANDLE', argument: 'saved' }),
     );
     for (const t of [xt, g, bt, dyt, first.dx, first.dgamma, first.dbeta, second.dx, second.dgamma, second.dbeta]) tfjs.dispose(t!);
   });

@@ -1,6 +1,9 @@
 import {
   createReferenceBackend,
   flatIndex,
+  HandleRegistry,
+  referenceKernels,
+  SPECIFICATION_VERSION,
   geometryOf,
   isChannelsLast,
   LAYOUTS,
@@ -24,15 +27,37 @@ import type { CaseResult } from './types.js';
  * one kernel broken the way a real implementation might be.
  */
 
-const reference = createReferenceBackend();
 type ReferenceLike = Backend<ReferenceTensor, ReferenceSaved>;
 
 function referenceTensor(data: Float64Array, shape: Shape): ReferenceTensor {
   return { data, shape: [...shape] };
 }
 
+/**
+ * The reference's methods without a backend instance's handle checks: the broken kernels below
+ * hand the reference's kernels tensors of their own (reshaped views, altered outputs).
+ */
+const reference = {
+  name: 'reference',
+  specificationVersion: SPECIFICATION_VERSION,
+  dtype: 'float64',
+  details: {},
+  upload: (data, shape) => referenceTensor(Float64Array.from(data), shape),
+  read: async (t) => t.data.slice(),
+  readSync: (t) => t.data.slice(),
+  dispose() {},
+  disposeSaved() {},
+  destroy() {},
+  ...referenceKernels,
+} satisfies Omit<ReferenceLike, 'isTensor'> & Pick<Required<ReferenceLike>, 'readSync'>;
+
+/** A broken backend with its own handles, checked at its boundary as every backend's are. */
+function broken(backend: Omit<ReferenceLike, 'isTensor'>): ReferenceLike {
+  return new HandleRegistry<ReferenceTensor, ReferenceSaved>(backend.name).guard(backend);
+}
+
 /** (a) `variance` returned unbiased (÷(m−1)) instead of the biased batch variance. */
-const varianceUnbiased = {
+const varianceUnbiased = broken({
   ...reference,
   name: 'broken-variance-unbiased',
   batchNormForwardTraining(inputs, attrs) {
@@ -40,7 +65,7 @@ const varianceUnbiased = {
     const { m } = geometryOf(attrs.layout, inputs.x.shape);
     return { ...out, variance: referenceTensor(out.variance.data.map((v) => (v * m) / (m - 1)), out.variance.shape) };
   },
-} satisfies ReferenceLike;
+});
 
 /**
  * A backend whose batch-norm kernels run some layout through another one's kernel, reading the
@@ -52,7 +77,7 @@ function reinterpreting(
   wrongFor: (layout: Layout) => { layout: Layout; reshape: (shape: Shape) => Shape } | undefined,
 ): ReferenceLike {
   const as = (t: ReferenceTensor, reshape: (shape: Shape) => Shape): ReferenceTensor => referenceTensor(t.data, reshape(t.shape));
-  return {
+  return broken({
     ...reference,
     name,
     batchNormForwardTraining(inputs, attrs) {
@@ -76,7 +101,7 @@ function reinterpreting(
       );
       return { ...out, dx: referenceTensor(out.dx.data, inputs.x.shape) };
     },
-  } satisfies ReferenceLike;
+  });
 }
 
 /** (b) Channels-last tensors indexed as channels-first: `[N, ...spatial, C]` read as `[N, C, ...spatial]`. */
@@ -92,7 +117,7 @@ const volumeAsImages = reinterpreting('broken-ncdhw-as-nchw', (layout) =>
 );
 
 /** (c) The simplified backward without its `x̂·Σ(dy·x̂)` term. */
-const backwardMissingTerm = {
+const backwardMissingTerm = broken({
   ...reference,
   name: 'broken-backward',
   batchNormBackward({ dy, x, gamma, saved: { mean, variance } }, { layout, epsilon }) {
@@ -126,10 +151,10 @@ const backwardMissingTerm = {
       dbeta: referenceTensor(dbeta, [g.c]),
     };
   },
-} satisfies ReferenceLike;
+});
 
 /** (d) The running average with its factor on the wrong side: `factor·running + (1 − factor)·batch`. */
-const runningAverageSwapped = {
+const runningAverageSwapped = broken({
   ...reference,
   name: 'broken-running-average',
   runningAverage({ running, batch }, { factor, batchScale }) {
@@ -138,13 +163,13 @@ const runningAverageSwapped = {
       running.shape,
     );
   },
-} satisfies ReferenceLike;
+});
 
 /**
  * A float32 backend whose variance is `E[x²] − E[x]²` with float32 sums: the cancellation the
  * offset regimes exist to catch.
  */
-const naiveFloat32Variance = {
+const naiveFloat32Variance = broken({
   ...reference,
   name: 'naive-float32',
   dtype: 'float32',
@@ -178,10 +203,10 @@ const naiveFloat32Variance = {
       saved: { mean: mean.slice(), variance: variance.slice() },
     };
   },
-} satisfies ReferenceLike;
+});
 
 /** (f) A backward that consumes `saved` (frees it, as if it were its own scratch memory). */
-const backwardConsumesSaved = {
+const backwardConsumesSaved = broken({
   ...reference,
   name: 'broken-backward-consumes-saved',
   batchNormBackward(inputs, attrs) {
@@ -190,19 +215,21 @@ const backwardConsumesSaved = {
     inputs.saved.variance.fill(Number.NaN);
     return out;
   },
-} satisfies ReferenceLike;
+});
 
 /** (g) A `disposeSaved` that is not idempotent: the second call throws, as a double free would. */
 function disposeSavedTwiceThrows(): ReferenceLike {
   const released = new WeakSet<ReferenceSaved>();
+  const guarded = broken({ ...reference, name: 'broken-dispose-saved-twice' });
+  // outside the guard, which would make the second call the no-op the contract asks for
   return {
-    ...reference,
-    name: 'broken-dispose-saved-twice',
+    ...guarded,
     disposeSaved(saved) {
       if (released.has(saved)) throw new Error('saved disposed twice');
+      guarded.disposeSaved(saved);
       released.add(saved);
     },
-  } satisfies ReferenceLike;
+  };
 }
 
 /**
@@ -212,7 +239,7 @@ function disposeSavedTwiceThrows(): ReferenceLike {
  * the contract forbids.
  */
 function poisoningDispose(aliasSaved: boolean): ReferenceLike {
-  return {
+  return broken({
     ...reference,
     name: aliasSaved ? 'broken-saved-aliases-outputs' : 'poisoning-dispose',
     dispose(t) {
@@ -222,7 +249,7 @@ function poisoningDispose(aliasSaved: boolean): ReferenceLike {
       const out = reference.batchNormForwardTraining(inputs, attrs);
       return aliasSaved ? { ...out, saved: { mean: out.mean.data, variance: out.variance.data } } : out;
     },
-  } satisfies ReferenceLike;
+  });
 }
 
 const grid = buildGrid('quick');

@@ -2,6 +2,8 @@ import {
   BatchNorm,
   BatchNormError,
   createReferenceBackend,
+  loadBackendModule,
+  registeredBackends,
   isChannelsLast,
   LAYOUTS,
   layoutOf,
@@ -9,11 +11,27 @@ import {
   type Backend,
   type BatchNormOptions,
   type BatchNormState,
+  type BatchNormErrorCode,
   type Layout,
   type TensorHandle,
 } from '@batchnorm/core';
 import { hostData } from './runner.js';
 import type { CaseResult } from './types.js';
+
+/** What a scenario can make besides the layer: tensors of the backend, of another one, of a second instance. */
+export interface ScenarioContext<T extends TensorHandle = TensorHandle> {
+  /** The backend under test (the layer's). */
+  readonly backend: Backend<T>;
+  /** A tensor of the backend under test; released after the scenario. */
+  upload(values: number[], shape: number[]): T;
+  /** A tensor of another backend: a reference backend instance of the scenario's own. */
+  foreign(values: number[], shape: number[]): TensorHandle;
+  /**
+   * A tensor of a second instance of the backend under test (for the reference: another reference
+   * instance). Only in scenarios with `secondInstance: true`.
+   */
+  secondInstance(values: number[], shape: number[]): TensorHandle;
+}
 
 /** What an error scenario does with a backend: build a layer, or act on one that has trained. */
 export interface ErrorScenario {
@@ -25,7 +43,20 @@ export interface ErrorScenario {
    * Layer scenarios: the call to reject, on a layer that trained on two batches. It may return
    * a promise (a `load` of an edited `await state()`).
    */
-  readonly act?: <T extends TensorHandle>(layer: BatchNorm<T>, upload: (values: number[], shape: number[]) => T) => unknown;
+  readonly act?: <T extends TensorHandle>(
+    layer: BatchNorm<T>,
+    upload: (values: number[], shape: number[]) => T,
+    context: ScenarioContext<T>,
+  ) => unknown;
+  /** The error the reference must give (else the scenario itself is wrong); default: any `BatchNormError`. */
+  readonly expected?: { readonly code: BatchNormErrorCode; readonly argument: string };
+  /** The scenario needs a second instance of the backend under test (`context.secondInstance`). */
+  readonly secondInstance?: boolean;
+  /**
+   * A property every backend must have, instead of a call to reject: returns what is wrong, or
+   * `undefined`. Checked on the reference first (where it must hold), then on the backend.
+   */
+  readonly verify?: <T extends TensorHandle>(context: ScenarioContext<T>) => Promise<string | undefined>;
 }
 
 const C = 3;
@@ -120,7 +151,216 @@ export function errorScenarios(): ErrorScenario[] {
   layer('load/runningVarNegative', withState((s) => ({ ...s, runningVar: s.runningVar.map((v, i) => (i === 1 ? -1 : v)) })));
   layer('load/runningMeanLength', withState((s) => ({ ...s, runningMean: [...s.runningMean, 0] })));
   layer('load/numBatchesTracked', withState((s) => ({ ...s, numBatchesTracked: -1 })));
+  scenarios.push(...handleScenarios());
   return scenarios;
+}
+
+/** The kinds of handle a backend must refuse (issue 13, item 8). */
+type BadHandleKind = 'otherBackend' | 'secondInstance' | 'lookAlike' | 'disposed';
+
+function badHandle<T extends TensorHandle>(kind: BadHandleKind, context: ScenarioContext<T>, values: number[], shape: number[]): T {
+  let bad: unknown;
+  if (kind === 'otherBackend') bad = context.foreign(values, shape);
+  else if (kind === 'secondInstance') bad = context.secondInstance(values, shape);
+  else if (kind === 'lookAlike') bad = { shape: [...shape] };
+  else {
+    const t = context.upload(values, shape);
+    context.backend.dispose(t);
+    bad = t;
+  }
+  // deliberately the wrong type: the backend must find out at run time
+  return bad as T;
+}
+
+/** Valid arguments of every kernel on `[N, C] = [4, 3]`, uploaded to the backend under test. */
+function kernelArguments<T extends TensorHandle>(context: ScenarioContext<T>) {
+  const t = (shape: number[], shift: number): T => context.upload(ramp(size(shape), shift), shape);
+  const x = t([4, C], 0);
+  const gamma = context.upload([1, 0.5, 2], [C]);
+  const beta = t([C], 1);
+  return {
+    x,
+    gamma,
+    beta,
+    dy: t([4, C], 2),
+    y: context.upload(ramp(4 * C).map((v) => 1 / (1 + Math.exp(-v))), [4, C]),
+    mean: t([C], 3),
+    variance: context.upload([1, 2, 0.5], [C]),
+    running: t([C], 4),
+    batch: t([C], 5),
+    a: t([4, C], 6),
+    b: t([C, 2], 7),
+    bias: t([C], 8),
+    logits: t([4, C], 9),
+    labels: context.upload([1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0], [4, C]),
+    param: t([C], 10),
+    grad: t([C], 11),
+  };
+}
+type KernelArguments<T extends TensorHandle> = ReturnType<typeof kernelArguments<T>>;
+
+const NC_ATTRS = { layout: 'NC', epsilon: 1e-5 } as const;
+
+/** Every kernel of the contract, the names of its tensor arguments, and the call. */
+const KERNEL_CALLS: readonly [string, readonly (keyof KernelArguments<TensorHandle>)[], <T extends TensorHandle>(b: Backend<T>, a: KernelArguments<T>) => unknown][] = [
+  ['batchNormForwardTraining', ['x', 'gamma', 'beta'], (b, a) => b.batchNormForwardTraining(a, NC_ATTRS)],
+  ['batchNormForwardInference', ['x', 'gamma', 'beta', 'mean', 'variance'], (b, a) => b.batchNormForwardInference(a, NC_ATTRS)],
+  [
+    'batchNormBackward',
+    ['dy', 'x', 'gamma'],
+    (b, a) => {
+      // saved from a forward on good tensors, so only the argument under test is bad
+      // saved from a forward on other, good tensors of the same shapes: only the argument under test is bad
+      const forward = b.batchNormForwardTraining({ x: a.a, gamma: a.bias, beta: a.param }, NC_ATTRS);
+      for (const t of [forward.y, forward.mean, forward.variance]) b.dispose(t);
+      try {
+        return b.batchNormBackward({ dy: a.dy, x: a.x, gamma: a.gamma, saved: forward.saved }, NC_ATTRS);
+      } finally {
+        b.disposeSaved(forward.saved);
+      }
+    },
+  ],
+  ['runningAverage', ['running', 'batch'], (b, a) => b.runningAverage(a, { factor: 0.1, batchScale: 1 })],
+  ['matMul', ['a', 'b'], (b, a) => b.matMul(a.a, a.b)],
+  ['addBias', ['x', 'bias'], (b, a) => b.addBias(a.x, a.bias)],
+  ['sumRows', ['x'], (b, a) => b.sumRows(a.x)],
+  ['sigmoid', ['x'], (b, a) => b.sigmoid(a.x)],
+  ['sigmoidBackward', ['dy', 'y'], (b, a) => b.sigmoidBackward(a.dy, a.y)],
+  ['relu', ['x'], (b, a) => b.relu(a.x)],
+  ['reluBackward', ['dy', 'x'], (b, a) => b.reluBackward(a.dy, a.x)],
+  ['softmaxCrossEntropy', ['logits', 'labels'], (b, a) => b.softmaxCrossEntropy(a.logits, a.labels)],
+  ['sgdUpdate', ['param', 'grad'], (b, a) => b.sgdUpdate(a.param, a.grad, { learningRate: 0.1 })],
+];
+
+/**
+ * Foreign, look-alike and disposed handles (issue 13, item 8): through the layer (`x`, `dy`) and
+ * through every argument of every kernel, `read`, `dispose` and `saved`, each must give
+ * `INVALID_HANDLE` naming the argument, with the layer's state unchanged; and no handle's shape
+ * can be changed.
+ */
+export function handleScenarios(): ErrorScenario[] {
+  const scenarios: ErrorScenario[] = [];
+  const invalidHandle = (argument: string) => ({ code: 'INVALID_HANDLE', argument }) as const;
+  const add = (name: string, argument: string, act: ErrorScenario['act'], secondInstance = false): void => {
+    scenarios.push({ name: `errors/handles/${name}`, layout: 'NC', act, expected: invalidHandle(argument), ...(secondInstance ? { secondInstance } : {}) });
+  };
+  const shape = trainingShape('NC');
+  const allKinds: readonly BadHandleKind[] = ['otherBackend', 'secondInstance', 'lookAlike', 'disposed'];
+  for (const kind of allKinds) {
+    const second = kind === 'secondInstance';
+    add(`forward/x/${kind}`, 'x', (l, _up, c) => l.forward(badHandle(kind, c, ramp(size(shape), 5), shape)), second);
+    add(`backward/dy/${kind}`, 'dy', (l, _up, c) => l.backward(badHandle(kind, c, ramp(size(shape), 6), shape)), second);
+  }
+  for (const [kernel, names, call] of KERNEL_CALLS) {
+    for (const name of names) {
+      // a second instance is costly (a GPU context): only for the arguments of the issue's cases
+      const kinds = (kernel === 'batchNormBackward' && name === 'dy') || (kernel === 'batchNormForwardTraining' && name === 'x') ? allKinds : allKinds.filter((k) => k !== 'secondInstance');
+      for (const kind of kinds) {
+        add(
+          `${kernel}/${name}/${kind}`,
+          name,
+          (_l, _up, c) => {
+            const args = kernelArguments(c);
+            const good = args[name];
+            return call(c.backend, { ...args, [name]: badHandle(kind, c, ramp(size([...good.shape]), 12), [...good.shape]) });
+          },
+          kind === 'secondInstance',
+        );
+      }
+    }
+  }
+  for (const kind of ['otherBackend', 'lookAlike', 'disposed'] as const) {
+    add(`read/t/${kind}`, 't', (_l, _up, c) => c.backend.read(badHandle(kind, c, ramp(4), [4])));
+  }
+  for (const kind of ['otherBackend', 'lookAlike'] as const) {
+    // disposing a disposed tensor of its own is allowed; one it never made is not
+    add(`dispose/t/${kind}`, 't', (_l, _up, c) => c.backend.dispose(badHandle(kind, c, ramp(4), [4])));
+  }
+  const savedOf = (kind: 'otherBackend' | 'lookAlike' | 'disposed', c: ScenarioContext): unknown => {
+    if (kind === 'lookAlike') return { mean: new Float64Array(C), variance: new Float64Array(C).fill(1) };
+    const b: Backend = kind === 'otherBackend' ? createReferenceBackend() : c.backend;
+    const up = (values: number[], s: number[]) => (kind === 'otherBackend' ? b.upload(Float64Array.from(values), s) : c.upload(values, s));
+    const forward = b.batchNormForwardTraining({ x: up(ramp(4 * C), [4, C]), gamma: up([1, 1, 1], [C]), beta: up([0, 0, 0], [C]) }, NC_ATTRS);
+    if (kind === 'disposed') {
+      for (const t of [forward.y, forward.mean, forward.variance]) b.dispose(t);
+      b.disposeSaved(forward.saved);
+    }
+    return forward.saved;
+  };
+  for (const kind of ['otherBackend', 'lookAlike', 'disposed'] as const) {
+    add(`batchNormBackward/saved/${kind}`, 'saved', (_l, _up, c) => {
+      const { dy, x, gamma } = kernelArguments(c);
+      return c.backend.batchNormBackward({ dy, x, gamma, saved: savedOf(kind, c) }, NC_ATTRS);
+    });
+  }
+  for (const kind of ['otherBackend', 'lookAlike'] as const) {
+    add(`disposeSaved/saved/${kind}`, 'saved', (_l, _up, c) => c.backend.disposeSaved(savedOf(kind, c)));
+  }
+  scenarios.push({ name: 'errors/handles/shapeImmutable', layout: 'NC', verify: shapesImmutable });
+  return scenarios;
+}
+
+/**
+ * Tries every way of changing the shape of every kind of handle (an upload and each kernel's
+ * outputs): each must throw (in strict code, which every ES module is), and the shape must stay.
+ * A handle whose shape could change would send a kernel past its data (a hang, or garbage).
+ */
+async function shapesImmutable<T extends TensorHandle>(c: ScenarioContext<T>): Promise<string | undefined> {
+  const b = c.backend;
+  const a = kernelArguments(c);
+  const forward = b.batchNormForwardTraining(a, NC_ATTRS);
+  const backward = b.batchNormBackward({ dy: a.dy, x: a.x, gamma: a.gamma, saved: forward.saved }, NC_ATTRS);
+  b.disposeSaved(forward.saved);
+  const softmax = b.softmaxCrossEntropy(a.logits, a.labels);
+  const handles: Record<string, T> = {
+    upload: a.x,
+    'batchNormForwardTraining.y': forward.y,
+    'batchNormForwardTraining.mean': forward.mean,
+    'batchNormForwardTraining.variance': forward.variance,
+    batchNormForwardInference: b.batchNormForwardInference(a, NC_ATTRS),
+    'batchNormBackward.dx': backward.dx,
+    'batchNormBackward.dgamma': backward.dgamma,
+    'batchNormBackward.dbeta': backward.dbeta,
+    runningAverage: b.runningAverage(a, { factor: 0.1, batchScale: 1 }),
+    matMul: b.matMul(a.a, a.b),
+    addBias: b.addBias(a.x, a.bias),
+    sumRows: b.sumRows(a.x),
+    sigmoid: b.sigmoid(a.x),
+    sigmoidBackward: b.sigmoidBackward(a.dy, a.y),
+    relu: b.relu(a.x),
+    reluBackward: b.reluBackward(a.dy, a.x),
+    'softmaxCrossEntropy.loss': softmax.loss,
+    'softmaxCrossEntropy.dLogits': softmax.dLogits,
+    sgdUpdate: b.sgdUpdate(a.param, a.grad, { learningRate: 0.1 }),
+  };
+  const attempts: [string, (t: { shape: number[] }) => unknown][] = [
+    ['shape[0] = 7', (t) => (t.shape[0] = 7)],
+    ['shape.length = 0', (t) => (t.shape.length = 0)],
+    ['shape.push(1)', (t) => t.shape.push(1)],
+    ['shape = [7]', (t) => (t.shape = [7])],
+    ["Object.defineProperty(t, 'shape', { value: [7] })", (t) => Object.defineProperty(t, 'shape', { value: [7] })],
+  ];
+  try {
+    for (const [label, t] of Object.entries(handles)) {
+      const before = JSON.stringify(t.shape);
+      for (const [attempt, mutate] of attempts) {
+        let threw = false;
+        try {
+          mutate(t as unknown as { shape: number[] });
+        } catch {
+          threw = true;
+        }
+        const after = JSON.stringify(t.shape);
+        if (after !== before) return `${label}: \`${attempt}\` changed the shape from ${before} to ${after}`;
+        if (!threw) return `${label}: \`${attempt}\` did not throw (a handle must be frozen)`;
+      }
+      const values = await b.read(t);
+      if (values.length !== size([...t.shape])) return `${label}: read gave ${values.length} values for shape ${before}`;
+    }
+    return undefined;
+  } finally {
+    for (const t of Object.values(handles)) b.dispose(t);
+  }
 }
 
 type Outcome = { threw: false } | { threw: true; error: unknown };
@@ -139,19 +379,58 @@ interface Attempt {
   readonly detail?: string;
 }
 
+/** Makes another instance of the backend under test, for scenarios that need one. */
+export type SecondInstanceFactory = () => Backend | Promise<Backend>;
+
+/**
+ * The scenario's context on `backend`: its uploads, a reference backend of its own for foreign
+ * tensors, and a second instance when the scenario needs one. `release` frees them all.
+ */
+async function contextFor<T extends TensorHandle>(
+  backend: Backend<T>,
+  scenario: ErrorScenario,
+  makeSecond: SecondInstanceFactory | undefined,
+): Promise<{ context: ScenarioContext<T>; release: () => void }> {
+  const owned: T[] = [];
+  const foreignBackend = createReferenceBackend();
+  const second = scenario.secondInstance === true && makeSecond !== undefined ? await makeSecond() : undefined;
+  const secondOwned: TensorHandle[] = [];
+  const context: ScenarioContext<T> = {
+    backend,
+    upload(values, s) {
+      const t = backend.upload(hostData(backend, values), s);
+      owned.push(t);
+      return t;
+    },
+    foreign: (values, s) => foreignBackend.upload(Float64Array.from(values), s),
+    secondInstance(values, s) {
+      if (second === undefined) throw new Error(`scenario ${scenario.name} has no second instance (set secondInstance: true)`);
+      const t = second.upload(hostData(second, values), s);
+      secondOwned.push(t);
+      return t;
+    },
+  };
+  const release = (): void => {
+    for (const t of owned) backend.dispose(t);
+    if (second !== undefined) {
+      for (const t of secondOwned) second.dispose(t);
+      second.destroy();
+    }
+  };
+  return { context, release };
+}
+
 /**
  * Runs `scenario` on `backend`. A layer scenario's outcome includes `await layer.settle()`: on a
  * backend that reads asynchronously, a non-finite batch is reported when its check settles, not
  * by `forward` itself (core's documented behaviour), and must leave the state as it was.
  */
-async function attempt<T extends TensorHandle, S>(backend: Backend<T, S>, scenario: ErrorScenario): Promise<Attempt> {
+async function attempt<T extends TensorHandle, S>(
+  backend: Backend<T, S>,
+  scenario: ErrorScenario,
+  makeSecond: SecondInstanceFactory | undefined,
+): Promise<Attempt> {
   const shape = trainingShape(scenario.layout);
-  const owned: T[] = [];
-  const upload = (values: number[], s: number[]): T => {
-    const t = backend.upload(hostData(backend, values), s);
-    owned.push(t);
-    return t;
-  };
   if (scenario.construct !== undefined) {
     try {
       new BatchNorm(backend, scenario.construct(C)).dispose();
@@ -160,6 +439,8 @@ async function attempt<T extends TensorHandle, S>(backend: Backend<T, S>, scenar
       return { outcome: { threw: true, error }, intact: undefined };
     }
   }
+  const { context, release } = await contextFor<T>(backend, scenario, makeSecond);
+  const upload = context.upload;
   const layer = new BatchNorm(backend, { numFeatures: C, layout: scenario.layout, gamma: [1, 0.5, 2], beta: [0, 1, -1] });
   try {
     // two training steps and a backward, so there is state to keep
@@ -173,7 +454,7 @@ async function attempt<T extends TensorHandle, S>(backend: Backend<T, S>, scenar
     const wasTraining = layer.training;
     let outcome: Outcome;
     try {
-      const result: unknown = await scenario.act!(layer, upload);
+      const result: unknown = await scenario.act!(layer, upload, context);
       if (typeof result === 'object' && result !== null && 'shape' in result) backend.dispose(result as T);
       await layer.settle();
       outcome = { threw: false };
@@ -185,36 +466,88 @@ async function attempt<T extends TensorHandle, S>(backend: Backend<T, S>, scenar
     return intact ? { outcome, intact } : { outcome, intact, detail: `state before ${before}\nstate after  ${after}` };
   } finally {
     layer.dispose();
-    for (const t of owned) backend.dispose(t);
+    release();
   }
+}
+
+/** Runs a `verify` scenario on `backend`: what is wrong, or `undefined`. */
+async function verifyOn<T extends TensorHandle>(
+  backend: Backend<T>,
+  scenario: ErrorScenario,
+  makeSecond: SecondInstanceFactory | undefined,
+): Promise<string | undefined> {
+  const { context, release } = await contextFor<T>(backend, scenario, makeSecond);
+  try {
+    return await scenario.verify!(context);
+  } catch (error) {
+    return `threw ${describeOutcome({ threw: true, error })}`;
+  } finally {
+    release();
+  }
+}
+
+/** The registry's factory for a backend registered under `name` (the CLI registers what it loads). */
+function registeredFactory(name: string): SecondInstanceFactory | undefined {
+  if (!registeredBackends().includes(name)) return undefined;
+  return async () => (await loadBackendModule(name)).createBackend();
+}
+
+export interface CheckErrorsOptions {
+  /** The name results carry; default `backend.name`. */
+  readonly backendName?: string;
+  /** The scenarios to run; default `errorScenarios()`. */
+  readonly scenarios?: readonly ErrorScenario[];
+  /**
+   * Makes a second instance of the backend, for the scenarios that hand it a tensor of another
+   * instance. Default: the registry's factory when `backend.name` is registered; else those
+   * scenarios are reported as skipped.
+   */
+  readonly createBackend?: SecondInstanceFactory;
 }
 
 /**
  * Runs every error scenario on `backend` and on the reference: each must raise a
  * `BatchNormError` with the same code and argument on both, and leave the layer's state intact.
+ * A `verify` scenario must hold on both.
  */
 export async function checkErrors<T extends TensorHandle, S>(
   backend: Backend<T, S>,
-  options: { backendName?: string; scenarios?: readonly ErrorScenario[] } = {},
+  options: CheckErrorsOptions = {},
 ): Promise<CaseResult[]> {
   const reference = createReferenceBackend();
+  const secondReference: SecondInstanceFactory = () => createReferenceBackend();
+  const secondBackend = options.createBackend ?? registeredFactory(backend.name);
   const results: CaseResult[] = [];
   for (const scenario of options.scenarios ?? errorScenarios()) {
     const base = { backend: options.backendName ?? backend.name, case: scenario.name, op: 'errorCheck', layout: scenario.layout };
+    if (scenario.secondInstance === true && secondBackend === undefined) {
+      results.push({ ...base, pass: true, skipped: true, maxAbsError: 0, maxRelError: 0, message: 'skipped: no second instance of the backend (pass createBackend)' });
+      continue;
+    }
     let message: string | undefined;
     try {
-      const want = await attempt(reference, scenario);
-      const got = await attempt(backend, scenario);
-      const wantError = want.outcome.threw ? want.outcome.error : undefined;
-      const gotError = got.outcome.threw ? got.outcome.error : undefined;
-      if (!(wantError instanceof BatchNormError)) {
-        message = `the reference gave ${describeOutcome(want.outcome)}: the scenario itself is wrong`;
-      } else if (!(gotError instanceof BatchNormError)) {
-        message = `expected BatchNormError ${wantError.code} (${wantError.argument}), got ${describeOutcome(got.outcome)}`;
-      } else if (gotError.code !== wantError.code || gotError.argument !== wantError.argument) {
-        message = `expected BatchNormError ${wantError.code} (${wantError.argument}), got ${gotError.code} (${gotError.argument})`;
-      } else if (got.intact === false) {
-        message = `the layer's state changed although the call was rejected\n${got.detail ?? ''}`;
+      if (scenario.verify !== undefined) {
+        const wrong = await verifyOn(reference, scenario, secondReference);
+        const got = wrong === undefined ? await verifyOn(backend, scenario, secondBackend) : undefined;
+        if (wrong !== undefined) message = `the reference fails it (${wrong}): the scenario itself is wrong`;
+        else if (got !== undefined) message = got;
+      } else {
+        const want = await attempt(reference, scenario, secondReference);
+        const got = await attempt(backend, scenario, secondBackend);
+        const wantError = want.outcome.threw ? want.outcome.error : undefined;
+        const gotError = got.outcome.threw ? got.outcome.error : undefined;
+        const expected = scenario.expected;
+        if (!(wantError instanceof BatchNormError)) {
+          message = `the reference gave ${describeOutcome(want.outcome)}: the scenario itself is wrong`;
+        } else if (expected !== undefined && (wantError.code !== expected.code || wantError.argument !== expected.argument)) {
+          message = `the reference gave BatchNormError ${wantError.code} (${wantError.argument}), not ${expected.code} (${expected.argument}): the scenario itself is wrong`;
+        } else if (!(gotError instanceof BatchNormError)) {
+          message = `expected BatchNormError ${wantError.code} (${wantError.argument}), got ${describeOutcome(got.outcome)}`;
+        } else if (gotError.code !== wantError.code || gotError.argument !== wantError.argument) {
+          message = `expected BatchNormError ${wantError.code} (${wantError.argument}), got ${gotError.code} (${gotError.argument})`;
+        } else if (got.intact === false) {
+          message = `the layer's state changed although the call was rejected\n${got.detail ?? ''}`;
+        }
       }
     } catch (error) {
       message = `threw outside the scenario: ${error instanceof Error ? error.message : String(error)}`;

@@ -96,12 +96,15 @@ function trackingBackend(options: { throwIn?: keyof Backend } = {}) {
   const backend = {
     ...(wrapped as unknown as ReferenceBackend),
     upload: (data, shape) => track(inner.upload(data, shape)),
+    // passed on, so the reference refuses a disposed handle as every backend must
     dispose: (t) => {
       live.delete(t);
+      inner.dispose(t);
     },
     disposeSaved: (saved) => {
       liveSaved.delete(saved);
       savedDisposals.set(saved, (savedDisposals.get(saved) ?? 0) + 1);
+      inner.disposeSaved(saved);
     },
   } satisfies ReferenceBackend;
   return { backend, live, liveSaved, savedDisposals };

@@ -4,6 +4,7 @@ import { trackingBackend } from './__tests__/trackingBackend.js';
 import { asyncOnly } from './asyncOnly.js';
 import type { Backend } from './backend.js';
 import { BatchNorm, type BatchNormState } from './BatchNorm.js';
+import { geometryOf } from './layout.js';
 import type { ReferenceTensor } from './reference/tensor.js';
 
 // The layer on a backend that only reads asynchronously (as WebGPU): the same results as on a
@@ -211,10 +212,13 @@ describe('sizes past 2³¹ − 1 elements', () => {
     expect(error.expected).toContain(String(2 ** 31 - 1));
   });
 
-  it('a shape claiming 2³¹ elements: upload and forward reject it by name', () => {
+  it('a shape claiming 2³¹ elements: upload and the layout check reject it by name', () => {
     expectBatchNormError(() => reference.upload(new Float64Array(4), [2 ** 16, 2 ** 15]), 'INVALID_ARGUMENT', 'shape');
+    // only a look-alike can claim such a shape (upload refuses it, a handle's shape is frozen):
+    // the layer refuses it as a handle first; the layout check (geometryOf) refuses the size
     const layer = new BatchNorm(reference, { numFeatures: 2 });
     const fake = { shape: [2 ** 30, 2], data: new Float64Array(4) };
-    expectBatchNormError(() => layer.forward(fake), 'INVALID_ARGUMENT', 'x.shape');
+    expectBatchNormError(() => layer.forward(fake), 'INVALID_HANDLE', 'x');
+    expectBatchNormError(() => geometryOf('NC', [2 ** 30, 2]), 'INVALID_ARGUMENT', 'x.shape');
   });
 });

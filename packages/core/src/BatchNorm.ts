@@ -1,5 +1,6 @@
 import { hasSyncReads, type Backend, type BatchNormAttrs, type SyncBackend, type TensorHandle } from './backend.js';
 import { BatchNormError, describeValue } from './errors.js';
+import { assertTensor } from './handles.js';
 import { assertLayout, geometryOf } from './layout.js';
 import type { Layout, VarianceCorrection } from './types.js';
 import {
@@ -86,7 +87,9 @@ interface Unchecked<T> {
  * Inputs are validated here, once; the backend's kernels trust them.
  *
  * Ownership: `forward` returns a new tensor the caller disposes. In training mode the layer
- * keeps a reference to `x` for `backward`: do not dispose `x` before calling `backward`.
+ * keeps a reference to `x` for `backward`: do not dispose `x` before calling `backward` (it then
+ * throws `INVALID_HANDLE` naming `x`). Every tensor handed to the layer must be a live tensor of
+ * its backend instance (`backend.isTensor`), else `INVALID_HANDLE`, and nothing changes.
  *
  * Reads: the layer only reads through `backend.read`, so it works on backends that read
  * asynchronously (WebGPU). `state()` and `fold()` are asynchronous; `stateSync()` and
@@ -118,6 +121,10 @@ export class BatchNorm<T extends TensorHandle = TensorHandle, B extends Backend<
   #generation = 0;
 
   constructor(backend: B & Backend<T>, options: BatchNormOptions) {
+    // a backend of an earlier draft of contract v2 has no isTensor: say so, not a TypeError later
+    if (typeof backend !== 'object' || backend === null || typeof backend.isTensor !== 'function') {
+      throw invalid('backend', 'a Backend of contract v2 (with isTensor; see core\'s README, "Migrating")', backend);
+    }
     if (typeof options !== 'object' || options === null) {
       throw invalid('options', 'an object with at least numFeatures', options);
     }
@@ -329,6 +336,7 @@ export class BatchNorm<T extends TensorHandle = TensorHandle, B extends Backend<
     if (typeof dy !== 'object' || dy === null || !Array.isArray(dy.shape)) {
       throw invalid('dy', `a tensor of backend "${this.backend.name}"`, dy);
     }
+    assertTensor(this.backend, dy, 'dy');
     if (!sameShape(dy.shape, saved.x.shape)) {
       throw new BatchNormError({
         code: 'SHAPE_MISMATCH',
@@ -526,6 +534,8 @@ export class BatchNorm<T extends TensorHandle = TensorHandle, B extends Backend<
     if (typeof x !== 'object' || x === null || !Array.isArray(x.shape)) {
       throw invalid(argument, `a tensor of backend "${this.backend.name}"`, x);
     }
+    // before its shape is trusted: a look-alike or foreign tensor is refused whatever its shape
+    assertTensor(this.backend, x, argument);
     const geometry = geometryOf(this.layout, x.shape, `${argument}.shape`);
     if (geometry.c !== this.numFeatures) {
       throw new BatchNormError({

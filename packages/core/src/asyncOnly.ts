@@ -12,7 +12,7 @@ function nextMacrotask(): Promise<void> {
  * `inner`'s own, so results are bit-identical to it.
  */
 export function asyncOnly<T extends TensorHandle, S>(inner: Backend<T, S>): Backend<T, S> {
-  const methods = ['upload', 'dispose', 'disposeSaved', 'destroy', ...KERNEL_NAMES] as const;
+  const methods = ['isTensor', 'upload', 'dispose', 'disposeSaved', 'destroy', ...KERNEL_NAMES] as const;
   const bound = Object.fromEntries(
     methods.map((m) => [m, (inner[m] as (...args: unknown[]) => unknown).bind(inner)]),
   ) as Pick<Backend<T, S>, (typeof methods)[number]>;

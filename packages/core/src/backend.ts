@@ -1,4 +1,4 @@
-import { BatchNormError } from './errors.js';
+import { BatchNormError, invalidHandle } from './errors.js';
 import type { Layout, Shape, TensorData } from './types.js';
 
 /**
@@ -11,7 +11,9 @@ export type SpecificationVersion = typeof SPECIFICATION_VERSION;
 
 /**
  * An opaque tensor owned by a backend: a Float32Array, a gpu.js texture or a TensorFlow tensor
- * behind it. Only the backend that made it may read it, pass it to a kernel or dispose it.
+ * behind it. Only the backend instance that made it may read it, pass it to a kernel or dispose
+ * it; anything else (another backend's or instance's tensor, a look-alike object, a disposed
+ * tensor) is refused with `INVALID_HANDLE`. A handle is frozen: its `shape` never changes.
  */
 export interface TensorHandle {
   readonly shape: Shape;
@@ -107,9 +109,12 @@ export interface SoftmaxCrossEntropyOutputs<T extends TensorHandle> {
 export type BackendDetails = Readonly<Record<string, string | number | boolean>>;
 
 /**
- * The kernels every backend implements. Kernels trust their inputs (the `BatchNorm` layer
- * validates once at its boundary), never mutate their inputs unless stated, and return new
- * handles that the caller owns and must `dispose`.
+ * The kernels every backend implements. Kernels trust their inputs' values and shapes (the
+ * `BatchNorm` layer validates once at its boundary), never mutate their inputs unless stated, and
+ * return new handles that the caller owns and must `dispose`. What they do not trust is that an
+ * argument is a handle at all: every method refuses, in O(1) and before any work, a value that is
+ * not a live tensor of this backend instance (`INVALID_HANDLE`, naming the argument), and a
+ * `saved` it did not make or has released. `HandleRegistry.guard` does both for a backend.
  *
  * Shapes: batch-norm tensors are in `attrs.layout`, channels-first `[N, C, ...spatial]` or
  * channels-last `[N, ...spatial, C]` with 0 to 3 spatial axes (see `geometryOf`); per-feature
@@ -127,6 +132,13 @@ export interface Backend<T extends TensorHandle = TensorHandle, S = unknown> {
   readonly details: BackendDetails;
 
   // --- tensors -------------------------------------------------------------------------------
+  /**
+   * Whether `value` is a live tensor of this backend instance: made by its `upload` or one of its
+   * kernels, and not disposed (nor consumed by `sgdUpdate`). O(1). False for another backend's or
+   * another instance's tensor and for look-alike objects. The `BatchNorm` layer checks every
+   * tensor it is handed with it.
+   */
+  isTensor(value: unknown): value is T;
   /** Copies host data to a new tensor; `data.length` must equal the product of `shape`. */
   upload(data: TensorData, shape: Shape): T;
   /**
@@ -147,9 +159,12 @@ export interface Backend<T extends TensorHandle = TensorHandle, S = unknown> {
    * `readSync` where absent.
    */
   readInto?(t: T, out: TensorData): void;
-  /** Releases a tensor. Disposing twice is allowed and does nothing. */
+  /**
+   * Releases a tensor. Disposing twice is allowed and does nothing; a tensor this instance never
+   * made is refused (`INVALID_HANDLE`).
+   */
   dispose(t: T): void;
-  /** Releases a training forward's `saved`. Twice is allowed and does nothing. */
+  /** Releases a training forward's `saved`. Twice is allowed and does nothing; a foreign one is refused. */
   disposeSaved(saved: S): void;
   /** Releases everything the backend holds (compiled kernels, pools). */
   destroy(): void;
@@ -232,6 +247,7 @@ export function readInto<T extends TensorHandle>(
   t: T,
   out: TensorData,
 ): void {
+  if (!backend.isTensor(t)) throw invalidHandle(backend.name, t, 't');
   let size = 1;
   for (const d of t.shape) size *= d;
   if (out.length !== size) {

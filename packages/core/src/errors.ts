@@ -1,9 +1,12 @@
+import type { Shape } from './types.js';
+
 /** Why a call was rejected; stable strings, safe to branch on. */
 export type BatchNormErrorCode =
   | 'INVALID_ARGUMENT'
   | 'SHAPE_MISMATCH'
   | 'NON_FINITE_INPUT'
   | 'INVALID_STATE'
+  | 'INVALID_HANDLE'
   | 'NOT_SUPPORTED'
   | 'BACKEND_NOT_INSTALLED'
   | 'BACKEND_UNAVAILABLE'
@@ -62,4 +65,44 @@ export function describeValue(value: unknown): string {
   }
   if (typeof value === 'object') return `an object with keys ${JSON.stringify(Object.keys(value))}`;
   return typeof value;
+}
+
+function hasArrayShape(value: unknown): value is { readonly shape: Shape } {
+  return typeof value === 'object' && value !== null && Array.isArray((value as { shape?: unknown }).shape);
+}
+
+function describeHandle(value: unknown): string {
+  if (!hasArrayShape(value)) return describeValue(value);
+  const kind = Object.getPrototypeOf(value) === Object.prototype ? 'an object' : `a ${value.constructor.name}`;
+  return `${kind} with shape [${value.shape.join(', ')}]`;
+}
+
+/**
+ * The error for a value that is not a live tensor of `backendName`: `INVALID_ARGUMENT` when it
+ * is no tensor at all (no object with a `shape` array), else `INVALID_HANDLE`. `status` says what
+ * the backend knows of it, when it knows.
+ */
+export function invalidHandle(
+  backendName: string,
+  value: unknown,
+  argument: string,
+  status?: 'disposed' | 'foreign',
+): BatchNormError {
+  const expected = `a live tensor of this "${backendName}" backend instance (made by its upload or a kernel, not disposed)`;
+  if (!hasArrayShape(value)) {
+    return new BatchNormError({ code: 'INVALID_ARGUMENT', argument, expected, received: describeValue(value) });
+  }
+  const why =
+    status === 'disposed'
+      ? 'that this backend has disposed (or that sgdUpdate consumed)'
+      : status === 'foreign'
+        ? 'not made by this backend instance (another backend, another instance, or a look-alike object)'
+        : 'that is not a live tensor of it (another backend, another instance, a look-alike object, or disposed)';
+  return new BatchNormError({
+    code: 'INVALID_HANDLE',
+    argument,
+    expected,
+    received: `${describeHandle(value)} ${why}`,
+    hint: 'A tensor belongs to the backend instance that made it, until disposed: to move values to another backend, read them and upload them there.',
+  });
 }

@@ -1,6 +1,7 @@
 export * from './types.js';
 export * from './errors.js';
 export * from './backend.js';
+export * from './handles.js';
 export * from './layout.js';
 export * from './validate.js';
 export * from './registry.js';

@@ -194,13 +194,14 @@ export async function loadBackend(
 ): Promise<Backend> {
   const module = await loadBackendModule(name, importModule);
   const backend = await module.createBackend(options);
-  if (backend.specificationVersion !== SPECIFICATION_VERSION) {
+  // isTensor joined v2 before its release: a backend written against an earlier draft lacks it
+  if (backend.specificationVersion !== SPECIFICATION_VERSION || typeof backend.isTensor !== 'function') {
     backend.destroy();
     throw new BatchNormError({
       code: 'BACKEND_UNAVAILABLE',
       argument: 'backend',
-      expected: `a backend of contract ${SPECIFICATION_VERSION} (this @batchnorm/core)`,
-      received: `"${name}" of contract ${describeValue(backend.specificationVersion)}`,
+      expected: `a backend of contract ${SPECIFICATION_VERSION} (this @batchnorm/core), with isTensor`,
+      received: `"${name}" of contract ${describeValue(backend.specificationVersion)}${typeof backend.isTensor === 'function' ? '' : ', without isTensor'}`,
       hint: `Install versions of ${module.packageName} and @batchnorm/core that agree.`,
     });
   }

@@ -1,6 +1,7 @@
 import {
   assertTensorData,
-  createReferenceBackend,
+  HandleRegistry,
+  referenceKernels,
   SPECIFICATION_VERSION,
   type BackendModule,
   type SyncBackend,
@@ -22,12 +23,17 @@ export type TemplateBackend = SyncBackend<TemplateTensor, TemplateSaved>;
 
 /**
  * Creates the backend. Its batch-norm kernels are written out in `src/kernels/`, one file per
- * kernel of the contract; the others are still the reference's (same tensor structure): replace
- * them one file at a time with your engine's.
+ * kernel of the contract; the others are still the reference's (`referenceKernels`, which work on
+ * any tensor of the reference's structure): replace them one file at a time with your engine's.
+ *
+ * `handles.guard` gives the backend its `isTensor` and checks every argument of every method in
+ * O(1): a tensor of another backend or instance, a look-alike or a disposed tensor is refused
+ * with `INVALID_HANDLE`, and the handles it returns are frozen (their shape never changes).
+ * Keep what must change about a handle on release in private fields or off the handle.
  */
 export function createBackend(): TemplateBackend {
-  const reference = createReferenceBackend();
-  return {
+  const handles = new HandleRegistry<TemplateTensor, TemplateSaved>(name);
+  return handles.guard({
     name,
     specificationVersion: SPECIFICATION_VERSION,
     dtype: 'float64',
@@ -42,23 +48,25 @@ export function createBackend(): TemplateBackend {
     // Optional capabilities: `readSync` where the engine can read synchronously, and `readInto`
     // (copy into the caller's array) where it can avoid allocating.
     readSync: (t) => t.data.slice(),
+    // Free the engine's memory here; the guard has already refused a tensor this instance did not
+    // make, and calls this once per tensor however often the caller disposes it.
     dispose() {},
     disposeSaved() {},
     destroy() {},
     batchNormForwardTraining,
     batchNormForwardInference,
     batchNormBackward,
-    runningAverage: reference.runningAverage,
-    matMul: reference.matMul,
-    addBias: reference.addBias,
-    sumRows: reference.sumRows,
-    sigmoid: reference.sigmoid,
-    sigmoidBackward: reference.sigmoidBackward,
-    relu: reference.relu,
-    reluBackward: reference.reluBackward,
-    softmaxCrossEntropy: reference.softmaxCrossEntropy,
-    sgdUpdate: reference.sgdUpdate,
-  } satisfies TemplateBackend;
+    runningAverage: referenceKernels.runningAverage,
+    matMul: referenceKernels.matMul,
+    addBias: referenceKernels.addBias,
+    sumRows: referenceKernels.sumRows,
+    sigmoid: referenceKernels.sigmoid,
+    sigmoidBackward: referenceKernels.sigmoidBackward,
+    relu: referenceKernels.relu,
+    reluBackward: referenceKernels.reluBackward,
+    softmaxCrossEntropy: referenceKernels.softmaxCrossEntropy,
+    sgdUpdate: referenceKernels.sgdUpdate,
+  } satisfies Omit<TemplateBackend, 'isTensor'>) satisfies TemplateBackend;
 }
 
 /**

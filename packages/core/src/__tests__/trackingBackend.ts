@@ -22,6 +22,7 @@ export function trackingBackend<T extends TensorHandle, S>(
     specificationVersion: inner.specificationVersion,
     dtype: inner.dtype,
     details: inner.details,
+    isTensor: (value): value is T => inner.isTensor(value),
     upload: (data, shape) => track(inner.upload(data, shape)),
     read: (t) => inner.read(t),
     readSync: (t) => inner.readSync(t),

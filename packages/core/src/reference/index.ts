@@ -1,4 +1,5 @@
-import { SPECIFICATION_VERSION, type SyncBackend } from '../backend.js';
+import { SPECIFICATION_VERSION, type KernelName, type SyncBackend } from '../backend.js';
+import { HandleRegistry } from '../handles.js';
 import { assertTensorData } from '../validate.js';
 import { addBias } from './kernels/addBias.js';
 import { batchNormBackward } from './kernels/batchNormBackward.js';
@@ -22,11 +23,34 @@ export { batchStatistics } from './kernels/batchStatistics.js';
 export type ReferenceBackend = SyncBackend<ReferenceTensor, ReferenceSaved>;
 
 /**
+ * The reference's kernels as plain functions, without a backend instance's handle checks: for a
+ * backend whose tensors have the reference's structure (`{ data: Float64Array, shape }`), such as
+ * templates/backend-template, to use until it has its own (through its own `HandleRegistry`).
+ */
+export const referenceKernels = {
+  batchNormForwardTraining,
+  batchNormForwardInference,
+  batchNormBackward,
+  runningAverage,
+  matMul,
+  addBias,
+  sumRows,
+  sigmoid,
+  sigmoidBackward,
+  relu,
+  reluBackward,
+  softmaxCrossEntropy,
+  sgdUpdate,
+} as const satisfies Pick<ReferenceBackend, KernelName>;
+
+/**
  * The reference backend: float64 on the host, written for clarity from the paper's formulas.
- * Every other backend is judged against it.
+ * Every other backend is judged against it. Each instance knows its own tensors: one made by
+ * another instance is refused like any other backend's.
  */
 export function createReferenceBackend(): ReferenceBackend {
-  return {
+  const handles = new HandleRegistry<ReferenceTensor, ReferenceSaved>('reference');
+  return handles.guard({
     name: 'reference',
     specificationVersion: SPECIFICATION_VERSION,
     dtype: 'float64',
@@ -37,21 +61,10 @@ export function createReferenceBackend(): ReferenceBackend {
     },
     read: async (t) => t.data.slice(),
     readSync: (t) => t.data.slice(),
+    // nothing to free: the registry marks it released, so it is refused from now on
     dispose() {},
     disposeSaved() {},
     destroy() {},
-    batchNormForwardTraining,
-    batchNormForwardInference,
-    batchNormBackward,
-    runningAverage,
-    matMul,
-    addBias,
-    sumRows,
-    sigmoid,
-    sigmoidBackward,
-    relu,
-    reluBackward,
-    softmaxCrossEntropy,
-    sgdUpdate,
-  } satisfies ReferenceBackend;
+    ...referenceKernels,
+  } satisfies Omit<ReferenceBackend, 'isTensor'>) satisfies ReferenceBackend;
 }

@@ -7,8 +7,12 @@ export interface ReferenceTensor extends TensorHandle {
   readonly data: Float64Array;
 }
 
+/**
+ * A new reference tensor with its own, frozen copy of `shape`; the backend's `HandleRegistry`
+ * brands and freezes the tensor itself when it hands it out.
+ */
 export function referenceTensor(data: Float64Array, shape: Shape): ReferenceTensor {
-  return { data, shape: [...shape] };
+  return { data, shape: Object.freeze([...shape]) };
 }
 
 /** What the reference's training forward keeps for backward: the batch statistics, in float64. */
