@@ -1,0 +1,10 @@
+export { backendModule } from './backendModule.js';
+export { createBackend } from './createBackend.js';
+export type {
+  KernelCounters,
+  WebGpuBackend,
+  WebGpuBackendOptions,
+  WebGpuSaved,
+  WebGpuStats,
+  WebGpuTensor,
+} from './types.js';

@@ -1,0 +1,75 @@
+import {
+  geometryOf,
+  type BatchNormAttrs,
+  type BatchNormBackwardInputs,
+  type BatchNormBackwardOutputs,
+} from '@batchnorm/core';
+import type { GpuContext } from '../context.js';
+import { gpuSaved, gpuTensor } from '../tensor.js';
+import type { WebGpuSaved, WebGpuTensor } from '../types.js';
+import { channelParams, channelPlan } from './channelPlan.js';
+import { batchNormBackwardApply, batchNormBackwardSums } from './batchNormBackward.wgsl.js';
+
+export const shaders = [batchNormBackwardSums, batchNormBackwardApply];
+
+/**
+ * Gradients of the training forward in two dispatches: per-chunk `(Σdy, Σdy·x̂)`, then merge and
+ * `dx`. `x̂` is recomputed from `x` and the forward's `saved`, which stays valid.
+ */
+export function batchNormBackward(
+  ctx: GpuContext,
+  inputs: BatchNormBackwardInputs<WebGpuTensor, WebGpuSaved>,
+  { layout }: BatchNormAttrs,
+): BatchNormBackwardOutputs<WebGpuTensor> {
+  const dy = gpuTensor(inputs.dy, 'dy', ctx);
+  const x = gpuTensor(inputs.x, 'x', ctx);
+  const gamma = gpuTensor(inputs.gamma, 'gamma', ctx);
+  ctx.assertAlive();
+  const g = geometryOf(layout, x.shape);
+  const saved = gpuSaved(inputs.saved, ctx, g.c);
+  const plan = channelPlan(g, ctx.config.workgroupSize);
+  const partialBytes = plan.workgroups * 8;
+  const partials = ctx.scratch(partialBytes);
+  const dx = ctx.tensor(x.shape, 'dx');
+  const dgamma = ctx.tensor([g.c], 'dgamma');
+  const dbeta = ctx.tensor([g.c], 'dbeta');
+  const params = channelParams(plan);
+  const vector = g.c * 4;
+  ctx.run(
+    'batchNormBackward',
+    [
+      {
+        shader: batchNormBackwardSums,
+        params,
+        buffers: [
+          { buffer: dy.buffer(), bytes: dy.bytes },
+          { buffer: x.buffer(), bytes: x.bytes },
+          { buffer: saved.buffer(), bytes: saved.bytes },
+          { buffer: partials, bytes: partialBytes },
+        ],
+        workgroups: plan.workgroups,
+        bytesRead: dy.bytes + x.bytes + saved.bytes,
+        bytesWritten: partialBytes,
+      },
+      {
+        shader: batchNormBackwardApply,
+        params,
+        buffers: [
+          { buffer: dy.buffer(), bytes: dy.bytes },
+          { buffer: x.buffer(), bytes: x.bytes },
+          { buffer: gamma.buffer(), bytes: gamma.bytes },
+          { buffer: saved.buffer(), bytes: saved.bytes },
+          { buffer: partials, bytes: partialBytes },
+          { buffer: dx.buffer(), bytes: dx.bytes },
+          { buffer: dgamma.buffer(), bytes: vector },
+          { buffer: dbeta.buffer(), bytes: vector },
+        ],
+        workgroups: plan.workgroups,
+        bytesRead: dy.bytes + x.bytes + vector + saved.bytes + partialBytes * plan.parts,
+        bytesWritten: dx.bytes + 2 * vector,
+      },
+    ],
+    [partials],
+  );
+  return { dx, dgamma, dbeta };
+}
