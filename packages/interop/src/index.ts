@@ -1,0 +1,10 @@
+export { InteropError, type InteropErrorDetails, type InteropLocation } from './errors.js';
+export * from './conventions.js';
+export * from './safetensors.js';
+export * from './pytorch.js';
+export { assertMlpModel, mlpSafetensors, type MlpLayer, type MlpModel } from './mlp.js';
+export * from './onnx/model.js';
+export * from './onnx/check.js';
+export * from './onnx/batchNorm.js';
+export * from './onnx/write.js';
+export * from './onnx/backendTest.js';
