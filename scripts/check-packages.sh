@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # The public packages: core, every backend of core's KNOWN_BACKENDS, conformance.
 backend_dirs=$(node scripts/backends.mjs --field dir)
 # shellcheck disable=SC2206 # one directory a line, no spaces
-public=(packages/core $backend_dirs packages/conformance)
+public=(packages/core $backend_dirs packages/conformance packages/interop)
 tarballs=$(mktemp -d "${TMPDIR:-/tmp}/batchnorm-check-packages.XXXXXX")
 trap 'rm -rf "$tarballs"' EXIT
 

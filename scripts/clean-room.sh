@@ -14,7 +14,7 @@ backend_dirs=$(node scripts/backends.mjs --field dir)
 backend_names=$(node scripts/backends.mjs --field name)
 # The public packages: core, every backend, conformance.
 # shellcheck disable=SC2206 # one directory a line, no spaces
-public=(packages/core $backend_dirs packages/conformance)
+public=(packages/core $backend_dirs packages/conformance packages/interop)
 mkdir -p "$work/tarballs" "$work/app"
 for dir in "${public[@]}"; do
   (cd "$dir" && pnpm pack --pack-destination "$work/tarballs" >/dev/null)

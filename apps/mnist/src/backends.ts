@@ -26,7 +26,7 @@ export const importBackendPackage: ModuleImporter = (specifier) => import(specif
 const REQUIREMENT_HINTS: Readonly<Record<BackendRequirement, string>> = {
   display: 'an X display (headless-gl): run under xvfb-run -a',
   'native-binding': "its native binding, built by its package's setup (scripts/setup.sh does it here)",
-  webgpu: 'a WebGPU adapter',
+  'webgpu-adapter': 'a WebGPU adapter (a browser, or Dawn in Node: see @batchnorm/backend-webgpu)',
 };
 
 /** One line saying what `module` needs from the environment, or undefined when it needs nothing. */

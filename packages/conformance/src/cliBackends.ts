@@ -129,15 +129,9 @@ export function requirementProblems(
         }
         break;
       }
-      case 'webgpu':
-        if (!environment.hasWebGpu) {
-          problems.push({
-            requirement,
-            message:
-              `backend ${module.name} needs a WebGPU adapter (traits.requires: webgpu), which this ` +
-              `Node.js does not provide (no navigator.gpu): run its suite in a browser (see ${module.packageName}'s README)`,
-          });
-        }
+      case 'webgpu-adapter':
+        // a backend may bring its own adapter (Dawn in Node), so a missing navigator.gpu says
+        // nothing up front: see failureHint
         break;
       case 'native-binding':
         // cannot be checked without loading it: see failureHint
@@ -154,6 +148,13 @@ export function failureHint(
   command?: string,
 ): string {
   const hints = requirementProblems(module, environment, command).map((p) => p.message);
+  if (module.traits.requires.includes('webgpu-adapter') && !environment.hasWebGpu) {
+    hints.push(
+      `backend ${module.name} needs a WebGPU adapter (traits.requires: webgpu-adapter) and this runtime has ` +
+        `no navigator.gpu: it must bring its own (see ${module.packageName}'s README for what it needs), ` +
+        `or run its suite in a browser`,
+    );
+  }
   if (module.traits.requires.includes('native-binding')) {
     hints.push(
       `backend ${module.name} loads a native binding (traits.requires: native-binding) that ` +

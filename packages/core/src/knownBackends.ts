@@ -9,6 +9,7 @@ export const KNOWN_BACKENDS = [
   { name: 'js', packageName: '@batchnorm/backend-js' },
   { name: 'gpujs', packageName: '@batchnorm/backend-gpujs' },
   { name: 'tfjs-node', packageName: '@batchnorm/backend-tfjs-node' },
+  { name: 'webgpu', packageName: '@batchnorm/backend-webgpu' },
 ] as const satisfies readonly KnownBackend[];
 
 export interface KnownBackend {

@@ -18,7 +18,7 @@ export type BackendRequirement =
   /** a compiled native addon that its package's setup builds */
   | 'native-binding'
   /** a WebGPU adapter (a browser, or Dawn in Node) */
-  | 'webgpu';
+  | 'webgpu-adapter';
 
 /** Facts about a backend that tools need before (or without) creating one. */
 export interface BackendTraits {
