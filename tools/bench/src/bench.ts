@@ -6,6 +6,7 @@ import { runKernels } from './runKernels.js';
 import { runMnist, type StepSubject } from './runMnist.js';
 import { contractSubject } from './subjects/contractSubject.js';
 import { ANCHOR_ENGINES, OUR_BACKENDS, TFJS_ANCHOR_NAMES, TFJS_LAYERS_NAMES } from './names.js';
+import { inLoadOrder } from './subjects/load.js';
 import { loadAnchor, loadOurBackend } from './subjects/load.js';
 import { contractStepSubject, tfjsLayersSubject } from './subjects/stepSubjects.js';
 import type { KernelSubject } from './subjects/subject.js';
@@ -23,8 +24,12 @@ export async function runBench(options: CliOptions, log: (line: string) => void)
   const anchorSubjects: KernelSubject[] = [];
   const destroyers: (() => void)[] = [];
 
+  // Created in load order (native bindings first: TensorFlow's crashes the process when it
+  // loads after headless-gl's), reported in the list's order.
+  const created = new Map<string, Awaited<ReturnType<typeof loadOurBackend>>>();
+  for (const name of await inLoadOrder(OUR_BACKENDS.filter(wanted))) created.set(name, await loadOurBackend(name));
   for (const name of OUR_BACKENDS.filter(wanted)) {
-    const loaded = await loadOurBackend(name);
+    const loaded = created.get(name)!;
     if ('skipped' in loaded) {
       skipped.push({ backend: name, reason: loaded.skipped });
       log(`skip ${name}: ${loaded.skipped}`);
