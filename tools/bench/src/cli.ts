@@ -36,6 +36,15 @@ async function main(): Promise<number> {
   return hasFailures(doc) ? 1 : 0;
 }
 
+// A reader that went away (`pnpm -s bench --json | head`): Node ignores SIGPIPE, so the write
+// fails with EPIPE, a stack trace when unhandled. The document is written last (and to --out
+// first), so end quietly with the run's own status; logs on stderr are not worth a crash either.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') process.exitCode = 1;
+  });
+}
+
 main().then(
   (code) => {
     process.exitCode = code;
