@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import {
   assertTensorData,
   BatchNormError,
@@ -9,7 +8,10 @@ import {
   type BackendModule,
   type SyncBackend,
   type Layout,
+  type TensorData,
 } from '@batchnorm/core';
+// The host's thread support: Node's worker_threads or a browser's Web Workers (package.json `imports`).
+import { platform } from '#platform';
 import { KernelContext } from './context.js';
 import { addBias } from './kernels/addBias.js';
 import { batchNormBackward } from './kernels/batchNormBackward.js';
@@ -24,6 +26,7 @@ import { sigmoid } from './kernels/sigmoid.js';
 import { sigmoidBackward } from './kernels/sigmoidBackward.js';
 import { softmaxCrossEntropy } from './kernels/softmaxCrossEntropy.js';
 import { sumRows } from './kernels/sumRows.js';
+import { planThreads } from './platform.js';
 import { BufferPool } from './pool.js';
 import { assertJsSaved, JsSaved } from './saved.js';
 import type { JsTensor } from './tensor.js';
@@ -32,12 +35,15 @@ import { LOOPS } from './loops/index.js';
 import { warmUp } from './loops/warmUp.js';
 import { simdRuntime, simdUnavailableReason } from './wasm/simd.js';
 
-/** Options of `createBackend`; every key is optional. */
+/** Options of `createBackend`; every key is optional, and any other key is refused. */
 export interface JsBackendOptions {
   /**
    * Threads working on one large tensor, the calling thread included (`1`: main thread only).
    * Default: 2 when the machine has at least 2 cores, else 1. Helpers are worker threads over
-   * SharedArrayBuffer, started on first use, unref'ed, and stopped by `destroy()`.
+   * SharedArrayBuffer (in Node worker_threads, unref'ed; in a browser Web Workers), started on
+   * first use and stopped by `destroy()`. A browser page that is not cross-origin isolated has
+   * no SharedArrayBuffer: there the backend runs on one thread whatever is asked, and
+   * `details.threadsReason` says why.
    */
   readonly threads?: number;
   /** Batch-norm tensors with at least this many elements are split across threads. Default 2¹⁸. */
@@ -54,9 +60,15 @@ export interface JsBackendOptions {
 }
 
 const DEFAULT_PARALLEL_MIN_ELEMENTS = 1 << 18;
+const OPTION_KEYS: readonly (keyof JsBackendOptions)[] = ['threads', 'parallelMinElements', 'poolBytes', 'simd'];
 const DEFAULT_POOL_BYTES = 1 << 30;
 
-function readOption(options: Readonly<Record<string, unknown>>, key: string, fallback: number, min: number): number {
+function readOption<F extends number | undefined>(
+  options: Readonly<Record<string, unknown>>,
+  key: string,
+  fallback: F,
+  min: number,
+): number | F {
   const value = options[key];
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
@@ -68,6 +80,34 @@ function readOption(options: Readonly<Record<string, unknown>>, key: string, fal
     });
   }
   return value;
+}
+
+/** Letters to change, add or drop to turn `a` into `b` (Levenshtein), for a "did you mean". */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = row;
+  }
+  return previous[b.length]!;
+}
+
+/** Refuses a key `createBackend` does not know (`{ thread: 2 }` would otherwise be ignored). */
+function assertKnownKeys(options: object): void {
+  for (const key of Object.keys(options)) {
+    if ((OPTION_KEYS as readonly string[]).includes(key)) continue;
+    const near = OPTION_KEYS.find((known) => editDistance(key.toLowerCase(), known.toLowerCase()) <= 2);
+    throw new BatchNormError({
+      code: 'INVALID_ARGUMENT',
+      argument: `options.${key}`,
+      expected: `one of the js backend's options ${OPTION_KEYS.join(', ')}`,
+      received: `an unknown option (value ${describeValue((options as Record<string, unknown>)[key])})`,
+      ...(near === undefined ? {} : { hint: `Did you mean ${near}?` }),
+    });
+  }
 }
 
 /**
@@ -108,11 +148,51 @@ function warmUpOnce(): void {
   warmedUp = true;
 }
 
+/** What `details` of a js backend reports. */
+export type JsBackendDetails = {
+  readonly precision: 'float32';
+  /** Threads working on one large tensor, the calling thread included. */
+  readonly threads: number;
+  /** Why `threads` is 1 although more were asked for (or are the default): the host allows no helper threads. */
+  readonly threadsReason?: string;
+  /** `'wasm-simd128'`, `'off'` (asked for), or `'off (reason)'` where the engine lacks SIMD or shared memory. */
+  readonly simd: string;
+};
+
 /**
- * The js backend: float32 tensors on the host, kernels in plain TypeScript, outputs from a pool
- * of recycled buffers, large batch-norm tensors split across worker threads.
+ * The js backend, as `createBackend` returns it: the `Backend` contract over `JsTensor` handles,
+ * with the synchronous reads (`readSync`, `readInto`), so a `BatchNorm` layer over it has
+ * `stateSync()` and `foldSync()`; plus statistics of its buffer pool and helper threads.
+ * `details` is `{ precision: 'float32', threads, simd }`, and `threadsReason` when the host
+ * allows no helper threads (a browser page that is not cross-origin isolated).
  */
-export function createBackend(options: JsBackendOptions = {}) {
+export interface JsBackend extends SyncBackend<JsTensor, JsSaved> {
+  readonly dtype: 'float32';
+  readonly details: JsBackendDetails;
+  /** A `Float32Array` copy, taken inside the call (so `t` may be disposed right after). */
+  read(t: JsTensor): Promise<Float32Array>;
+  readSync(t: JsTensor): Float32Array;
+  /** Copies `t` into `out` (same length, checked by core's `readInto`). */
+  readInto(t: JsTensor, out: TensorData): void;
+  /** Pool statistics, for tests and tuning. */
+  poolStats(): { buffers: number; bytes: number };
+  /** Resolves once the helper threads are up (they otherwise start on first large tensor). */
+  whenThreadsReady(): Promise<void>;
+  /** Helper threads up and taking jobs. */
+  readyHelpers(): number;
+  /** Row chunks run by helper threads so far (the rest ran on the calling thread). */
+  helperChunks(): number;
+}
+
+/**
+ * Creates the js backend: float32 tensors on the host, the batch-norm and matMul hot loops in
+ * WebAssembly SIMD (with TypeScript twins where SIMD or shared memory is missing, or with
+ * `{ simd: false }`), outputs from a pool of recycled buffers, large tensors split across helper
+ * threads (worker_threads in Node; Web Workers in a cross-origin isolated page, else one thread).
+ *
+ * @throws BatchNormError `INVALID_ARGUMENT` naming the option: a bad value, or a key it does not know.
+ */
+export function createBackend(options: JsBackendOptions = {}): JsBackend {
   if (typeof options !== 'object' || options === null) {
     throw new BatchNormError({
       code: 'INVALID_ARGUMENT',
@@ -121,8 +201,10 @@ export function createBackend(options: JsBackendOptions = {}) {
       received: describeValue(options),
     });
   }
+  assertKnownKeys(options);
   const record: Readonly<Record<string, unknown>> = { ...options };
-  const threads = readOption(record, 'threads', availableParallelism() >= 2 ? 2 : 1, 1);
+  const plan = planThreads(readOption(record, 'threads', undefined, 1), platform.threadEnvironment());
+  const threads = plan.threads;
   const parallelMinElements = readOption(record, 'parallelMinElements', DEFAULT_PARALLEL_MIN_ELEMENTS, 1);
   const poolBytes = readOption(record, 'poolBytes', DEFAULT_POOL_BYTES, 0);
   const wantSimd = record['simd'] ?? true;
@@ -148,7 +230,12 @@ export function createBackend(options: JsBackendOptions = {}) {
     name: 'js',
     specificationVersion: SPECIFICATION_VERSION,
     dtype: 'float32',
-    details: { precision: 'float32', threads, simd: simdDetail },
+    details: {
+      precision: 'float32' as const,
+      threads,
+      ...(plan.reason === undefined ? {} : { threadsReason: plan.reason }),
+      simd: simdDetail,
+    },
     upload(data, shape) {
       assertTensorData(data, shape);
       const buffer = pool.take(data.length);
@@ -192,18 +279,12 @@ export function createBackend(options: JsBackendOptions = {}) {
   pool.clear();
 
   return Object.assign(backend, {
-    /** Pool statistics, for tests and tuning. */
     poolStats: () => ({ buffers: pool.pooledBuffers, bytes: pool.pooledBytes }),
-    /** Resolves once the helper threads are up (they otherwise start on first large tensor). */
     whenThreadsReady: () => team.whenReady(),
-    /** Helper threads up and taking jobs. */
     readyHelpers: () => team.helpersReady,
-    /** Row chunks run by helper threads so far (the rest ran on the calling thread). */
     helperChunks: () => team.helperChunks,
   });
 }
-
-export type JsBackend = ReturnType<typeof createBackend>;
 
 /** This package's manifest: what the registry, conformance, the MNIST app and the bench load. */
 export const backendModule = {

@@ -20,4 +20,15 @@ describe('README.md', () => {
     expect(stderr).toBe('');
     expect(status).toBe(0);
   }, 60_000);
+
+  it('browser example type-checks and runs (in Node: helper threads, no threadsReason)', () => {
+    const example = examples.find((source) => source.includes('works in any page'));
+    expect(example, 'the "In a browser" example').toBeDefined();
+    const { typeErrors, status, stdout, stderr } = readme.run(2, example!);
+    expect(typeErrors).toEqual([]);
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    expect(stdout).toContain("precision: 'float32'");
+    expect(stdout).not.toContain('threadsReason');
+  }, 60_000);
 });

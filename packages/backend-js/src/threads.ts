@@ -1,5 +1,7 @@
-import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { BatchNormError } from '@batchnorm/core';
+// worker_threads in Node, Web Workers elsewhere (package.json `imports`).
+import { platform } from '#platform';
+import type { HelperThread } from './platform.js';
 import { LOOPS, type LoopArgs, type LoopName } from './loops/index.js';
 import { warmUp } from './loops/warmUp.js';
 import { pointerArgs, type SimdRuntime } from './wasm/simd.js';
@@ -33,67 +35,60 @@ const ROW_ARGUMENT: Readonly<Record<LoopName, number>> = {
 /** How long the main thread waits for a worker's share before giving up (a dead worker). */
 const JOB_TIMEOUT_MS = 60_000;
 
-function workerSource(): string {
-  const loops = Object.values(LOOPS)
-    .map((f) => f.toString())
+/**
+ * A helper's platform-neutral source: the loops, `setUp(simd)` and `runJob(job)`; the platform
+ * (`#platform`) adds how the helper gets its init and its jobs. Functions go in as expressions
+ * keyed by loop name, so a minifier's renaming of their declarations does not matter.
+ */
+function jobSource(): string {
+  const loops = Object.entries(LOOPS)
+    .map(([name, f]) => `  ${name}: (${f.toString()}),`)
     .join('\n');
   return `
-'use strict';
-const { workerData, receiveMessageOnPort } = require('node:worker_threads');
 // Some transpilers wrap functions in __name(...) to keep their names.
 const __name = (f) => f;
+const loops = {
 ${loops}
-const loops = { ${Object.keys(LOOPS).join(', ')} };
-${warmUp.toString()}
-warmUp(loops);
+};
+(${warmUp.toString()})(loops);
 // The SIMD loops, instantiated over the main thread's WebAssembly memory (the same bytes).
 const simdLoops = {};
-if (workerData.simd !== undefined) {
-  const { memory, modules } = workerData.simd;
-  for (const name of Object.keys(modules)) {
-    simdLoops[name] = new WebAssembly.Instance(modules[name], { env: { memory } }).exports[name];
+function setUp(simd) {
+  if (simd !== undefined) {
+    const { memory, modules } = simd;
+    for (const name of Object.keys(modules)) {
+      simdLoops[name] = new WebAssembly.Instance(modules[name], { env: { memory } }).exports[name];
+    }
   }
 }
-const control = new Int32Array(workerData.control);
-const port = workerData.port;
-let seen = 0;
-Atomics.store(control, ${READY}, 1);
-for (;;) {
-  Atomics.wait(control, ${SEQ}, seen);
-  if (Atomics.load(control, ${STOP}) === 1) break;
-  seen = Atomics.load(control, ${SEQ});
-  let received;
-  while ((received = receiveMessageOnPort(port)) !== undefined) {
-    const job = received.message;
-    const words = job.words;
-    // Skip a job the main thread already finished (it cancels what nobody has taken).
-    if (Atomics.compareExchange(words, job.slot, ${POSTED}, ${TAKEN}) !== ${POSTED}) continue;
-    let state = ${FINISHED};
-    try {
-      // A SIMD job's arrays arrive as byte offsets into the shared memory.
-      const run = job.simd ? simdLoops[job.loop] : loops[job.loop];
-      const args = job.args;
-      for (;;) {
-        const k = Atomics.add(words, 0, 1);
-        if (k >= job.chunks) break;
-        args[job.rowArgument] = Math.round((job.rows * k) / job.chunks);
-        args[job.rowArgument + 1] = Math.round((job.rows * (k + 1)) / job.chunks);
-        run(...args);
-      }
-    } catch (error) {
-      state = ${FAILED};
+function runJob(job) {
+  const words = job.words;
+  // Skip a job the main thread already finished (it cancels what nobody has taken).
+  if (Atomics.compareExchange(words, job.slot, ${POSTED}, ${TAKEN}) !== ${POSTED}) return;
+  let state = ${FINISHED};
+  try {
+    // A SIMD job's arrays arrive as byte offsets into the shared memory.
+    const run = job.simd ? simdLoops[job.loop] : loops[job.loop];
+    const args = job.args;
+    for (;;) {
+      const k = Atomics.add(words, 0, 1);
+      if (k >= job.chunks) break;
+      args[job.rowArgument] = Math.round((job.rows * k) / job.chunks);
+      args[job.rowArgument + 1] = Math.round((job.rows * (k + 1)) / job.chunks);
+      run(...args);
     }
-    Atomics.store(words, job.slot, state);
-    Atomics.notify(words, job.slot);
+  } catch (error) {
+    state = ${FAILED};
   }
+  Atomics.store(words, job.slot, state);
+  Atomics.notify(words, job.slot);
 }
 `;
 }
 
 interface Helper {
-  readonly worker: Worker;
+  readonly thread: HelperThread;
   readonly control: Int32Array;
-  readonly port: MessagePort;
 }
 
 type SplitArgs<K extends LoopName> = (part: number, r0: number, r1: number) => LoopArgs<K>;
@@ -123,6 +118,7 @@ export class ThreadTeam {
   #helpers: Helper[] = [];
   #started = false;
   #helperChunks = 0;
+  #failedHelpers = 0;
 
   /** @param simd the SIMD runtime whose loops the helpers may also run (over its shared memory). */
   constructor(size: number, simd?: SimdRuntime) {
@@ -132,29 +128,17 @@ export class ThreadTeam {
 
   #start(): void {
     this.#started = true;
-    const source = workerSource();
+    const source = jobSource();
     for (let i = 1; i < this.size; i++) {
       const control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
-      const { port1, port2 } = new MessageChannel();
-      const worker = new Worker(source, {
-        eval: true,
-        workerData: {
-          control: control.buffer,
-          port: port2,
-          simd: this.#simd && { memory: this.#simd.memory, modules: this.#simd.modules },
-        },
-        // The source is a CommonJS script: a host started with --input-type=module (node -e)
-        // would otherwise pass that flag on and the worker would fail to start.
-        execArgv: process.execArgv.filter((flag) => !flag.startsWith('--input-type')),
-        transferList: [port2],
-      });
-      worker.unref();
-      port1.unref();
-      worker.on('error', () => {
+      const simd = this.#simd && { memory: this.#simd.memory, modules: this.#simd.modules };
+      const thread = platform.startHelper(source, { SEQ, READY, STOP }, { control, simd }, () => {
         // A crashed helper is dropped; its share is done by the main thread from then on.
         Atomics.store(control, READY, 0);
+        // whenReady stops waiting for it (a page whose CSP refuses blob: workers, for example).
+        this.#failedHelpers++;
       });
-      this.#helpers.push({ worker, control, port: port1 });
+      this.#helpers.push({ thread, control });
     }
   }
 
@@ -189,7 +173,7 @@ export class ThreadTeam {
     const rowArgument = ROW_ARGUMENT[loop];
     const words = new Int32Array(new SharedArrayBuffer(4 * parts));
     jobs.forEach(({ helper, args }, h) => {
-      helper.port.postMessage({ loop, args, simd: useSimd, words, slot: h + 1, rows, chunks, rowArgument });
+      helper.thread.post({ loop, args, simd: useSimd, words, slot: h + 1, rows, chunks, rowArgument });
       Atomics.add(helper.control, SEQ, 1);
       Atomics.notify(helper.control, SEQ);
     });
@@ -216,7 +200,8 @@ export class ThreadTeam {
             hint: 'Create the backend with { threads: 1 } to run on the main thread only.',
           });
         }
-        Atomics.wait(words, slot, TAKEN, 1000);
+        // Atomics.wait, or a spin where the calling thread may not block (a page's main thread).
+        platform.waitWhile(words, slot, TAKEN, 1000);
       }
       if (Atomics.load(words, slot) === FAILED) {
         throw new BatchNormError({
@@ -245,20 +230,20 @@ export class ThreadTeam {
   async whenReady(timeoutMs = 10_000): Promise<void> {
     if (this.size > 1 && !this.#started) this.#start();
     const deadline = Date.now() + timeoutMs;
-    while (this.helpersReady < this.#helpers.length && Date.now() < deadline) {
+    while (this.helpersReady < this.#helpers.length - this.#failedHelpers && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
 
   destroy(): void {
-    for (const { worker, control, port } of this.#helpers) {
+    for (const { thread, control } of this.#helpers) {
       Atomics.store(control, STOP, 1);
       Atomics.add(control, SEQ, 1);
       Atomics.notify(control, SEQ);
-      port.close();
-      void worker.terminate().catch(() => undefined);
+      thread.stop();
     }
     this.#helpers = [];
+    this.#failedHelpers = 0;
     this.#started = false;
   }
 }
