@@ -52,7 +52,7 @@ describe('ONNX backend tests as conformance cases', () => {
       afterAll(destroy);
       for (const dir of readdirSync(ONNX_TESTS).filter((d) => d.startsWith('test_'))) {
         it(dir, async () => {
-          const results = await runOnnxTest(join(ONNX_TESTS, dir), backend);
+          const results = await runOnnxTest(join(ONNX_TESTS, dir), backend, { backendName: name });
           expect(results.length).toBeGreaterThan(0);
           for (const r of results) {
             expect(r.backend).toBe(name);
