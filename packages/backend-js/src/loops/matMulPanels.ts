@@ -1,19 +1,22 @@
 /**
  * Rows `[r0, r1)` of `c = op(a)·b` (`b` stored `[depth, cols]`), i-k-j order: two output rows at
  * a time share each load of `b`, four `k` at a time share each float64 accumulator update.
- * `a[i, p]` is at `i·depth + p`, or at `p·rows + i` when `transposeA` (no transposed copy).
+ * `a[i, p]` is at `i·depth + p`, or at `p·rows + i` when `mode & 1` (transposeA; no transposed
+ * copy). `mode & 2` says `a` and `b` are float64 copies of the float32 operands, which only the
+ * SIMD twin needs to know.
  */
 export function matMulPanels(
-  a: Float32Array,
-  b: Float32Array,
+  a: Float32Array | Float64Array,
+  b: Float32Array | Float64Array,
   c: Float32Array,
   rows: number,
   depth: number,
   cols: number,
-  transposeA: boolean,
+  mode: number,
   r0: number,
   r1: number,
 ): void {
+  const transposeA = (mode & 1) !== 0;
   const rowStride = transposeA ? 1 : depth;
   const depthStride = transposeA ? rows : 1;
   const acc = new Float64Array(2 * cols);

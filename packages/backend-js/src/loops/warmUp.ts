@@ -31,8 +31,8 @@ export function warmUp(loops: {
       call(loops.backwardApply, x, x, y, 3, inner, 0, rows, v, v, v);
     }
     // 5×6 · 6×7 (an odd row, a remainder of k), both storage orders of a; 5×6 · (7×6)ᵀ.
-    call(loops.matMulPanels, x, z, y, 5, 6, 7, false, 0, 5);
-    call(loops.matMulPanels, x, z, y, 5, 6, 7, true, 0, 5);
+    call(loops.matMulPanels, x, z, y, 5, 6, 7, 0, 0, 5);
+    call(loops.matMulPanels, x, z, y, 5, 6, 7, 1, 0, 5);
     call(loops.matMulDots, x, z, y, 6, 7, 0, 5);
   }
 }

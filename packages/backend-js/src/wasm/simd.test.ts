@@ -26,11 +26,12 @@ describe('WebAssembly SIMD loops', () => {
   });
 
   // Shapes with every tail: channels not a multiple of 4, runs not a multiple of 4, a range
-  // starting past row 0, one channel; and channels-last rows of 1024 channels or more, which go
-  // four rows per sweep (a block and two rows left over, two whole blocks, too few for a block).
+  // starting past row 0, one channel; and channels-last rows of 4 or more channels (1024 for the
+  // backward sums), which go four rows per sweep (a block and two rows left over, two whole
+  // blocks, too few for a block).
   const geometries = [
     [7, 3, 1], [9, 13, 1], [5, 8, 1], [6, 1, 1], [3, 5, 7], [4, 3, 16], [2, 4, 13], [3, 2, 3], [5, 6, 2],
-    [7, 1027, 1], [9, 1024, 1], [4, 1030, 1],
+    [7, 1027, 1], [9, 1024, 1], [4, 1030, 1], [8, 6, 1], [7, 64, 1],
   ] as const;
   const heap = simd.heap;
   const f32 = (values: ArrayLike<number>) => {
@@ -82,8 +83,9 @@ describe('WebAssembly SIMD loops', () => {
             simd.loops.backwardSums(ptr(dy), ptr(x), channels, inner, r0, r1, ptr(w), ptr(first), ptr(second));
             LOOPS.backwardSums(dy, x, channels, inner, r0, r1, w, wantFirst, wantSecond);
           }
-          if (channels >= 1024) {
-            // Four rows per sweep add in the order of one row at a time: the same bits.
+          // Channels-last rows go four per sweep (statistics from 4 channels, backward sums from
+          // 1024): they add in the order of one row at a time, so the same bits.
+          if (inner === 1 && channels >= (loop === 'shiftedSums' ? 4 : 1024)) {
             const rowFirst = f64(new Float64Array(channels).fill(0.5));
             const rowSecond = f64(new Float64Array(channels).fill(0.25));
             for (let r = r0; r < r1; r++) {
@@ -154,26 +156,49 @@ describe('WebAssembly SIMD matMulPanels', () => {
     return view;
   };
 
-  // Odd row counts (a lone last row), columns not a multiple of 4, depth 1, both storages of a.
+  it('widen copies float32 values to float64 exactly, tail and special values included', () => {
+    const values = [1.5, -0, 0, Infinity, -Infinity, NaN, 2 ** -149, -(2 ** 127), Math.fround(Math.PI), 7, -3];
+    const from = inHeap(values);
+    const to = heap.float64(heap.allocate((values.length + 1) * 8)!, values.length + 1).fill(-9);
+    simd.loops.widen(from.byteOffset, to.byteOffset, values.length);
+    expect(Array.from(to.subarray(0, values.length))).toEqual(Array.from(from));
+    expect(Object.is(to[1], -0)).toBe(true);
+    // Nothing past n is written.
+    expect(to[values.length]).toBe(-9);
+  });
+
+  // Odd row counts (a lone last row), columns not a multiple of 4, depth 1, both storages of a;
+  // r0 = 1 leaves 1 to 7 rows: four-row groups with every remainder (1, 2, 3 rows).
   it.each([
     [5, 6, 7, false], [5, 6, 7, true], [4, 1, 4, false], [7, 13, 10, true], [6, 33, 100, false], [3, 784, 9, true],
-  ] as const)('[%i×%i]·[%i] transposeA=%s: float64 sums rounded once, rows r0.. only', (rows, depth, cols, transposeA) => {
-    const a = inHeap(Array.from({ length: rows * depth }, (_, i) => Math.sin(i * 0.37)));
-    const b = inHeap(Array.from({ length: depth * cols }, (_, i) => Math.cos(i * 0.11)));
-    const c = inHeap(new Float32Array(rows * cols).fill(-9));
+    [8, 9, 6, false], [8, 9, 6, true], [2, 5, 3, false],
+  ] as const)('[%i×%i]·[%i] transposeA=%s: float64 sums in depth order rounded once, rows r0.. only, float32 or float64 operands', (rows, depth, cols, transposeA) => {
+    const aValues = Array.from({ length: rows * depth }, (_, i) => Math.fround(Math.sin(i * 0.37)));
+    const bValues = Array.from({ length: depth * cols }, (_, i) => Math.fround(Math.cos(i * 0.11)));
+    const a = inHeap(aValues);
+    const b = inHeap(bValues);
+    const a64 = heap.float64(heap.allocate(aValues.length * 8)!, aValues.length);
+    const b64 = heap.float64(heap.allocate(bValues.length * 8)!, bValues.length);
+    a64.set(aValues);
+    b64.set(bValues);
     const r0 = 1;
-    simd.loops.matMulPanels(a.byteOffset, b.byteOffset, c.byteOffset, rows, depth, cols, transposeA ? 1 : 0, r0, rows);
-    for (let i = 0; i < rows; i++) {
-      for (let j = 0; j < cols; j++) {
-        const got = c[i * cols + j]!;
-        if (i < r0) {
-          expect(got).toBe(-9);
-          continue;
+    for (const [left, right, wide] of [[a, b, 0], [a64, b64, 2]] as const) {
+      const c = inHeap(new Float32Array(rows * cols).fill(-9));
+      const mode = (transposeA ? 1 : 0) | wide;
+      simd.loops.matMulPanels(left.byteOffset, right.byteOffset, c.byteOffset, rows, depth, cols, mode, r0, rows);
+      for (let i = 0; i < rows; i++) {
+        for (let j = 0; j < cols; j++) {
+          const got = c[i * cols + j]!;
+          if (i < r0) {
+            expect(got).toBe(-9);
+            continue;
+          }
+          // Products of float32 values are exact in float64; the sum adds them in depth order,
+          // whatever the blocking: so the very same bits as this plain loop, rounded once.
+          let want = 0;
+          for (let p = 0; p < depth; p++) want += aValues[transposeA ? p * rows + i : i * depth + p]! * bValues[p * cols + j]!;
+          expect(got).toBe(Math.fround(want));
         }
-        let want = 0;
-        for (let p = 0; p < depth; p++) want += a[transposeA ? p * rows + i : i * depth + p]! * b[p * cols + j]!;
-        // One float32 rounding of a float64 sum: within half an ulp, or a whole one at a near-tie.
-        expect(Math.abs(got - want)).toBeLessThanOrEqual(2 ** -23 * Math.abs(want) + 1e-30);
       }
     }
   });
