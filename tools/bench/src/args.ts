@@ -1,12 +1,22 @@
 import { BatchNormError } from '@batchnorm/core';
+import { KERNEL_OPS, type KernelOp } from './byteModel.js';
 import { FULL_SHAPES, QUICK_SHAPES, parseShapes, type BenchShape } from './shapes.js';
-import { ANCHOR_ENGINES, OUR_BACKENDS, TFJS_ANCHOR_NAMES, TFJS_LAYERS_NAMES } from './names.js';
+import { ANCHOR_ENGINES, OUR_BACKENDS, PYTORCH_NAME, TFJS_ANCHOR_NAMES, TFJS_LAYERS_NAMES } from './names.js';
+import type { TimedModes } from './runKernels.js';
 
 export const SUBJECT_NAMES: readonly string[] = [
   ...OUR_BACKENDS,
   ...ANCHOR_ENGINES.map((e) => TFJS_ANCHOR_NAMES[e]),
   ...ANCHOR_ENGINES.map((e) => TFJS_LAYERS_NAMES[e]),
+  PYTORCH_NAME,
 ];
+
+/** `--mode` values. */
+const MODES: Readonly<Record<string, TimedModes>> = {
+  both: { readBack: true, resident: true },
+  resident: { readBack: false, resident: true },
+  'read-back': { readBack: true, resident: false },
+};
 
 export interface CliOptions {
   readonly quick: boolean;
@@ -17,10 +27,21 @@ export interface CliOptions {
   /** Subjects to run; undefined means all. */
   readonly only?: ReadonlySet<string>;
   readonly shapes: readonly BenchShape[];
+  /** Kernel ops to time. */
+  readonly ops: readonly KernelOp[];
+  readonly modes: TimedModes;
+  /** Rounds per case, overriding the plan's (multi-second cases keep one). */
+  readonly rounds?: number;
   readonly mnist: boolean;
+  /** The python of the PyTorch anchor (`--python`; else $BATCHNORM_BENCH_PYTHON, else python3). */
+  readonly python?: string;
+  /** PyTorch's thread count (`--torch-threads`; else backend-js's, else the CPU count). */
+  readonly torchThreads?: number;
 }
 
-export const USAGE = `Usage: pnpm bench [--quick] [--json] [--out FILE] [--only name,...]
+export const USAGE = `Usage: pnpm bench [--quick] [--json] [--out FILE] [--only name,...] [--shapes LIST]
+                  [--ops LIST] [--mode both|resident|read-back] [--rounds N] [--no-mnist]
+                  [--python PATH] [--torch-threads N]
 
   --quick        fewer shapes and samples (under a minute); skips tfjs-cpu on large shapes
   --json         print exactly one JSON document on stdout (progress goes to stderr);
@@ -28,11 +49,26 @@ export const USAGE = `Usage: pnpm bench [--quick] [--json] [--out FILE] [--only 
   --out FILE     also write the JSON document to FILE (atomically: FILE is whole or untouched)
   --only a,b     run only these backends/anchors: ${SUBJECT_NAMES.join(', ')}
                  (the copy baseline always runs)
+  --shapes LIST  time these shapes instead, e.g. NHWC:32x56x56x64,NC:4096x4096 (--shape too)
+  --ops LIST     kernel ops among ${KERNEL_OPS.join(', ')}; leaves the MNIST step
+                 out unless the list has mnistStep
+  --mode M       both (default), resident (outputs stay on the device) or read-back
+  --rounds N     rounds per case (default 3, --quick 2); min/median/max across them
+  --no-mnist     kernels only
+  --python PATH  python for the PyTorch anchor (default $BATCHNORM_BENCH_PYTHON, else python3);
+                 without torch there, pytorch is skipped with one line saying why
+  --torch-threads N  PyTorch's threads (default: backend-js's thread count)
 
 Exit status 1 when a backend computes a wrong result or fails; targets never change it.`;
 
 function usageError(argument: string, expected: string, received: string): BatchNormError {
   return new BatchNormError({ code: 'INVALID_ARGUMENT', argument, expected, received });
+}
+
+function positiveInteger(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw usageError(flag, 'an integer from 1 to 1000', JSON.stringify(text));
+  return n;
 }
 
 export function parseArgs(argv: readonly string[]): CliOptions {
@@ -43,6 +79,11 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   let out: string | undefined;
   let only: Set<string> | undefined;
   let shapes: BenchShape[] | undefined;
+  let ops: KernelOp[] | undefined;
+  let modes: TimedModes = MODES.both!;
+  let rounds: number | undefined;
+  let python: string | undefined;
+  let torchThreads: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -65,11 +106,37 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       case '-h':
         help = true;
         break;
-      case '--no-mnist': // hidden: kernels only
+      case '--no-mnist':
         mnist = false;
         break;
-      case '--shapes': // hidden: tests run tiny shapes
+      case '--shape':
+      case '--shapes':
         shapes = parseShapes(value());
+        break;
+      case '--ops': {
+        const names = value().split(',').map((s) => s.trim()).filter(Boolean);
+        const known = [...KERNEL_OPS, 'mnistStep'];
+        const unknown = names.filter((n) => !known.includes(n));
+        if (unknown.length > 0 || names.length === 0) throw usageError('--ops', `names among ${known.join(', ')}`, unknown.join(',') || 'nothing');
+        ops = KERNEL_OPS.filter((op) => names.includes(op));
+        if (!names.includes('mnistStep')) mnist = false;
+        break;
+      }
+      case '--mode': {
+        const text = value();
+        const chosen = MODES[text];
+        if (chosen === undefined) throw usageError('--mode', `one of ${Object.keys(MODES).join(', ')}`, JSON.stringify(text));
+        modes = chosen;
+        break;
+      }
+      case '--rounds':
+        rounds = positiveInteger('--rounds', value());
+        break;
+      case '--python':
+        python = value();
+        break;
+      case '--torch-threads':
+        torchThreads = positiveInteger('--torch-threads', value());
         break;
       case '--only': {
         const names = value().split(',').map((s) => s.trim()).filter(Boolean);
@@ -79,7 +146,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         break;
       }
       default:
-        throw usageError('arguments', 'one of --quick, --json, --out FILE, --only name,...', JSON.stringify(arg));
+        throw usageError('arguments', 'options as listed by --help', JSON.stringify(arg));
     }
   }
   return {
@@ -88,7 +155,12 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     help,
     mnist,
     shapes: shapes ?? (quick ? QUICK_SHAPES : FULL_SHAPES),
+    ops: ops ?? KERNEL_OPS,
+    modes,
+    ...(rounds === undefined ? {} : { rounds }),
     ...(only === undefined ? {} : { only }),
     ...(out === undefined ? {} : { out }),
+    ...(python === undefined ? {} : { python }),
+    ...(torchThreads === undefined ? {} : { torchThreads }),
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bytesMoved, gigabytesPerSecond } from './byteModel.js';
+import { bytesMoved, floorMs, gigabytesPerSecond } from './byteModel.js';
 
 describe('byte model', () => {
   it('counts tensor passes and per-feature vectors in float32 bytes', () => {
@@ -27,5 +27,15 @@ describe('byte model', () => {
   it('converts bytes and milliseconds to GB/s', () => {
     expect(gigabytesPerSecond(1e9, 1000)).toBe(1);
     expect(gigabytesPerSecond(134_217_728, 3.4)).toBeCloseTo(39.476, 2);
+  });
+
+  it('puts the floor of an op at its bytes moved at the copy\'s bandwidth', () => {
+    const shape = [4, 3];
+    // copy moves 96 bytes in 2 ms; training forward moves 4·(36 + 12) = 192 bytes: 4 ms
+    expect(floorMs('forwardTraining', 'NC', shape, 2)).toBeCloseTo(4, 10);
+    expect(floorMs('copy', 'NC', shape, 2)).toBe(2);
+    // 2.5 tensor copies plus the five [C] vectors
+    const s = 4096 * 4096;
+    expect(floorMs('backward', 'NC', [4096, 4096], 4)).toBeCloseTo((4 * (5 * s + 5 * 4096)) / (2 * s), 10);
   });
 });

@@ -33,3 +33,12 @@ export function bytesMoved(op: MeasuredOp, layout: Layout, shape: Shape): number
 export function gigabytesPerSecond(bytes: number, milliseconds: number): number {
   return bytes / (milliseconds * 1e6);
 }
+
+/**
+ * The floor of `op`: the time its byte model takes at the bandwidth the copy of the same tensor
+ * reached in the same run (`copyMs` for the copy's bytes). `medianMs / floorMs` is how far a
+ * kernel is from moving only what it must at memory speed.
+ */
+export function floorMs(op: MeasuredOp, layout: Layout, shape: Shape, copyMs: number): number {
+  return (copyMs * bytesMoved(op, layout, shape)) / bytesMoved('copy', layout, shape);
+}

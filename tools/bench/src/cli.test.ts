@@ -24,7 +24,10 @@ describe('the CLI (built dist/cli.js)', () => {
       { maxBuffer: 64 * 1024 * 1024 },
     );
     const doc = JSON.parse(stdout) as BenchDocument;
+    expect(doc.schemaVersion).toBe(2);
     expect(doc.machine.cpus).toBeGreaterThan(0);
+    expect(doc.loadAverageAtEnd).toHaveLength(3);
+    for (const r of doc.results) expect(typeof r.readBack).toBe('boolean');
     expect(doc.machine.node).toBe(process.version);
     // The copy baseline runs on every shape, whatever --only says.
     const copies = doc.results.filter((r) => r.op === 'copy');
@@ -37,13 +40,15 @@ describe('the CLI (built dist/cli.js)', () => {
     if (js.length === 0) {
       expect(doc.skipped.some((s) => s.backend === 'js')).toBe(true);
     } else {
-      // three kernels on two shapes plus the two MNIST variants, each timed and correct
-      expect(js).toHaveLength(3 * 2 + 2);
+      // three kernels on two shapes, read back and resident, plus the two MNIST variants
+      expect(js).toHaveLength(3 * 2 * 2 + 2);
+      expect(js.filter((r) => r.op !== 'mnistStep' && r.readBack === false)).toHaveLength(6);
       for (const r of js) {
         expect(r.error).toBeUndefined();
         expect(r.medianMs).toBeGreaterThan(0);
+        expect(r.minMs).toBeLessThanOrEqual(r.maxMs!);
         if (r.op === 'mnistStep') expect(r.ratioToCopy).toBeUndefined();
-        else expect(r.ratioToCopy).toBeGreaterThan(0);
+        else expect(r.ratioToFloor).toBeGreaterThan(0);
       }
     }
     expect(doc.targets.length).toBeGreaterThan(0);
@@ -60,6 +65,17 @@ describe('the CLI (built dist/cli.js)', () => {
     const doc = JSON.parse(readFileSync(file, 'utf8')) as BenchDocument;
     expect(doc.results.some((r) => r.op === 'copy' && r.layout === 'NC')).toBe(true);
     expect(readdirSync(dir)).toEqual(['bench.json']); // no temporary file left beside it
+  }, 120_000);
+
+  it('skips PyTorch with one line when its python cannot run, without failing the run', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      [cli, '--quick', '--json', '--only', 'pytorch', '--no-mnist', '--shapes', 'NC:60x100', '--python', '/nonexistent/python3'],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
+    const doc = JSON.parse(stdout) as BenchDocument;
+    expect(doc.skipped).toEqual([{ backend: 'pytorch', reason: expect.stringMatching(/^\/nonexistent\/python3 not found: set BATCHNORM_BENCH_PYTHON/) }]);
+    expect(doc.results.map((r) => r.backend)).toEqual(['memory']);
   }, 120_000);
 
   it('refuses an --out path it could not write before running anything', async () => {

@@ -12,8 +12,15 @@ export interface MachineInfo {
   readonly loadAverage: readonly number[];
 }
 
+/**
+ * Version of the document's layout: bumped when a field changes meaning or goes away (adding
+ * one does not). 2: resident and read-back results (`readBack`), rounds and spread, the floor.
+ */
+export const SCHEMA_VERSION = 2;
+
 /** The `--json` document: exactly this, once, on stdout. */
 export interface BenchDocument {
+  readonly schemaVersion: typeof SCHEMA_VERSION;
   readonly machine: MachineInfo;
   readonly quick: boolean;
   readonly startedAt: string;

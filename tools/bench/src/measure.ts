@@ -2,18 +2,40 @@ import { Bench } from 'tinybench';
 
 /** How long and how often to time one task. */
 export interface MeasurePlan {
-  /** Untimed calls first (JIT, caches, pools). */
+  /** Untimed calls before the first round (JIT, caches, pools). */
   readonly warmupIterations: number;
-  /** At least this many timed calls… */
+  /** At least this many timed calls per round… */
   readonly minIterations: number;
-  /** …and keep calling until this many milliseconds have been spent. */
+  /** …and keep calling until this many milliseconds have been spent in the round. */
   readonly timeBudgetMs: number;
+  /** Rounds (default 1); each gives a median, and the case reports their min/median/max. */
+  readonly rounds?: number;
+  /** Untimed calls before each later round (default 0): the other mode ran in between. */
+  readonly roundWarmupIterations?: number;
 }
 
 export interface Measurement {
   readonly medianMs: number;
   readonly samples: number;
 }
+
+/**
+ * A case over several rounds: `medianMs` is the median of the rounds' medians, `minMs` and
+ * `maxMs` their extremes, `spread` = max/min − 1 (undefined with a single round).
+ */
+export interface RoundsMeasurement {
+  readonly medianMs: number;
+  readonly minMs: number;
+  readonly maxMs: number;
+  readonly roundMediansMs: readonly number[];
+  /** Timed calls over all rounds. */
+  readonly samples: number;
+  readonly rounds: number;
+  readonly spread?: number;
+}
+
+/** A case whose rounds' medians differ by more than this (max/min − 1) is flagged unstable. */
+export const SPREAD_LIMIT = 0.2;
 
 /**
  * Times `run` with tinybench: warm-up, then at least `minIterations` calls and at least
@@ -46,6 +68,55 @@ export async function measure(
     throw new Error(`timing "${name}" did not complete: ${reason ?? 'no task'}`);
   }
   return { medianMs: result.latency.p50, samples: result.latency.samplesCount };
+}
+
+/** One task of `measureRounds`. */
+export interface TimedTask {
+  readonly name: string;
+  readonly run: () => unknown;
+  readonly isAsync: boolean;
+}
+
+/**
+ * Times every task in `plan.rounds` rounds, interleaved (round 1 of each task, then round 2 of
+ * each, …), so that a change of the machine's load during the case shows up as spread in each
+ * task rather than as a difference between them.
+ */
+export async function measureRounds(
+  tasks: readonly TimedTask[],
+  plan: MeasurePlan,
+  now?: () => number,
+): Promise<RoundsMeasurement[]> {
+  const rounds = Math.max(1, plan.rounds ?? 1);
+  const measured: Measurement[][] = tasks.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    const roundPlan = round === 0 ? plan : { ...plan, warmupIterations: plan.roundWarmupIterations ?? 0 };
+    for (const [i, task] of tasks.entries()) {
+      const label = rounds === 1 ? task.name : `${task.name} (round ${round + 1})`;
+      measured[i]!.push(await measure(label, task.run, roundPlan, now, task.isAsync));
+    }
+  }
+  return measured.map(summarizeRounds);
+}
+
+/** min/median/max of the rounds' medians, and their spread. */
+export function summarizeRounds(rounds: readonly Measurement[]): RoundsMeasurement {
+  if (rounds.length === 0) throw new Error('summarizeRounds: no rounds');
+  const medians = rounds.map((r) => r.medianMs);
+  const sorted = [...medians].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const medianMs = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  const minMs = sorted[0]!;
+  const maxMs = sorted[sorted.length - 1]!;
+  return {
+    medianMs,
+    minMs,
+    maxMs,
+    roundMediansMs: medians,
+    samples: rounds.reduce((n, r) => n + r.samples, 0),
+    rounds: rounds.length,
+    ...(rounds.length >= 2 && minMs > 0 ? { spread: maxMs / minMs - 1 } : {}),
+  };
 }
 
 /** The ratio of a measured time to the copy of the same tensor in the same run. */

@@ -29,6 +29,9 @@ export const TFJS_LAYERS_NAMES: Readonly<Record<TfjsEngine, string>> = {
   cpu: 'tfjs-layers-cpu',
 };
 
+/** The report name of the PyTorch CPU anchor (a child process, when python has torch). */
+export const PYTORCH_NAME = 'pytorch';
+
 /** The first line of an error's message, for one-line reports. */
 export function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);

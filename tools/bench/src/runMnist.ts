@@ -1,6 +1,6 @@
 import { createReferenceBackend } from '@batchnorm/core';
 import { mismatch } from './check.js';
-import { measure } from './measure.js';
+import { SPREAD_LIMIT, measureRounds } from './measure.js';
 import { prepareContractStep } from './mnist/contractStep.js';
 import { MNIST_VARIANTS, makeMnistProblem, type MnistProblem, type PreparedStep } from './mnist/problem.js';
 import { mnistPlan } from './plan.js';
@@ -48,7 +48,8 @@ export async function runMnist(
     const want = await firstStep(referenceStep);
     referenceStep.dispose();
     for (const subject of subjects) {
-      const where = { backend: subject.name, op: 'mnistStep', variant } as const;
+      // The step reads its loss back every call, as a training loop does.
+      const where = { backend: subject.name, op: 'mnistStep', variant, readBack: true } as const;
       let step: PreparedStep | undefined;
       let result: BenchResult;
       try {
@@ -62,8 +63,17 @@ export async function runMnist(
           const started = performance.now();
           await prepared.run();
           const plan = mnistPlan(performance.now() - started, options.quick);
-          const m = await measure(`${subject.name} mnist ${variant}`, () => prepared.run(), plan, undefined, prepared.isAsync);
-          result = { ...where, medianMs: m.medianMs, samples: m.samples };
+          const task = { name: `${subject.name} mnist ${variant}`, run: () => prepared.run(), isAsync: prepared.isAsync };
+          const [m] = await measureRounds([task], plan);
+          result = {
+            ...where,
+            medianMs: m!.medianMs,
+            minMs: m!.minMs,
+            maxMs: m!.maxMs,
+            rounds: m!.rounds,
+            ...(m!.spread === undefined ? {} : { spread: m!.spread, unstable: m!.spread > SPREAD_LIMIT }),
+            samples: m!.samples,
+          };
         }
       } catch (error) {
         result = { ...where, error: `failed: ${firstLine(error)}` };

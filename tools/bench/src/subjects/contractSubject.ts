@@ -1,7 +1,75 @@
 import { hasSyncReads, readInto, type Backend, type TensorData, type TensorHandle } from '@batchnorm/core';
 import type { KernelOp } from '../byteModel.js';
 import type { KernelInputs } from '../data.js';
-import type { KernelOutputs, KernelSubject, PreparedKernel } from './subject.js';
+import type { KernelOutputs, KernelSubject, PreparedKernel, ResidentRun, SubjectCounters } from './subject.js';
+
+/** Backends whose kernels compute inside the call: when it returns, the work is done. */
+const SYNCHRONOUS: Readonly<Record<string, string>> = {
+  js: 'synchronous kernels (helper threads joined before the call returns)',
+  reference: 'synchronous kernels (float64 loops in the call)',
+  'tfjs-node': "synchronous kernels (TensorFlow's eager CPU ops run inside the call)",
+};
+
+/**
+ * How a resident call of `b` waits for its work to finish without reading anything: the call
+ * itself for a synchronous backend, the queue's `onSubmittedWorkDone()` for a backend that
+ * offers it (webgpu); otherwise there is no honest resident time (gpu.js on WebGL queues draws
+ * and offers no `finish`; its only wait is a pixel read, which is the read-back).
+ */
+export function residentWait(b: Backend): { wait?: () => Promise<void>; how: string } | { unavailable: string } {
+  const waiter = (b as { onSubmittedWorkDone?: unknown }).onSubmittedWorkDone;
+  if (typeof waiter === 'function') {
+    return { wait: () => (waiter as () => Promise<void>).call(b), how: "waits for the GPU queue (onSubmittedWorkDone())" };
+  }
+  const sync = SYNCHRONOUS[b.name];
+  if (sync !== undefined) return { how: sync };
+  if (b.name === 'gpujs' && b.details.mode === 'cpu') return { how: 'synchronous kernels (gpu.js in its CPU mode)' };
+  return {
+    unavailable:
+      b.name === 'gpujs'
+        ? 'not timed resident: gpu.js on WebGL queues its draws and offers no way to wait for them but a pixel read (the read-back)'
+        : `not timed resident: the bench knows no way to wait for ${b.name}'s work without reading it`,
+  };
+}
+
+/** The kernel each op times, in a backend's own counters. */
+const KERNEL_OF: Readonly<Record<KernelOp, string>> = {
+  forwardTraining: 'batchNormForwardTraining',
+  forwardInference: 'batchNormForwardInference',
+  backward: 'batchNormBackward',
+};
+
+/**
+ * A backend that keeps counters (`stats()` and `resetStats()`, webgpu's) gives them per case:
+ * its top-level fields as they are, and of its per-kernel table (`kernels`) the timed kernel's
+ * entry as `kernel`, whatever fields either has (timestamp splits among them, where present).
+ */
+export function countersOf(b: Backend): SubjectCounters | undefined {
+  const { stats, resetStats } = b as { stats?: unknown; resetStats?: unknown };
+  if (typeof stats !== 'function' || typeof resetStats !== 'function') return undefined;
+  return {
+    reset: () => void (resetStats as () => void).call(b),
+    snapshot(op) {
+      const all = (stats as () => unknown).call(b);
+      if (typeof all !== 'object' || all === null) return { value: all };
+      const { kernels, ...rest } = all as Record<string, unknown>;
+      const kernel = typeof kernels === 'object' && kernels !== null ? (kernels as Record<string, unknown>)[KERNEL_OF[op]] : undefined;
+      return { ...(kernel === undefined ? {} : { kernel }), ...rest };
+    },
+  };
+}
+
+/** Software GPU adapters and renderers: their times say nothing about a GPU. */
+const SOFTWARE_GPU = /llvmpipe|lavapipe|swiftshader|softpipe|software/i;
+
+/** Why `b`'s times are no speed claim on this machine, or undefined. */
+export function noSpeedClaim(b: Backend): string | undefined {
+  if (b.name === 'gpujs' && b.details.mode !== 'cpu') {
+    return 'gpu.js on WebGL: on a machine without a GPU (Xvfb, Mesa) this is a software renderer';
+  }
+  const adapter = [b.details.adapter, b.details.device, b.details.description].filter((v) => typeof v === 'string').join(' ');
+  return SOFTWARE_GPU.test(adapter) ? `software adapter (${adapter.slice(0, 80)})` : undefined;
+}
 
 /**
  * One of our backends, driven through core's `Backend` contract; reading every output back is
@@ -14,9 +82,15 @@ export function contractSubject<T extends TensorHandle>(
   backend: Backend<T>,
   beforePrepare: () => Promise<void> = async () => {},
 ): KernelSubject {
+  const wait = residentWait(backend);
+  const counters = countersOf(backend);
+  const claim = noSpeedClaim(backend);
   return {
     name: backend.name,
     details: backend.details,
+    resident: 'unavailable' in wait ? wait.unavailable : wait.how,
+    ...(counters === undefined ? {} : { counters }),
+    ...(claim === undefined ? {} : { noSpeedClaim: claim }),
     prepare: async (op, inputs) => {
       await beforePrepare();
       return prepareKernel(backend, op, inputs);
@@ -91,6 +165,23 @@ function prepareKernel<T extends TensorHandle>(b: Backend<T>, op: KernelOp, inpu
   const dispose = () => owned.forEach((t) => b.dispose(t));
   const reader = hostReader(b);
   const { isAsync } = reader;
+  const wait = residentWait(b);
+  /** `kernel` then disposing its outputs unread, and waiting for the work where needed. */
+  const resident = (kernel: () => T[]): PreparedKernel['resident'] => {
+    if ('unavailable' in wait) return { unavailable: wait.unavailable };
+    const done = wait.wait;
+    const run: ResidentRun =
+      done === undefined
+        ? { isAsync: false, run: () => kernel().forEach((t) => b.dispose(t)) }
+        : {
+            isAsync: true,
+            run: () => {
+              kernel().forEach((t) => b.dispose(t));
+              return done();
+            },
+          };
+    return run;
+  };
   switch (op) {
     case 'forwardTraining':
       return {
@@ -100,14 +191,21 @@ function prepareKernel<T extends TensorHandle>(b: Backend<T>, op: KernelOp, inpu
           b.disposeSaved(saved);
           return readOutputs(b, reader, { y, mean, variance });
         },
+        resident: resident(() => {
+          const { y, mean, variance, saved } = b.batchNormForwardTraining({ x, gamma, beta }, attrs);
+          b.disposeSaved(saved);
+          return [y, mean, variance];
+        }),
         dispose,
       };
     case 'forwardInference': {
       const mean = upload(inputs.populationMean, [c]);
       const variance = upload(inputs.populationVariance, [c]);
+      const infer = () => b.batchNormForwardInference({ x, gamma, beta, mean, variance }, attrs);
       return {
         isAsync,
-        run: () => readOutputs(b, reader, { y: b.batchNormForwardInference({ x, gamma, beta, mean, variance }, attrs) }),
+        run: () => readOutputs(b, reader, { y: infer() }),
+        resident: resident(() => [infer()]),
         dispose,
       };
     }
@@ -123,6 +221,10 @@ function prepareKernel<T extends TensorHandle>(b: Backend<T>, op: KernelOp, inpu
           const { dx, dgamma, dbeta } = b.batchNormBackward({ dy, x, gamma, saved }, attrs);
           return readOutputs(b, reader, { dx, dgamma, dbeta });
         },
+        resident: resident(() => {
+          const { dx, dgamma, dbeta } = b.batchNormBackward({ dy, x, gamma, saved }, attrs);
+          return [dx, dgamma, dbeta];
+        }),
         dispose() {
           b.disposeSaved(saved);
           dispose();

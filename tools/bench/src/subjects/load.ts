@@ -43,7 +43,9 @@ export interface LoadedBackend {
 /**
  * `names` with the backends that load a native binding first (their manifests say so): a native
  * addon loaded after headless-gl's can crash the process (seen with TensorFlow's). Importing a
- * package loads its manifest only; the engines load when a backend is created.
+ * package loads its manifest only; the engines load when a backend is created. (webgpu stays
+ * after gpujs: created first, Dawn's EGL context makes headless-gl's GLX MakeCurrent fail with
+ * an X error that ends the process; created after, Dawn gets no adapter, a skip. See bench.ts.)
  */
 export async function inLoadOrder(names: readonly string[]): Promise<string[]> {
   const native = new Set<string>();

@@ -18,6 +18,7 @@ export async function tfjsComposedSubject(engine: TfjsEngine): Promise<KernelSub
   return {
     name: TFJS_ANCHOR_NAMES[engine],
     details: await tfjsDetails(engine),
+    resident: `synchronous kernels (tfjs ${engine} computes inside the op call)`,
     async prepare(op, inputs) {
       const again = await activateTfjs(engine);
       if (again !== undefined) throw new Error(again);
@@ -70,24 +71,26 @@ function prepareComposed(op: KernelOp, inputs: KernelInputs): PreparedKernel {
     tf.dispose(Object.values(named));
     return outputs;
   };
+  // The same tensors, disposed unread: every engine here computes inside the op call.
+  const resident = (make: () => Record<string, Tensor>): PreparedKernel['resident'] => ({
+    isAsync: false,
+    run: () => tf.dispose(Object.values(make())),
+  });
   switch (op) {
-    case 'forwardTraining':
-      return {
-        isAsync: false,
-        run: () =>
-          readAll(
-            tf.tidy(() => {
-              const { mean, variance } = bn.moments(x);
-              return { y: bn.normalize(x, mean, variance, beta, gamma), mean, variance };
-            }),
-          ),
-        dispose,
-      };
+    case 'forwardTraining': {
+      const forward = () =>
+        tf.tidy(() => {
+          const { mean, variance } = bn.moments(x);
+          return { y: bn.normalize(x, mean, variance, beta, gamma), mean, variance };
+        });
+      return { isAsync: false, run: () => readAll(forward()), resident: resident(forward), dispose };
+    }
     case 'forwardInference': {
       const mean = tf.tensor1d(inputs.populationMean);
       const variance = tf.tensor1d(inputs.populationVariance);
       owned.push(mean, variance);
-      return { isAsync: false, run: () => readAll(tf.tidy(() => ({ y: bn.normalize(x, mean, variance, beta, gamma) }))), dispose };
+      const infer = () => tf.tidy(() => ({ y: bn.normalize(x, mean, variance, beta, gamma) }));
+      return { isAsync: false, run: () => readAll(infer()), resident: resident(infer), dispose };
     }
     case 'backward': {
       const dy = tf.tensor(inputs.dy, [...inputs.shape]);
@@ -96,17 +99,12 @@ function prepareComposed(op: KernelOp, inputs: KernelInputs): PreparedKernel {
         const { mean, variance } = bn.moments(xs);
         return bn.normalize(xs, mean, variance, b, g);
       });
-      return {
-        isAsync: false,
-        run: () =>
-          readAll(
-            tf.tidy(() => {
-              const [dx, dgamma, dbeta] = gradients([x, gamma, beta], dy);
-              return { dx: dx!, dgamma: tf.reshape(dgamma!, [c]), dbeta: tf.reshape(dbeta!, [c]) };
-            }),
-          ),
-        dispose,
-      };
+      const backward = () =>
+        tf.tidy(() => {
+          const [dx, dgamma, dbeta] = gradients([x, gamma, beta], dy);
+          return { dx: dx!, dgamma: tf.reshape(dgamma!, [c]), dbeta: tf.reshape(dbeta!, [c]) };
+        });
+      return { isAsync: false, run: () => readAll(backward()), resident: resident(backward), dispose };
     }
   }
 }
