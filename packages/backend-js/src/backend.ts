@@ -153,7 +153,11 @@ export type JsBackendDetails = {
   readonly precision: 'float32';
   /** Threads working on one large tensor, the calling thread included. */
   readonly threads: number;
-  /** Why `threads` is 1 although more were asked for (or are the default): the host allows no helper threads. */
+  /**
+   * Why `threads` is fewer than asked for (or than the default): the host allows no helper
+   * threads, or helpers failed to start (a Content-Security-Policy refusing blob: workers, for
+   * example; known once they tried, so `whenThreadsReady()` first).
+   */
   readonly threadsReason?: string;
   /** `'wasm-simd128'`, `'off'` (asked for), or `'off (reason)'` where the engine lacks SIMD or shared memory. */
   readonly simd: string;
@@ -219,9 +223,20 @@ export function createBackend(options: JsBackendOptions = {}): JsBackend {
   warmUpOnce();
   const simd = wantSimd ? simdRuntime() : undefined;
   const pool = new BufferPool(threads > 1, poolBytes, simd?.heap);
-  const team = new ThreadTeam(threads, simd);
-  const ctx = new KernelContext(pool, team, parallelMinElements, simd);
   const simdDetail = simd !== undefined ? 'wasm-simd128' : wantSimd ? `off (${simdUnavailableReason()})` : 'off';
+  // What details report: the plan, then the truth once helpers fail to start (a page's CSP
+  // refusing blob: workers, for example) or die.
+  const details: { -readonly [K in keyof JsBackendDetails]: JsBackendDetails[K] } = {
+    precision: 'float32',
+    threads,
+    ...(plan.reason === undefined ? {} : { threadsReason: plan.reason }),
+    simd: simdDetail,
+  };
+  const team = new ThreadTeam(threads, simd, (failure) => {
+    details.threads = failure.threads;
+    details.threadsReason = failure.reason;
+  });
+  const ctx = new KernelContext(pool, team, parallelMinElements, simd);
 
   // This instance's tensors and saved values: every method refuses others in O(1) (item 8 of
   // issue 13: a foreign dy reached the SIMD loops as WebAssembly memory at offset 0).
@@ -230,12 +245,7 @@ export function createBackend(options: JsBackendOptions = {}): JsBackend {
     name: 'js',
     specificationVersion: SPECIFICATION_VERSION,
     dtype: 'float32',
-    details: {
-      precision: 'float32' as const,
-      threads,
-      ...(plan.reason === undefined ? {} : { threadsReason: plan.reason }),
-      simd: simdDetail,
-    },
+    details: details as JsBackendDetails,
     upload(data, shape) {
       assertTensorData(data, shape);
       const buffer = pool.take(data.length);

@@ -22,23 +22,41 @@ interface BrowserGlobals {
 const host = globalThis as unknown as BrowserGlobals;
 
 /**
- * The helper's script: the job source, then a message handler. A Web Worker cannot take messages
- * synchronously, so it idles in its event loop rather than in Atomics.wait: the first message is
- * its init, every later one a job.
+ * The helper's script: the job source, then a message handler. The first message is the init;
+ * the helper then sleeps in Atomics.wait (a Web Worker may block) and reads each job from shared
+ * words. A job whose arrays come by message sends it back to its event loop until the message
+ * arrives (messages of cancelled jobs are dropped there).
  */
-function helperSource(jobSource: string, { READY }: ControlWords): string {
+function helperSource(jobSource: string, { SEQ, READY, STOP }: ControlWords): string {
   return `
 'use strict';
 ${jobSource}
-let control;
-self.onmessage = (event) => {
-  if (control !== undefined) {
-    runJob(event.data);
-    return;
+let started = false;
+let seen = 0;
+let wanted = -1;
+function serve() {
+  for (;;) {
+    Atomics.wait(control, ${SEQ}, seen);
+    if (Atomics.load(control, ${STOP}) === 1) {
+      self.close();
+      return;
+    }
+    seen = Atomics.load(control, ${SEQ});
+    wanted = takeJob();
+    if (wanted >= 0) return;
   }
-  setUp(event.data.simd);
-  control = new Int32Array(event.data.control);
-  Atomics.store(control, ${READY}, 1);
+}
+self.onmessage = (event) => {
+  if (!started) {
+    started = true;
+    setUp(event.data);
+    Atomics.store(control, ${READY}, 1);
+    serve();
+  } else if (event.data.id === wanted) {
+    wanted = -1;
+    runMessageJob(event.data.args);
+    serve();
+  }
 };
 `;
 }
@@ -56,21 +74,32 @@ export function browserThreadEnvironment(globals: BrowserGlobals = host): Thread
   };
 }
 
+/** The message of an Error or an ErrorEvent (an ErrorEvent from a refused worker may carry none). */
+function errorMessage(error: unknown, fallback: string): string {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' && message !== '' ? message : fallback;
+}
+
 // Whether this thread may block in Atomics.wait: a window's main thread may not (it throws).
 let canBlock: boolean | undefined;
 
 export const platform = {
   threadEnvironment: () => browserThreadEnvironment(),
 
-  startHelper(jobSource: string, words: ControlWords, init: HelperInit, onError: () => void): HelperThread {
+  startHelper(
+    jobSource: string,
+    words: ControlWords,
+    init: HelperInit,
+    onError: (reason: string) => void,
+  ): HelperThread {
     let url: string | undefined;
     try {
       const blob = new host.Blob!([helperSource(jobSource, words)], { type: 'text/javascript' });
       url = host.URL.createObjectURL!(blob);
       const worker = new host.Worker!(url, { name: 'batchnorm-js-helper' });
-      worker.onerror = onError;
-      worker.onmessageerror = onError;
-      worker.postMessage({ control: init.control.buffer, simd: init.simd });
+      worker.onerror = (event) => onError(errorMessage(event, 'the helper worker failed'));
+      worker.onmessageerror = () => onError('the helper worker could not read its init');
+      worker.postMessage({ control: init.control.buffer, words: init.words.buffer, slot: init.slot, simd: init.simd });
       return {
         post: (job) => worker.postMessage(job),
         stop() {
@@ -78,11 +107,11 @@ export const platform = {
           host.URL.revokeObjectURL?.(url!);
         },
       };
-    } catch {
+    } catch (error) {
       // A Content-Security-Policy without blob: in worker-src, for example: this helper never
       // becomes ready, and the calling thread does its share.
       if (url !== undefined) host.URL.revokeObjectURL?.(url);
-      onError();
+      onError(errorMessage(error, 'the helper worker could not be created'));
       return { post: () => undefined, stop: () => undefined };
     }
   },

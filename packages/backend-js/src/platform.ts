@@ -49,7 +49,7 @@ export function planThreads(requested: number | undefined, environment: ThreadEn
 
 /** Indices of a helper's control words (one Int32Array over a SharedArrayBuffer). */
 export interface ControlWords {
-  /** Bumped by the main thread after posting jobs. */
+  /** Bumped by the main thread after posting a job. */
   readonly SEQ: number;
   /** 1 once the helper takes jobs; 0 again if it crashed. */
   readonly READY: number;
@@ -59,15 +59,20 @@ export interface ControlWords {
 
 /** What a helper starts with. */
 export interface HelperInit {
+  /** The helper's control words, then its job's description and numeric arguments (same buffer). */
   readonly control: Int32Array;
+  /** The team's job words: `[next chunk, state of helper 1, state of helper 2, …]`. */
+  readonly words: Int32Array;
+  /** This helper's index into `words`. */
+  readonly slot: number;
   /** The SIMD runtime's shared memory and compiled modules, for the helper to instantiate. */
   readonly simd: { readonly memory: WasmMemory; readonly modules: Readonly<Record<string, WasmModule>> } | undefined;
 }
 
 /** A started helper thread, as the thread team drives it. */
 export interface HelperThread {
-  /** Posts a job message (the team then bumps `SEQ`). */
-  post(job: object): void;
+  /** Posts the arrays of a job whose arguments are not all numbers (the team then bumps `SEQ`). */
+  post(message: { readonly id: number; readonly args: readonly unknown[] }): void;
   /** Ends the thread (the team has set `STOP` first). */
   stop(): void;
 }
@@ -76,11 +81,18 @@ export interface HelperThread {
 export interface Platform {
   threadEnvironment(): ThreadEnvironment;
   /**
-   * Starts a helper running `jobSource`: a self-contained script that defines `setUp(simd)` and
-   * `runJob(job)`; the platform adds how the helper receives its init and its jobs. `onError`
-   * runs if the thread dies.
+   * Starts a helper running `jobSource`: a self-contained script that defines `control`,
+   * `setUp(init)`, `takeJob()` (claims and runs a posted job; returns the id of a job whose
+   * arrays come by message, else -1), `runMessageJob(args)` and `staleMessage(id)`. The platform
+   * adds the idle loop (Atomics.wait on `SEQ`) and how messages arrive. `onError(reason)` runs if
+   * the thread fails to start or dies.
    */
-  startHelper(jobSource: string, words: ControlWords, init: HelperInit, onError: () => void): HelperThread;
+  startHelper(
+    jobSource: string,
+    words: ControlWords,
+    init: HelperInit,
+    onError: (reason: string) => void,
+  ): HelperThread;
   /** Blocks while `array[index] === value`, at most `timeoutMs` (spins where the thread may not block). */
   waitWhile(array: Int32Array, index: number, value: number, timeoutMs: number): void;
 }

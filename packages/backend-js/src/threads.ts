@@ -6,18 +6,33 @@ import { LOOPS, type LoopArgs, type LoopName } from './loops/index.js';
 import { warmUp } from './loops/warmUp.js';
 import { pointerArgs, type SimdRuntime } from './wasm/simd.js';
 
-// Control words of a helper, one Int32Array over a SharedArrayBuffer.
-const SEQ = 0; // bumped by the main thread after posting jobs
+// A helper's control buffer: Int32 words, then its job's numeric arguments as float64 (byte
+// offsets into the shared WebAssembly memory, sizes, modes: all exact in a double).
+const SEQ = 0; // bumped by the main thread after posting a job
 const READY = 1; // 1 once the helper waits for jobs
 const STOP = 2; // 1 asks the helper to leave its loop
-const CONTROL_WORDS = 3;
+const LOOP = 3; // index of the job's loop in LOOP_NAMES
+const KIND = 4; // SIMD_JOB (arguments below) or MESSAGE_JOB (arrays come by message)
+const ROWS = 5;
+const CHUNKS = 6;
+const ROW_ARGUMENT_WORD = 7;
+const ALIGN = 8;
+const ARG_COUNT = 9;
+const JOB_ID = 10;
+const ARGS_BYTE_OFFSET = 16 * 4;
+const MAX_ARGS = 16;
+const CONTROL_BYTES = ARGS_BYTE_OFFSET + MAX_ARGS * 8;
+const SIMD_JOB = 1;
+const MESSAGE_JOB = 2;
 
-// A job's own shared words: [next chunk, state of helper 1, state of helper 2, …].
+// The team's job words: [next chunk, state of helper 1, state of helper 2, …].
 const POSTED = 0; // the helper has not looked at the job yet
 const TAKEN = 1; // the helper is working on chunks
 const CANCELLED = 2; // the main thread finished every chunk first: the helper skips the job
 const FINISHED = 3;
 const FAILED = 4;
+
+const LOOP_NAMES = Object.keys(LOOPS) as LoopName[];
 
 /** Chunks per thread: rows are handed out in chunks, so a thread the OS does not schedule does not hold the others up. */
 const CHUNKS_PER_THREAD = 4;
@@ -32,13 +47,29 @@ const ROW_ARGUMENT: Readonly<Record<LoopName, number>> = {
   matMulDots: 5,
 };
 
+/** Chunk edges fall on multiples of this many rows: the matMul panels sweep four output rows at a time. */
+const ROW_ALIGN: Readonly<Record<LoopName, number>> = {
+  shiftedSums: 1,
+  affine: 1,
+  backwardSums: 1,
+  backwardApply: 1,
+  matMulPanels: 4,
+  matMulDots: 1,
+};
+
 /** How long the main thread waits for a worker's share before giving up (a dead worker). */
 const JOB_TIMEOUT_MS = 60_000;
 
+/** Row `k·rows/chunks` of chunk edge `k`, rounded to a multiple of `align` (the same on every thread). */
+export function chunkEdge(rows: number, chunks: number, align: number, k: number): number {
+  return Math.min(rows, align * Math.round((Math.ceil(rows / align) * k) / chunks));
+}
+
 /**
- * A helper's platform-neutral source: the loops, `setUp(simd)` and `runJob(job)`; the platform
- * (`#platform`) adds how the helper gets its init and its jobs. Functions go in as expressions
- * keyed by loop name, so a minifier's renaming of their declarations does not matter.
+ * A helper's platform-neutral source: the loops, `setUp(init)`, `takeJob()`, `runMessageJob(args)`
+ * and `staleMessage(id)`; the platform (`#platform`) adds the idle loop and how messages arrive.
+ * Functions go in as expressions keyed by loop name, so a minifier's renaming of their
+ * declarations does not matter.
  */
 function jobSource(): string {
   const loops = Object.entries(LOOPS)
@@ -50,38 +81,58 @@ const __name = (f) => f;
 const loops = {
 ${loops}
 };
+const loopNames = ${JSON.stringify(LOOP_NAMES)};
+const chunkEdge = (${chunkEdge.toString()});
 (${warmUp.toString()})(loops);
 // The SIMD loops, instantiated over the main thread's WebAssembly memory (the same bytes).
 const simdLoops = {};
-function setUp(simd) {
-  if (simd !== undefined) {
-    const { memory, modules } = simd;
+let control, jobArgs, words, slot;
+function setUp(init) {
+  if (init.simd !== undefined) {
+    const { memory, modules } = init.simd;
     for (const name of Object.keys(modules)) {
       simdLoops[name] = new WebAssembly.Instance(modules[name], { env: { memory } }).exports[name];
     }
   }
+  control = new Int32Array(init.control, 0, ${ARGS_BYTE_OFFSET / 4});
+  jobArgs = new Float64Array(init.control, ${ARGS_BYTE_OFFSET}, ${MAX_ARGS});
+  words = new Int32Array(init.words);
+  slot = init.slot;
 }
-function runJob(job) {
-  const words = job.words;
-  // Skip a job the main thread already finished (it cancels what nobody has taken).
-  if (Atomics.compareExchange(words, job.slot, ${POSTED}, ${TAKEN}) !== ${POSTED}) return;
+// Claims the posted job, if any (the main thread cancels what nobody has taken). Runs a SIMD
+// job at once; returns the id of a job whose arrays come by message, else -1. The job's words
+// are read after the claim: until this helper finishes, the main thread does not rewrite them.
+function takeJob() {
+  if (Atomics.compareExchange(words, slot, ${POSTED}, ${TAKEN}) !== ${POSTED}) return -1;
+  if (control[${KIND}] === ${MESSAGE_JOB}) return control[${JOB_ID}];
+  const args = Array.from(jobArgs.subarray(0, control[${ARG_COUNT}]));
+  runChunks(simdLoops[loopNames[control[${LOOP}]]], args);
+  return -1;
+}
+function runMessageJob(args) {
+  runChunks(loops[loopNames[control[${LOOP}]]], args);
+}
+// A message of a job older than the latest one posted (cancelled before this helper took it).
+function staleMessage(id) {
+  return id < Atomics.load(control, ${JOB_ID});
+}
+function runChunks(run, args) {
   let state = ${FINISHED};
   try {
-    // A SIMD job's arrays arrive as byte offsets into the shared memory.
-    const run = job.simd ? simdLoops[job.loop] : loops[job.loop];
-    const args = job.args;
+    const rows = control[${ROWS}], chunks = control[${CHUNKS}], align = control[${ALIGN}];
+    const at = control[${ROW_ARGUMENT_WORD}];
     for (;;) {
       const k = Atomics.add(words, 0, 1);
-      if (k >= job.chunks) break;
-      args[job.rowArgument] = Math.round((job.rows * k) / job.chunks);
-      args[job.rowArgument + 1] = Math.round((job.rows * (k + 1)) / job.chunks);
+      if (k >= chunks) break;
+      args[at] = chunkEdge(rows, chunks, align, k);
+      args[at + 1] = chunkEdge(rows, chunks, align, k + 1);
       run(...args);
     }
   } catch (error) {
     state = ${FAILED};
   }
-  Atomics.store(words, job.slot, state);
-  Atomics.notify(words, job.slot);
+  Atomics.store(words, slot, state);
+  Atomics.notify(words, slot);
 }
 `;
 }
@@ -89,6 +140,16 @@ function runJob(job) {
 interface Helper {
   readonly thread: HelperThread;
   readonly control: Int32Array;
+  readonly args: Float64Array;
+  /** Its state word in the team's job words. */
+  readonly slot: number;
+}
+
+/** Why fewer threads than asked for work: helpers that failed to start or died. */
+export interface TeamFailure {
+  /** Threads still working, the calling thread included. */
+  readonly threads: number;
+  readonly reason: string;
 }
 
 type SplitArgs<K extends LoopName> = (part: number, r0: number, r1: number) => LoopArgs<K>;
@@ -115,37 +176,61 @@ function isShared(value: unknown): boolean {
 export class ThreadTeam {
   readonly size: number;
   readonly #simd: SimdRuntime | undefined;
+  readonly #onFailure: ((failure: TeamFailure) => void) | undefined;
   #helpers: Helper[] = [];
+  #words: Int32Array = new Int32Array(0);
   #started = false;
   #helperChunks = 0;
   #failedHelpers = 0;
+  #jobId = 0;
 
-  /** @param simd the SIMD runtime whose loops the helpers may also run (over its shared memory). */
-  constructor(size: number, simd?: SimdRuntime) {
+  /**
+   * @param simd the SIMD runtime whose loops the helpers may also run (over its shared memory).
+   * @param onFailure called when a helper fails to start or dies, with the threads left and why.
+   */
+  constructor(size: number, simd?: SimdRuntime, onFailure?: (failure: TeamFailure) => void) {
     this.size = Math.max(1, Math.floor(size));
     this.#simd = simd;
+    this.#onFailure = onFailure;
   }
 
   #start(): void {
     this.#started = true;
     const source = jobSource();
-    for (let i = 1; i < this.size; i++) {
-      const control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
+    // Every state word starts FINISHED: no helper claims anything before its first job.
+    this.#words = new Int32Array(new SharedArrayBuffer(4 * this.size)).fill(FINISHED);
+    const words = this.#words;
+    for (let slot = 1; slot < this.size; slot++) {
+      const buffer = new SharedArrayBuffer(CONTROL_BYTES);
+      const control = new Int32Array(buffer, 0, ARGS_BYTE_OFFSET / 4);
+      const args = new Float64Array(buffer, ARGS_BYTE_OFFSET, MAX_ARGS);
       const simd = this.#simd && { memory: this.#simd.memory, modules: this.#simd.modules };
-      const thread = platform.startHelper(source, { SEQ, READY, STOP }, { control, simd }, () => {
+      const init = { control, words, slot, simd };
+      let failed = false;
+      const thread = platform.startHelper(source, { SEQ, READY, STOP }, init, (reason) => {
         // A crashed helper is dropped; its share is done by the main thread from then on.
         Atomics.store(control, READY, 0);
+        if (failed) return;
+        failed = true;
         // whenReady stops waiting for it (a page whose CSP refuses blob: workers, for example).
         this.#failedHelpers++;
+        this.#onFailure?.({
+          threads: this.size - this.#failedHelpers,
+          reason: `${this.#failedHelpers} of ${this.size - 1} helper threads failed: ${reason}`,
+        });
       });
-      this.#helpers.push({ thread, control });
+      this.#helpers.push({ thread, control, args, slot });
     }
   }
 
-  /** Helpers ready to take a job now (they start in the background on first use). */
-  #readyHelpers(): Helper[] {
+  /** Helpers ready to take a job now, at most `max` (they start in the background on first use). */
+  #readyHelpers(max: number): Helper[] {
     if (!this.#started) this.#start();
-    return this.#helpers.filter((h) => Atomics.load(h.control, READY) === 1);
+    const ready: Helper[] = [];
+    for (const h of this.#helpers) {
+      if (ready.length < max && Atomics.load(h.control, READY) === 1) ready.push(h);
+    }
+    return ready;
   }
 
   /**
@@ -155,9 +240,14 @@ export class ThreadTeam {
    * Returns the number of parts. If a helper has not started by the time the calling thread ran
    * out of chunks, its job is cancelled rather than waited for. With `simd`, every part runs the
    * SIMD loop (the caller checked that every array lies in the runtime's heap).
+   *
+   * A SIMD job is all numbers: it is written into the helper's shared words and the helper woken
+   * with Atomics.notify, with no message. A JavaScript job's arrays go by message.
    */
   run<K extends LoopName>(loop: K, rows: number, argsFor: SplitArgs<K>, simd?: SimdRuntime): number {
-    const helpers = this.size > 1 && rows > 1 ? this.#readyHelpers().slice(0, rows - 1) : [];
+    const align = ROW_ALIGN[loop];
+    const units = Math.ceil(rows / align);
+    const helpers = this.size > 1 && units > 1 ? this.#readyHelpers(units - 1) : [];
     const useSimd = simd !== undefined && simd === this.#simd;
     const jobs = helpers.map((helper, h) => {
       const args: unknown[] = argsFor(h + 1, 0, rows);
@@ -169,29 +259,53 @@ export class ThreadTeam {
       return 1;
     }
     const parts = jobs.length + 1;
-    const chunks = Math.min(rows, parts * CHUNKS_PER_THREAD);
+    const chunks = Math.min(units, parts * CHUNKS_PER_THREAD);
     const rowArgument = ROW_ARGUMENT[loop];
-    const words = new Int32Array(new SharedArrayBuffer(4 * parts));
-    jobs.forEach(({ helper, args }, h) => {
-      helper.thread.post({ loop, args, simd: useSimd, words, slot: h + 1, rows, chunks, rowArgument });
-      Atomics.add(helper.control, SEQ, 1);
-      Atomics.notify(helper.control, SEQ);
-    });
+    const words = this.#words;
+    const id = ++this.#jobId;
+    // The previous job is over (finished or cancelled on every slot): its counter may restart.
+    Atomics.store(words, 0, 0);
+    for (const { helper, args } of jobs) {
+      const { control } = helper;
+      control[LOOP] = LOOP_NAMES.indexOf(loop);
+      control[ROWS] = rows;
+      control[CHUNKS] = chunks;
+      control[ROW_ARGUMENT_WORD] = rowArgument;
+      control[ALIGN] = align;
+      control[ARG_COUNT] = args.length;
+      Atomics.store(control, JOB_ID, id);
+      if (useSimd) {
+        control[KIND] = SIMD_JOB;
+        helper.args.set(args as number[]);
+      } else {
+        control[KIND] = MESSAGE_JOB;
+        helper.thread.post({ id, args });
+      }
+      // Publishes the words above: the helper reads them only after claiming this state.
+      Atomics.store(words, helper.slot, POSTED);
+      Atomics.add(control, SEQ, 1);
+      Atomics.notify(control, SEQ);
+    }
     const mine: unknown[] = argsFor(0, 0, rows);
     let mineDone = 0;
     for (;;) {
       const k = Atomics.add(words, 0, 1);
       if (k >= chunks) break;
       mineDone++;
-      mine[rowArgument] = Math.round((rows * k) / chunks);
-      mine[rowArgument + 1] = Math.round((rows * (k + 1)) / chunks);
+      mine[rowArgument] = chunkEdge(rows, chunks, align, k);
+      mine[rowArgument + 1] = chunkEdge(rows, chunks, align, k + 1);
       runLoop(loop, mine as LoopArgs<K>, simd);
     }
-    for (let slot = 1; slot < parts; slot++) {
+    // Every helper's share is over before this returns (or throws): the next job reuses the words.
+    let failed = false;
+    for (const { helper } of jobs) {
+      const slot = helper.slot;
       if (Atomics.compareExchange(words, slot, POSTED, CANCELLED) === POSTED) continue;
       const deadline = Date.now() + JOB_TIMEOUT_MS;
       while (Atomics.load(words, slot) === TAKEN) {
         if (Date.now() > deadline) {
+          // A helper that answers after this must not touch a later job: new helpers, new words.
+          this.destroy();
           throw new BatchNormError({
             code: 'BACKEND_UNAVAILABLE',
             argument: 'threads',
@@ -203,14 +317,15 @@ export class ThreadTeam {
         // Atomics.wait, or a spin where the calling thread may not block (a page's main thread).
         platform.waitWhile(words, slot, TAKEN, 1000);
       }
-      if (Atomics.load(words, slot) === FAILED) {
-        throw new BatchNormError({
-          code: 'BACKEND_UNAVAILABLE',
-          argument: 'threads',
-          expected: `the helper thread's share of ${loop} to succeed`,
-          received: 'an exception in the helper thread',
-        });
-      }
+      if (Atomics.load(words, slot) === FAILED) failed = true;
+    }
+    if (failed) {
+      throw new BatchNormError({
+        code: 'BACKEND_UNAVAILABLE',
+        argument: 'threads',
+        expected: `the helper thread's share of ${loop} to succeed`,
+        received: 'an exception in the helper thread',
+      });
     }
     this.#helperChunks += chunks - mineDone;
     return parts;
@@ -243,6 +358,7 @@ export class ThreadTeam {
       thread.stop();
     }
     this.#helpers = [];
+    this.#words = new Int32Array(0);
     this.#failedHelpers = 0;
     this.#started = false;
   }

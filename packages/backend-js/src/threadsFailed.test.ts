@@ -9,7 +9,7 @@ vi.mock('#platform', async () => {
   const platform: Platform = {
     ...node.platform,
     startHelper(_source, _words, _init, onError) {
-      setTimeout(onError, 10);
+      setTimeout(() => onError('Refused to create a worker from blob: (CSP worker-src)'), 10);
       return { post: () => undefined, stop: () => undefined };
     },
   };
@@ -17,6 +17,7 @@ vi.mock('#platform', async () => {
 });
 
 const { ThreadTeam } = await import('./threads.js');
+const { createBackend } = await import('./backend.js');
 
 describe('ThreadTeam with helpers that fail to start', () => {
   it('whenReady resolves once every helper is ready or failed, not at its timeout', async () => {
@@ -32,5 +33,17 @@ describe('ThreadTeam with helpers that fail to start', () => {
     expect(parts).toBe(1);
     expect([...sum]).toEqual([4, 4]);
     team.destroy();
+  });
+});
+
+describe('createBackend with helpers that fail to start', () => {
+  it('details say 1 thread and why once the failure is known (before: threads stayed 2)', async () => {
+    const backend = createBackend({ threads: 2 });
+    expect(backend.details.threads).toBe(2);
+    await backend.whenThreadsReady();
+    expect(backend.details.threads).toBe(1);
+    expect(backend.details.threadsReason).toMatch(/1 of 1 helper threads failed: Refused to create a worker from blob:/);
+    expect(backend.readyHelpers()).toBe(0);
+    backend.destroy();
   });
 });
