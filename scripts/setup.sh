@@ -6,11 +6,11 @@ cd "$(dirname "$0")/.."
 
 PNPM_VERSION=10.34.9
 # gl (headless-gl) compiles from source: X11 headers and pkg-config. xvfb + xauth give the GPU
-# tests a display; chromium runs the browser tests.
+# tests a display; chromium and firefox-esr (driven over WebDriver BiDi) run the browser tests.
 # python3, make and g++ build the native addons (gl, the tfjs-node binding).
 # libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri: Mesa's EGL and OpenGL (llvmpipe), which Dawn (the
 # webgpu package, backend-webgpu in Node) runs on where there is no GPU.
-APT_PACKAGES=(python3 make g++ libxi-dev libxext-dev libx11-dev pkg-config xvfb xauth chromium libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri)
+APT_PACKAGES=(python3 make g++ libxi-dev libxext-dev libx11-dev pkg-config xvfb xauth chromium firefox-esr libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri)
 
 log() { printf '\n==> %s\n' "$*" >&2; }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: the root's backend dependencies against core's one list, lint, types, unit
 # and conformance tests of every package (GPU tests under a virtual X display), the browser tests,
-# the conformance CLI on the shared vectors, and the backend template end to end.
+# the conformance CLI on the shared vectors and on ONNX's backend tests, and the backend template
+# end to end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TURBO_TELEMETRY_DISABLED=1
@@ -39,6 +40,9 @@ else
   echo "error: $vectors not found (shared/ is expected beside the clone)" >&2
   exit 1
 fi
+# ONNX's own BatchNorm backend tests (the five pytorch-converted ones, Apache-2.0) and the
+# training-mode ones generated with onnxruntime, on every installed backend.
+with_display pnpm conformance --onnx-test packages/interop/fixtures/onnx-tests --backend all
 
 # A backend made only from templates/backend-template, added with one entry to KNOWN_BACKENDS, runs
 # in the conformance CLI, the MNIST app and the bench (a temporary copy of the workspace).

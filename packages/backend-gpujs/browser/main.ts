@@ -1,6 +1,6 @@
 import { buildGrid, parseVectorFile, runSuite, type CaseResult, type ConformanceCase } from '@batchnorm/conformance';
 import shippedVectors from '@batchnorm/conformance/vectors/conformance-vectors.json';
-import { backendModule, createBackend, type GpuJsBackend } from '../src/index.js';
+import { backendModule, createBackend, type GpuJsBackend, type GpuJsModeOption } from '../src/index.js';
 import type { BrowserCaseResult, BrowserReport } from './report.js';
 import { checkTrainingStep } from './trainingStepCase.js';
 
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   let backend: GpuJsBackend;
   try {
     // resolveMode checks the string: an unknown mode is refused with a BatchNormError.
-    backend = createBackend({ mode: requested });
+    backend = createBackend({ mode: requested as GpuJsModeOption });
   } catch (error) {
     publish({ backend: 'gpujs', mode: 'none', suite: SUITE, cases: [], passed: 0, failed: 0, error: String(error) });
     return;

@@ -4,10 +4,6 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: './',
-  resolve: {
-    // @batchnorm/conformance's main entry imports node:fs/promises (loadVectorFile only).
-    alias: { 'node:fs/promises': fileURLToPath(new URL('./nodeFsStub.ts', import.meta.url)) },
-  },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

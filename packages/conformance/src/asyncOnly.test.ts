@@ -9,7 +9,7 @@ import { buildGrid } from './grid.js';
 import { runCases } from './runner.js';
 import { runningStatsCases } from './runningStats.js';
 import { runSuite } from './suite.js';
-import { loadVectorFile } from './vectorFile.js';
+import { loadVectorFile } from './node.js';
 
 /**
  * The suite on a backend that only reads asynchronously (as WebGPU does): every read must go

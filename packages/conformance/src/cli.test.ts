@@ -77,6 +77,11 @@ describe('batchnorm-conformance CLI', { timeout: 60_000 }, () => {
     expect(run(['--grid', 'huge']).status).toBe(2);
     expect(run(['--frobnicate']).status).toBe(2);
     expect(run(['--vectors', path.join(work, 'missing.json')]).status).toBe(2);
+    // Backends reject unknown option keys, so a mode belongs to exactly one backend.
+    const modeForAll = run(['--mode', 'cpu', '--backend', 'all']);
+    expect(modeForAll.status).toBe(2);
+    expect(modeForAll.stderr).toContain('--mode applies to one backend');
+    expect(run(['--mode', 'cpu', '--backend', 'reference,js']).status).toBe(2);
   });
 
   it('(e) a malformed vector file exits 2, naming the case and the field', () => {
@@ -309,9 +314,9 @@ describe('batchnorm-conformance CLI on hostile and careless input (issue 13)', {
 
 /**
  * A user's project as npm would lay it out: this package (its package.json and dist, copied),
- * core (linked), and stand-ins for the first two packages of KNOWN_BACKENDS, each wrapping core's
- * reference; the third is not installed. The CLI runs from there, as `npx batchnorm-conformance`
- * would, so nothing of the workspace is found by accident.
+ * its dependencies core and interop (linked), and stand-ins for the first two packages of
+ * KNOWN_BACKENDS, each wrapping core's reference; the third is not installed. The CLI runs from
+ * there, as `npx batchnorm-conformance` would, so nothing of the workspace is found by accident.
  */
 describe('batchnorm-conformance CLI in a project with backend packages installed', { timeout: 60_000 }, () => {
   const project = mkdtempSync(path.join(work, 'project-'));
@@ -322,6 +327,8 @@ describe('batchnorm-conformance CLI in a project with backend packages installed
   cpSync(path.join(packageDir, 'package.json'), path.join(installed, 'package.json'));
   cpSync(path.join(packageDir, 'dist'), path.join(installed, 'dist'), { recursive: true });
   symlinkSync(path.join(packageDir, '..', 'core'), path.join(modules, '@batchnorm', 'core'), 'dir');
+  // this package's other dependency (--onnx-test reads ONNX files with it)
+  symlinkSync(path.join(packageDir, '..', 'interop'), path.join(modules, '@batchnorm', 'interop'), 'dir');
   const installedCli = path.join(installed, 'dist', 'cli.js');
 
   /** Installs a stand-in package for `entry` whose backendModule has `traits` and `createBackend`. */
@@ -390,7 +397,7 @@ describe('batchnorm-conformance CLI in a project with backend packages installed
     const r = runInProject(['--vectors', vectorFile('display.json', [inferenceCase]), '--backend', healthy.name], noDisplay);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain(`backend ${healthy.name} needs a display (traits.requires: display) and DISPLAY is not set`);
-    expect(r.stderr).toContain(`xvfb-run -a pnpm conformance --backend ${healthy.name}`);
+    expect(r.stderr).toContain(`xvfb-run -a npx batchnorm-conformance --backend ${healthy.name}`);
     const withDisplay = runInProject(['--vectors', vectorFile('display.json', [inferenceCase]), '--backend', healthy.name], { ...noDisplay, DISPLAY: ':99' });
     expect(withDisplay.stderr).not.toContain('needs a display');
   });

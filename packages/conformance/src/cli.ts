@@ -23,9 +23,11 @@ import {
 import { outputPathProblem, writeFileAtomic } from './files.js';
 import type { GridSize } from './grid.js';
 import { humanTable, markdownReport, type BackendRun } from './report.js';
+import { loadOnnxTestCases, OnnxTestInputError } from './onnxTests.js';
 import { runSuite } from './suite.js';
 import type { CaseResult, ConformanceCase } from './types.js';
-import { loadVectorFile, VectorFileError } from './vectorFile.js';
+import { loadVectorFile } from './node.js';
+import { VectorFileError } from './vectorFile.js';
 
 /** Every backend name the CLI accepts, from core's one list (plus the reference). */
 const BACKEND_NAMES = cliBackendNames();
@@ -50,9 +52,13 @@ Options:
                      after another, each in its own child process
   --vectors FILE     run the cases of a batchnorm-vectors/1 file instead of the built-in
                      grid and checks
+  --onnx-test DIR... run ONNX backend tests instead: DIR holds model.onnx (one
+                     BatchNormalization node) and test_data_set_*/ of input_*.pb and
+                     output_*.pb, or DIR is a folder of such directories; judged with
+                     ONNX's own tolerance (atol 1e-7, rtol 1e-3). Several DIRs may follow
   --grid quick|full  which built-in grid to run (default quick; full adds the large shapes)
   --skip PATTERN     skip cases by name; * is a wildcard (repeatable)
-  --mode X           passed to each backend's createBackend as { mode: X } (see its README)
+  --mode X           passed to the one backend's createBackend as { mode: X } (see its README)
   --json             print exactly one JSON document on stdout (logs go to stderr)
   --report FILE.md   also write a Markdown table backend × case with the errors
   --help             show this help
@@ -63,7 +69,7 @@ whose manifest requires a display needs DISPLAY set: run under xvfb-run -a where
 Exit status:
   0    every case passed on every backend
   1    some case failed, or a backend failed to start
-  2    usage error, malformed vector file, or an output path that cannot be written
+  2    usage error, malformed vector file or ONNX test, or an output path that cannot be written
   3    nothing was checked: the vector file holds no cases, or --skip skipped them all
   141  stdout was closed before the run ended (| head); when it had ended, its own status`;
 
@@ -73,6 +79,8 @@ interface CliOptions {
   readonly backends: readonly string[];
   readonly all: boolean;
   readonly vectors?: string;
+  /** `--onnx-test` directories, as given. */
+  readonly onnxTests?: readonly string[];
   readonly grid: GridSize;
   readonly skip: readonly string[];
   readonly mode?: string;
@@ -88,6 +96,7 @@ function parseOptions(argv: readonly string[]): CliOptions | 'help' {
       options: {
         backend: { type: 'string' },
         vectors: { type: 'string' },
+        'onnx-test': { type: 'string', multiple: true },
         grid: { type: 'string' },
         skip: { type: 'string', multiple: true },
         mode: { type: 'string' },
@@ -96,13 +105,18 @@ function parseOptions(argv: readonly string[]): CliOptions | 'help' {
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
-      allowPositionals: false,
+      // the directories after the first of `--onnx-test DIR DIR…`
+      allowPositionals: true,
     });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
   const v = parsed.values;
   if (v.help === true) return 'help';
+  const onnxTests = v['onnx-test'] === undefined ? undefined : [...v['onnx-test'], ...parsed.positionals];
+  if (onnxTests === undefined && parsed.positionals.length > 0) throw new UsageError(`unexpected argument "${parsed.positionals[0]}"`);
+  if (onnxTests !== undefined && v.vectors !== undefined) throw new UsageError('--vectors and --onnx-test cannot be combined: run them one after the other');
+  if (onnxTests?.includes('') === true) throw new UsageError('--onnx-test needs a directory');
   const grid = v.grid ?? 'quick';
   if (grid !== 'quick' && grid !== 'full') throw new UsageError(`--grid must be quick or full, got "${grid}"`);
   const requested = (v.backend ?? 'all').split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -114,11 +128,16 @@ function parseOptions(argv: readonly string[]): CliOptions | 'help' {
     }
   }
   const backends = all ? BACKEND_NAMES : BACKEND_NAMES.filter((name) => requested.includes(name));
+  // Backends reject option keys they do not know, so a mode means one backend's mode.
+  if (v.mode !== undefined && (all || backends.length !== 1)) {
+    throw new UsageError(`--mode applies to one backend's createBackend: use it with --backend NAME (got --backend ${requested.join(',')})`);
+  }
   if (v.report !== undefined && v.report === '') throw new UsageError('--report needs a file name');
   return {
     backends,
     all,
     ...(v.vectors === undefined ? {} : { vectors: v.vectors }),
+    ...(onnxTests === undefined ? {} : { onnxTests }),
     grid,
     skip: v.skip ?? [],
     ...(v.mode === undefined ? {} : { mode: v.mode }),
@@ -241,6 +260,7 @@ function childArguments(name: string, options: CliOptions): string[] {
     ...options.skip.flatMap((pattern) => ['--skip', pattern]),
     ...(options.mode === undefined ? [] : ['--mode', options.mode]),
     ...(options.vectors === undefined ? [] : ['--vectors', options.vectors]),
+    ...(options.onnxTests ?? []).flatMap((dir) => ['--onnx-test', dir]),
   ];
 }
 
@@ -326,6 +346,22 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     log(`${cases.length} cases from ${options.vectors}`);
   }
+  const source = options.vectors ?? (options.onnxTests === undefined ? `built-in ${options.grid} grid and checks` : `ONNX backend tests in ${options.onnxTests.join(', ')}`);
+  if (options.onnxTests !== undefined) {
+    try {
+      const loaded = await loadOnnxTestCases(options.onnxTests);
+      cases = loaded.cases;
+      // each backend's child process reads the tests found here, once each
+      options = { ...options, onnxTests: loaded.directories };
+      log(`${cases.length} cases from ${loaded.directories.length} ONNX backend tests`);
+    } catch (error) {
+      if (error instanceof OnnxTestInputError) {
+        log(`batchnorm-conformance: --onnx-test: ${error.message}`);
+        return EXIT.usage;
+      }
+      throw error;
+    }
+  }
 
   const runs: BackendRun[] = [];
   const results: CaseResult[] = [];
@@ -368,7 +404,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (options.report !== undefined) {
     try {
-      writeFileAtomic(options.report, markdownReport(runs, results, options.vectors ?? `built-in ${options.grid} grid and checks`));
+      writeFileAtomic(options.report, markdownReport(runs, results, source));
       log(`wrote ${options.report}`);
     } catch (error) {
       // checked before the run, yet it can still fail (a full disk); the results are printed above

@@ -105,12 +105,13 @@ export interface RequirementProblem {
 
 /**
  * What the environment lacks for `module` (its `traits.requires`), each with how to fix it.
- * `command` is the command line to suggest (e.g. `pnpm conformance --backend NAME`).
+ * `command` is the command line to suggest: by default the CLI's bin through npx, which a user
+ * who installed the package can type whatever installed it (and which works in this repository).
  */
 export function requirementProblems(
   module: Pick<BackendModule, 'name' | 'packageName' | 'traits'>,
   environment: Environment,
-  command = `pnpm conformance --backend ${module.name}`,
+  command = `npx batchnorm-conformance --backend ${module.name}`,
 ): RequirementProblem[] {
   const problems: RequirementProblem[] = [];
   for (const requirement of module.traits.requires) {

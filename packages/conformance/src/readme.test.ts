@@ -45,3 +45,18 @@ describe('README.md', () => {
     for (const name of names) expect(typeof api[name], name).toBe('function');
   });
 });
+
+describe('README.md, the ./node entry', () => {
+  it('runs the ./node example: the shipped vectors from disk, all passing on the reference', () => {
+    const example = examples[1];
+    expect(example).toContain(`from '${packageName}/node'`);
+    const result = readme.run(1, example!);
+    expect(result.typeErrors).toEqual([]);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const counts = /^(\d+)\/(\d+) passed$/m.exec(result.stdout);
+    expect(counts, result.stdout).not.toBeNull();
+    expect(Number(counts![2])).toBeGreaterThan(0);
+    expect(counts![1]).toBe(counts![2]);
+  });
+});

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { BatchNormError, geometryOf, LAYOUTS, type Layout } from '@batchnorm/core';
 import { BATCH_NORM_OPS, KERNEL_OPS, type CaseOp, type ConformanceCase, type Tolerance } from './types.js';
 
@@ -392,25 +391,6 @@ export function parseVectorFile(json: unknown, path?: string): ConformanceCase[]
     names.add(parsed.name);
     return parsed;
   });
-}
-
-/** Reads and validates a vector file. */
-export async function loadVectorFile(path: string): Promise<ConformanceCase[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new VectorFileError(`${path}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})`, undefined, undefined, undefined, path);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    // a parser that recurses (not V8's today) runs out of stack on a deeply nested file
-    const problem = error instanceof RangeError ? `nested too deeply to read (${error.message})` : `not valid JSON (${(error as Error).message})`;
-    throw new VectorFileError(`${path}: ${problem}`, undefined, undefined, undefined, path);
-  }
-  return parseVectorFile(json, path);
 }
 
 /**
