@@ -1,4 +1,4 @@
-import { assertTensorData, HandleRegistry, SPECIFICATION_VERSION, type BackendOptions, type SyncBackend } from '@batchnorm/core';
+import { assertTensorData, HandleRegistry, SPECIFICATION_VERSION, type SyncBackend } from '@batchnorm/core';
 import { Device } from './device.js';
 import { addBias } from './kernels/addBias.js';
 import { batchNormBackward } from './kernels/batchNormBackward.js';
@@ -14,13 +14,18 @@ import { sigmoidBackward } from './kernels/sigmoidBackward.js';
 import { softmaxCrossEntropy } from './kernels/softmaxCrossEntropy.js';
 import { sumRows } from './kernels/sumRows.js';
 import { resolveMode, type GpuJsMode, type GpuJsModeOption } from './modes.js';
+import { checkedOptions } from './options.js';
 import { disposeSaved, type GpujsSaved } from './saved.js';
 import type { GpuTensor } from './tensor.js';
 
+/** What `createBackend` accepts; any other key is refused (a type error, and a typed error at run time). */
 export interface GpuJsBackendOptions {
-  /** gpu.js mode; `auto` (default) picks WebGL2/WebGL in a browser, headless-gl in Node, else cpu. */
+  /** gpu.js mode, one of `GPU_JS_MODES`; `auto` (default) picks WebGL2/WebGL in a browser, headless-gl in Node, else cpu. */
   readonly mode?: GpuJsModeOption;
 }
+
+/** Every key of `GpuJsBackendOptions`: the type makes this list complete. */
+const OPTION_KEYS = Object.keys({ mode: true } satisfies Record<keyof GpuJsBackendOptions, true>);
 
 /**
  * The gpu.js backend: the `Backend` contract plus what it runs on and what it read back. It
@@ -42,10 +47,12 @@ export interface GpuJsBackend extends SyncBackend<GpuTensor, GpujsSaved> {
  * Creates the gpu.js backend.
  *
  * @throws BatchNormError `BACKEND_UNAVAILABLE` when the requested GPU mode cannot start, saying
- * why (no `gl` binding, no X display, no WebGL) and how to fix it.
+ * why (no `gl` binding, no X display, no WebGL) and how to fix it; `INVALID_ARGUMENT` for an
+ * unknown mode or an unknown option key (named, with the known ones).
  */
-export function createBackend(options: GpuJsBackendOptions | BackendOptions = {}): GpuJsBackend {
-  const { mode, fallbackReason } = resolveMode(options.mode ?? 'auto');
+export function createBackend(options: GpuJsBackendOptions = {}): GpuJsBackend {
+  const record = checkedOptions(options, OPTION_KEYS, "{ mode: 'cpu' }");
+  const { mode, fallbackReason } = resolveMode(record['mode'] ?? 'auto');
   const device = new Device(mode);
   const details: Record<string, string | number | boolean> = {
     mode,

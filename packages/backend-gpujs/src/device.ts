@@ -1,5 +1,5 @@
 import { BatchNormError, type Shape } from '@batchnorm/core';
-import { GPU, Texture, type IConstantsThis, type KernelFunction, type KernelOutput, type ThreadKernelVariable } from 'gpu.js';
+import { GPU, Texture, type IConstantsThis, type KernelFunction, type ThreadKernelVariable } from 'gpu.js';
 import { KernelCache, type KernelSpec } from './kernelCache.js';
 import type { GpuJsMode } from './modes.js';
 import { GpuTensor, gpuTensor, sizeOf, type DeviceValue } from './tensor.js';
@@ -9,7 +9,7 @@ import { copyValues } from './kernels/copy_gpu.js';
 export type KernelArgument = GpuTensor | number;
 
 /** Copies gpu.js's (possibly nested) array output into one flat Float32Array. */
-function flatten(output: KernelOutput, size: number): Float32Array {
+function flatten(output: unknown, size: number): Float32Array {
   if (output instanceof Float32Array && output.length === size) return output;
   const flat = new Float32Array(size);
   let offset = 0;
@@ -81,7 +81,9 @@ export class Device {
     shape: Shape,
   ): GpuTensor {
     this.#assertLive();
-    const values = args.map((a) => (typeof a === 'number' ? a : this.valueOf(a)));
+    // Every texture here is one gpu.js made for this device (the backend refuses handles it did
+    // not make): a gpu.js `Texture`, which the public `DeviceTexture` type only outlines.
+    const values = args.map((a) => (typeof a === 'number' ? a : (this.valueOf(a) as Texture | Float32Array)));
     // gpu.js binds a kernel to the texture classes it first saw (1-, 2- and 3-D outputs differ).
     const signature = values.map((v) => (typeof v === 'number' ? 'n' : v.constructor.name)).join(',');
     const kernel = this.kernels.get(`${key}(${signature})`, fn, spec);
@@ -107,8 +109,8 @@ export class Device {
     this.#assertLive();
     const value = this.valueOf(t);
     this.downloads++;
-    if (value instanceof Texture) return flatten(value.toArray(), t.size);
-    return value.slice();
+    if (value instanceof Float32Array) return value.slice();
+    return flatten(value.toArray(), t.size);
   }
 
   release(t: GpuTensor): void {

@@ -2,4 +2,4 @@ export { backendModule } from './backendModule.js';
 export { createBackend, type GpuJsBackend, type GpuJsBackendOptions } from './createBackend.js';
 export { resolveMode, GPU_JS_MODES, type GpuJsMode, type GpuJsModeOption } from './modes.js';
 export type { GpujsSaved } from './saved.js';
-export type { GpuTensor } from './tensor.js';
+export type { DeviceTexture, GpuTensor } from './tensor.js';

@@ -77,8 +77,9 @@ export function describeHeadlessGlProblem(facts: HeadlessGlFacts): { received: s
     return {
       received: `"headlessgl", but the \`gl\` native binding is not built (${facts.bindingError})`,
       hint:
-        `Install its build dependencies (Debian: apt-get install ${HEADLESS_GL_DEPS}), allow its ` +
-        'build script (pnpm: onlyBuiltDependencies: [gl]) and rebuild it: `pnpm rebuild gl`.',
+        `Install its build dependencies (Debian: apt-get install ${HEADLESS_GL_DEPS}), then rebuild it ` +
+        'so that its build script runs: `npm rebuild gl` (Yarn 1 too; Yarn 2+: `yarn rebuild gl`; pnpm: ' +
+        'allow it with onlyBuiltDependencies: [gl] in pnpm-workspace.yaml, then `pnpm rebuild gl`).',
     };
   }
   if (facts.display === undefined || facts.display === '') {

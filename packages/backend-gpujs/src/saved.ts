@@ -1,5 +1,4 @@
 import { BatchNormError } from '@batchnorm/core';
-import type { Device } from './device.js';
 import type { GpuTensor } from './tensor.js';
 
 /**
@@ -34,7 +33,7 @@ export function savedTensors(saved: GpujsSaved): GpujsSaved {
 }
 
 /** Releases the saved textures; twice is allowed (a released tensor's value is already null). */
-export function disposeSaved(device: Device, saved: GpujsSaved): void {
+export function disposeSaved(device: { release(t: GpuTensor): void }, saved: GpujsSaved): void {
   device.release(saved.shift);
   device.release(saved.shiftedMean);
   device.release(saved.variance);

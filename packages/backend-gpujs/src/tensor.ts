@@ -1,8 +1,16 @@
 import type { Shape, TensorHandle } from '@batchnorm/core';
-import type { Texture } from 'gpu.js';
+
+/**
+ * A gpu.js texture, as far as this package's declarations name it (gpu.js's `Texture` is one).
+ * Ours, so that the published types do not load gpu.js's own declarations into users' builds.
+ */
+export interface DeviceTexture {
+  toArray(): unknown;
+  delete(): void;
+}
 
 /** What holds a tensor's values: a texture on the GPU, or a Float32Array in cpu mode. */
-export type DeviceValue = Texture | Float32Array;
+export type DeviceValue = DeviceTexture | Float32Array;
 
 /**
  * A gpu.js tensor. Its values are stored flat, in row-major order of `shape`, whatever the

@@ -55,7 +55,8 @@ function resolveTfjsNode(from) {
   } catch {
     throw new SetupError(
       `@tensorflow/tfjs-node is not installed where ${from ?? '@batchnorm/backend-tfjs-node'} can resolve it. ` +
-        'Install it first: npm install @tensorflow/tfjs-node@4.22.0 (pnpm add @tensorflow/tfjs-node@4.22.0).',
+        'Install it first, without its install script (this command runs it): ' +
+        'npm install --ignore-scripts @tensorflow/tfjs-node@4.22.0 (or pnpm add / yarn add @tensorflow/tfjs-node@4.22.0).',
     );
   }
   return { dir: path.dirname(packageJson), packageJson, require: createRequire(packageJson) };

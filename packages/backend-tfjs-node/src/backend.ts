@@ -1,4 +1,4 @@
-import { assertTensorData, HandleRegistry, SPECIFICATION_VERSION, type BackendOptions, type SyncBackend } from '@batchnorm/core';
+import { assertTensorData, HandleRegistry, SPECIFICATION_VERSION, type SyncBackend } from '@batchnorm/core';
 import { createKernelContext } from './context.js';
 import { addBias } from './kernels/addBias.js';
 import { batchNormBackward } from './kernels/batchNormBackward.js';
@@ -14,8 +14,10 @@ import { sigmoidBackward } from './kernels/sigmoidBackward.js';
 import { softmaxCrossEntropy } from './kernels/softmaxCrossEntropy.js';
 import { sumRows } from './kernels/sumRows.js';
 import { loadTensorFlow } from './loader.js';
+import { checkedOptions } from './options.js';
 import { disposeSaved, type TfjsSaved } from './saved.js';
 import { wrap, type TfjsNodeTensor } from './tensor.js';
+import type { TfjsNodeBackend, TfjsNodeBackendOptions } from './types.js';
 
 /** Which TensorFlow op serves each kernel, for reports (`details.route.*`). */
 export const KERNEL_ROUTES = {
@@ -31,19 +33,23 @@ export const KERNEL_ROUTES = {
 } as const;
 
 /**
- * The tfjs-node backend's type: it declares `readSync` (TensorFlow reads synchronously), so a
- * layer's `stateSync()`/`foldSync()` compile against it; `saved` is `TfjsSaved`.
+ * The backend as the package builds it: its tensors are tfjs-node's own. Handed out as the public
+ * `TfjsNodeBackend`, whose types only outline a tensor; the handle registry refuses every handle
+ * this instance did not make, so what comes back in is always one of these.
  */
-export type TfjsNodeBackend = SyncBackend<TfjsNodeTensor, TfjsSaved>;
+type InternalBackend = SyncBackend<TfjsNodeTensor, TfjsSaved>;
 
 /**
  * The tfjs-node backend: TensorFlow's own kernels (its fused batch-norm ops) through
  * @tensorflow/tfjs-node. Tensors stay TensorFlow tensors between kernels.
  *
  * @throws BatchNormError `BACKEND_UNAVAILABLE` naming the setup command when tfjs-node's native
- * binding is not built; `BACKEND_NOT_INSTALLED` when @tensorflow/tfjs-node is missing.
+ * binding is not built; `BACKEND_NOT_INSTALLED` when @tensorflow/tfjs-node is missing;
+ * `INVALID_ARGUMENT` naming the key when given any option (it takes none).
  */
-export function createBackend(_options: BackendOptions = {}): TfjsNodeBackend {
+export function createBackend(options: TfjsNodeBackendOptions = {}): TfjsNodeBackend {
+  // Before TensorFlow loads: a wrong call is refused even where the binding is missing.
+  checkedOptions(options, [], 'createBackend() (tfjs-node takes no options)');
   const loaded = loadTensorFlow();
   const { tf, native } = loaded;
   const ctx = createKernelContext(loaded);
@@ -96,5 +102,5 @@ export function createBackend(_options: BackendOptions = {}): TfjsNodeBackend {
     reluBackward: (dy, x) => reluBackward(ctx, dy, x),
     softmaxCrossEntropy: (logits, labels) => softmaxCrossEntropy(ctx, logits, labels),
     sgdUpdate: (param, grad, attrs) => sgdUpdate(ctx, param, grad, attrs),
-  } satisfies Omit<TfjsNodeBackend, 'isTensor'>) satisfies TfjsNodeBackend;
+  } satisfies Omit<InternalBackend, 'isTensor'>) satisfies InternalBackend;
 }

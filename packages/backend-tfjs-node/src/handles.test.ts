@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BatchNorm, BatchNormError, type BatchNormAttrs } from '@batchnorm/core';
 import { createBackend } from './backend.js';
 import { loadTensorFlow } from './loader.js';
-import type { TfjsNodeTensor } from './tensor.js';
+import type { TfjsNodeTensor } from './types.js';
 import { randomValues, reference, tfjs } from './__tests__/helpers.js';
 
 // Issue 13, item 8 on the tfjs-node backend (conformance's errors/handles/* run every kind on

@@ -4,7 +4,6 @@ import { setTensorFlowEnvironmentDefaults } from './environment.js';
 setTensorFlowEnvironmentDefaults();
 
 export { backendModule } from './backendModule.js';
-export { createBackend, KERNEL_ROUTES, type TfjsNodeBackend } from './backend.js';
-export { SETUP_COMMAND, tfjsNodeBindingPath } from './loader.js';
-export type { TfjsSaved } from './saved.js';
-export type { TfjsNodeTensor } from './tensor.js';
+export { createBackend, KERNEL_ROUTES } from './backend.js';
+export { SETUP_COMMAND, tfjsNodeBindingPath } from './binding.js';
+export type { TensorFlowTensor, TfjsNodeBackend, TfjsNodeBackendOptions, TfjsNodeTensor, TfjsSaved } from './types.js';

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BatchNormError } from '@batchnorm/core';
 import { describe, expect, it } from 'vitest';
-import { loadTensorFlow, SETUP_COMMAND, tfjsNodeBindingPath } from './loader.js';
+import { SETUP_COMMAND, tfjsNodeBindingPath } from './binding.js';
+import { loadTensorFlow } from './loader.js';
 
 const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -29,6 +30,17 @@ describe('loading tfjs-node', () => {
     expect(message).toContain('BATCHNORM_TF_WHEEL');
     expect(message).toContain(missing);
     expect(message).not.toMatch(/\n\s+at /);
+  });
+
+  it('its hint names one command for any package manager (npx), not a pnpm-only one', () => {
+    expect(SETUP_COMMAND).toBe('npx batchnorm-tfjs-node-setup');
+    let error: unknown;
+    try {
+      loadTensorFlow({ bindingPath: path.join(packageDir, 'no-such-dir', 'tfjs_binding.node') });
+    } catch (caught) {
+      error = caught;
+    }
+    expect((error as BatchNormError).hint).not.toMatch(/pnpm|onlyBuiltDependencies/);
   });
 
   it('sets TF_ENABLE_ONEDNN_OPTS=0 before TensorFlow loads, unless the user set it', () => {

@@ -4,15 +4,10 @@ import path from 'node:path';
 import { BatchNormError } from '@batchnorm/core';
 import type { KernelBackend } from '@tensorflow/tfjs-node';
 import type { NodeJSKernelBackend } from '@tensorflow/tfjs-node/dist/nodejs_kernel_backend.js';
+import { SETUP_HINT, tfjsNodeBindingPath } from './binding.js';
 import { setTensorFlowEnvironmentDefaults } from './environment.js';
 
 export type TfModule = typeof import('@tensorflow/tfjs-node');
-
-/** The command that builds tfjs-node's native binding (online download or local wheel). */
-export const SETUP_COMMAND = 'npx batchnorm-tfjs-node-setup';
-const SETUP_HINT =
-  `Run ${SETUP_COMMAND} (in this monorepo: pnpm --filter @batchnorm/backend-tfjs-node setup-native); ` +
-  'offline it builds the binding from a TensorFlow CPU wheel (BATCHNORM_TF_WHEEL=/path/to/tensorflow_cpu-….whl).';
 
 export interface LoadedTensorFlow {
   readonly tf: TfModule;
@@ -23,32 +18,6 @@ export interface LoadedTensorFlow {
 export interface LoadOptions {
   /** Where the binding is expected; by default where tfjs-node itself looks. For diagnostics. */
   readonly bindingPath?: string;
-}
-
-const require = createRequire(import.meta.url);
-
-/** The path tfjs-node loads its binding from (node-pre-gyp's `find`, as tfjs-node's index.js does). */
-export function tfjsNodeBindingPath(): string {
-  const packageJson = resolveTfjsNodePackageJson();
-  const preGyp: { find(packageJsonPath: string): string } = createRequire(packageJson)('@mapbox/node-pre-gyp');
-  return preGyp.find(packageJson);
-}
-
-function resolveTfjsNodePackageJson(): string {
-  try {
-    return require.resolve('@tensorflow/tfjs-node/package.json');
-  } catch (error) {
-    throw new BatchNormError(
-      {
-        code: 'BACKEND_NOT_INSTALLED',
-        argument: 'backend',
-        expected: 'the peer dependency @tensorflow/tfjs-node@4.22.0 to be installed',
-        received: 'no such package',
-        hint: `Install it (npm install @tensorflow/tfjs-node@4.22.0), then run ${SETUP_COMMAND} if its download fails.`,
-      },
-      { cause: error },
-    );
-  }
 }
 
 function isNodeJSKernelBackend(backend: KernelBackend): backend is NodeJSKernelBackend {
@@ -81,7 +50,7 @@ export function loadTensorFlow(options: LoadOptions = {}): LoadedTensorFlow {
   }
   let tf: TfModule;
   try {
-    tf = require('@tensorflow/tfjs-node');
+    tf = createRequire(import.meta.url)('@tensorflow/tfjs-node');
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
     throw unavailable(`an error loading it (${message})`, error);

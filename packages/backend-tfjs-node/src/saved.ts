@@ -1,30 +1,10 @@
 import { BatchNormError } from '@batchnorm/core';
 import type { Tensor } from '@tensorflow/tfjs-node';
 import type { Route } from './route.js';
+import type * as Public from './types.js';
 
-/**
- * What the training forward keeps for backward: TensorFlow tensors of its own, kept alive
- * independently of the `y`, `mean` and `variance` handles it returned (the caller may dispose
- * those), read by any number of backward calls, released by `disposeSaved`.
- *
- * - `fused`: `FusedBatchNormV3`'s three reserve spaces, handed back as they are to
- *   `FusedBatchNormGradV3`. On CPU, `reserveSpace1` is the batch mean, `reserveSpace2` the
- *   biased batch variance (÷m) and `reserveSpace3` empty; on a GPU build they mean something
- *   else, which is why nothing but the gradient op reads them.
- * - `composed`: the batch mean and biased variance of the channels-first route, `[C]` each.
- */
-export type TfjsSaved =
-  | {
-      readonly route: 'fused';
-      readonly reserveSpace1: Tensor;
-      readonly reserveSpace2: Tensor;
-      readonly reserveSpace3: Tensor;
-    }
-  | {
-      readonly route: 'composed';
-      readonly mean: Tensor;
-      readonly variance: Tensor;
-    };
+/** `saved` as the package sees it inside: tfjs-node's own tensors (see `TfjsSaved` in types.ts). */
+export type TfjsSaved = Public.TfjsSaved<Tensor>;
 
 function tensorsOf(saved: TfjsSaved): Tensor[] {
   return saved.route === 'fused'

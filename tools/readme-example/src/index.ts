@@ -33,10 +33,17 @@ export interface ReadmeExamples {
  */
 export function readmeExamples(
   testFileUrl: string,
-  options: { readonly allowUnusedLocals?: boolean } = {},
+  options: {
+    readonly allowUnusedLocals?: boolean;
+    /**
+     * Another README than the package's own (the repository's root README): its examples import
+     * the packages the test's package depends on, so the package itself need not be built.
+     */
+    readonly readme?: string;
+  } = {},
 ): ReadmeExamples {
   const packageDir = dirname(dirname(fileURLToPath(testFileUrl)));
-  const readme = readFileSync(join(packageDir, 'README.md'), 'utf8');
+  const readme = readFileSync(options.readme ?? join(packageDir, 'README.md'), 'utf8');
   const examples = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
   const workDir = mkdtempSync(join(packageDir, '.readme-example-'));
 
@@ -53,7 +60,7 @@ export function readmeExamples(
   };
 
   const run = (index: number, source: string): ExampleRun => {
-    if (!existsSync(join(packageDir, 'dist', 'index.js'))) {
+    if (options.readme === undefined && !existsSync(join(packageDir, 'dist', 'index.js'))) {
       throw new Error(`${packageDir}/dist is missing: build the package first (pnpm build)`);
     }
     const tsFile = join(workDir, `example-${index}.mts`);
