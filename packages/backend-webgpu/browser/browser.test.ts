@@ -73,7 +73,18 @@ interface Run {
   readonly worstRatio: number;
   readonly deterministic: boolean;
   readonly uncapturedErrors: number;
+  readonly timing: Timing;
   readonly ms: number;
+}
+
+/** stats()' timings after one training step (page.js's timingOf). */
+interface Timing {
+  readonly gpuTime: string;
+  readonly pendingGpuTimes: number;
+  readonly forward: { calls: number; submitMs: number; gpuMs: number | string };
+  readonly backward: { calls: number; submitMs: number; gpuMs: number | string };
+  readonly matMul: { calls: number; gpuMs: number | string };
+  readonly readMs: number;
 }
 
 let server: Server | undefined;
@@ -93,11 +104,11 @@ afterAll(async () => {
   await new Promise((done) => (server === undefined ? done(undefined) : server.close(done)));
 });
 
-it('passes the conformance suite on SwiftShader WebGPU, with subgroupAdd and with the tree, bit-identical on repeat', async () => {
+it('passes the conformance suite on SwiftShader WebGPU, with subgroupAdd and with the tree, bit-identical on repeat, its kernels timed on the GPU', async () => {
   const { port } = server!.address() as AddressInfo;
   const session = await chromium!.open(`http://127.0.0.1:${port}/`);
   // the page sets window.batchnormReport as soon as its module runs
-  let report: { runs?: Run[]; error?: string } | undefined;
+  let report: { runs?: Run[]; untimed?: { gpuTime: string; timing: Timing }; error?: string } | undefined;
   for (let i = 0; i < 600 && report === undefined; i++) {
     report = (await chromium!.evaluate(session, 'window.batchnormReport')) as typeof report;
     if (report === undefined) await new Promise((r) => setTimeout(r, 500));
@@ -116,9 +127,28 @@ it('passes the conformance suite on SwiftShader WebGPU, with subgroupAdd and wit
     expect(run.failed, `${run.label}: ${run.failed.slice(0, 5).join('\n')}`).toEqual([]);
     expect(run.deterministic, run.label).toBe(true);
     expect(run.uncapturedErrors, run.label).toBe(0);
+    // SwiftShader has timestamp-query: one training step's kernels are timed on the GPU
+    const { timing } = run;
+    expect(timing.gpuTime, run.label).toBe('timestamp-query');
+    expect(run.details['gpuTime'], run.label).toBe('timestamp-query');
+    expect(timing.pendingGpuTimes, run.label).toBe(0);
+    expect(timing.forward.calls, run.label).toBe(1);
+    expect(timing.forward.submitMs, run.label).toBeGreaterThan(0);
+    expect(timing.forward.gpuMs, run.label).toBeGreaterThan(0);
+    expect(timing.backward.gpuMs, run.label).toBeGreaterThan(0);
+    expect(timing.matMul).toEqual({ calls: 0, gpuMs: 0 });
+    expect(timing.readMs, run.label).toBeGreaterThan(0);
     process.stdout.write(
       `webgpu in Chromium (${run.label}): ${run.cases} cases passed, worst tolerance ratio ${run.worstRatio.toFixed(3)}, ` +
-        `${run.ms} ms; adapter ${String(run.details['adapter'])}, subgroups ${String(run.details['subgroups'])}\n`,
+        `${run.ms} ms; adapter ${String(run.details['adapter'])}, subgroups ${String(run.details['subgroups'])}; ` +
+        `one NHWC [16, 64, 64, 4] step: forward submit ${timing.forward.submitMs.toFixed(2)} ms, GPU ${String(timing.forward.gpuMs)} ms; ` +
+        `backward GPU ${String(timing.backward.gpuMs)} ms; reads ${timing.readMs.toFixed(1)} ms\n`,
     );
   }
+  // with timestamps: false the kernels are not timed on the GPU, and stats() says why
+  const untimed = report!.untimed!;
+  expect(untimed.gpuTime).toBe('unavailable: option timestamps: false');
+  expect(untimed.timing.gpuTime).toBe('unavailable: option timestamps: false');
+  expect(untimed.timing.forward.gpuMs).toBe('unavailable: option timestamps: false');
+  expect(untimed.timing.forward.submitMs).toBeGreaterThan(0);
 });

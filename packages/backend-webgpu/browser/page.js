@@ -26,6 +26,31 @@ async function stepBits(backend) {
   return values.map((v) => Array.from(new Uint32Array(v.buffer, v.byteOffset, v.length)));
 }
 
+/** What the test checks of stats()' timings after one training step. */
+function timingOf(stats) {
+  const { batchNormForwardTraining: forward, batchNormBackward: backward, matMul } = stats.kernels;
+  return {
+    gpuTime: stats.gpuTime,
+    pendingGpuTimes: stats.pendingGpuTimes,
+    forward: { calls: forward.calls, submitMs: forward.submitMs, gpuMs: forward.gpuMs },
+    backward: { calls: backward.calls, submitMs: backward.submitMs, gpuMs: backward.gpuMs },
+    matMul: { calls: matMul.calls, gpuMs: matMul.gpuMs },
+    readMs: stats.reads.ms,
+  };
+}
+
+/** One training step with timestamp queries turned off: stats() says why there is no GPU time. */
+async function untimed() {
+  const backend = await createBackend({ timestamps: false });
+  try {
+    await stepBits(backend);
+    await backend.onSubmittedWorkDone();
+    return { gpuTime: backend.details.gpuTime, timing: timingOf(backend.stats()) };
+  } finally {
+    backend.destroy();
+  }
+}
+
 async function run(label, options, vectors) {
   const backend = await createBackend(options);
   try {
@@ -35,7 +60,11 @@ async function run(label, options, vectors) {
       ...(await runSuite(backend, { cases: vectors, profile, checks: false })),
     ];
     const first = await stepBits(backend);
+    backend.resetStats();
     const second = await stepBits(backend);
+    // the GPU times of the step's kernels are in stats() once the work is done
+    await backend.onSubmittedWorkDone();
+    const stats = backend.stats();
     const failed = results.filter((r) => !r.pass).map((r) => `${r.case}: ${r.message ?? ''}`);
     return {
       label,
@@ -44,7 +73,8 @@ async function run(label, options, vectors) {
       failed,
       worstRatio: Math.max(0, ...results.map((r) => r.toleranceRatio ?? 0)),
       deterministic: JSON.stringify(first) === JSON.stringify(second),
-      uncapturedErrors: backend.stats().uncapturedErrors,
+      uncapturedErrors: stats.uncapturedErrors,
+      timing: timingOf(stats),
       ms: Math.round(performance.now() - started),
     };
   } finally {
@@ -55,7 +85,10 @@ async function run(label, options, vectors) {
 window.batchnormReport = (async () => {
   try {
     const vectors = parseVectorFile(await (await fetch('/vectors.json')).json(), 'conformance-vectors.json');
-    return { runs: [await run('default', {}, vectors), await run('subgroups: false', { subgroups: false }, vectors)] };
+    return {
+      runs: [await run('default', {}, vectors), await run('subgroups: false', { subgroups: false }, vectors)],
+      untimed: await untimed(),
+    };
   } catch (error) {
     return { error: error instanceof Error ? `${error.name}: ${error.message}\n${error.stack ?? ''}` : String(error) };
   }

@@ -283,10 +283,46 @@ describe('counters', () => {
     expect(stats.kernels.batchNormForwardTraining.bytesWritten).toBeGreaterThanOrEqual(g.size * 4);
     expect(stats.kernels.batchNormBackward.bytesRead).toBeGreaterThanOrEqual(4 * g.size * 4);
     expect(stats.submits).toBe(4); // three kernel calls and one read
-    expect(stats.reads).toEqual({ count: 1, bytes: g.size * 4 });
+    expect(stats.reads).toMatchObject({ count: 1, bytes: g.size * 4 });
     expect(stats.uncapturedErrors).toBe(0);
     backend.disposeSaved(out.saved);
     for (const t of [x, v, y, out.y, out.mean, out.variance, grads.dx, grads.dgamma, grads.dbeta]) backend.dispose(t);
+  });
+
+  it('split the time per kernel into submit (CPU) and GPU, say why GPU time is missing, and time the reads', async () => {
+    const shape = [64, 32];
+    const attrs = { layout: 'NC' as const, epsilon: 1e-5 };
+    const x = upload(backend, randomValues(1, 64 * 32), shape);
+    const v = upload(backend, randomValues(2, 32), [32]);
+    backend.resetStats();
+    const out = backend.batchNormForwardTraining({ x, gamma: v, beta: v }, attrs);
+    await backend.read(out.y);
+    await backend.onSubmittedWorkDone();
+    const stats = backend.stats();
+    const forward = stats.kernels.batchNormForwardTraining;
+    expect(forward.submitMs).toBeGreaterThan(0);
+    expect(stats.kernels.matMul.submitMs).toBe(0);
+    expect(stats.reads.ms).toBeGreaterThan(0);
+    if (backend.details['features']?.toString().split(' ').includes('timestamp-query')) {
+      expect(stats.gpuTime).toBe('timestamp-query');
+      expect(forward.gpuMs).toBeGreaterThan(0);
+    } else {
+      // Dawn's OpenGL adapter here: no timestamp queries, and stats say so per kernel
+      expect(stats.gpuTime).toBe('unavailable: no timestamp-query');
+      expect(forward.gpuMs).toBe('unavailable: no timestamp-query');
+    }
+    backend.resetStats();
+    expect(backend.stats().kernels.batchNormForwardTraining.submitMs).toBe(0);
+    expect(backend.stats().reads).toEqual({ count: 0, bytes: 0, ms: 0 });
+    backend.disposeSaved(out.saved);
+    for (const t of [x, v, out.y, out.mean, out.variance]) backend.dispose(t);
+  });
+
+  it('refuse a timestamps option that is not a boolean', async () => {
+    await expect(createBackend({ timestamps: 'yes' as unknown as boolean })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      argument: 'options.timestamps',
+    });
   });
 
   it('reuse pooled buffers: a steady training step creates no new buffer', async () => {

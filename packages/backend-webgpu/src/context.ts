@@ -1,8 +1,8 @@
 import { BatchNormError, KERNEL_NAMES, type KernelName, type Shape } from '@batchnorm/core';
 import { keepAlive } from './keepAlive.js';
-import { BufferPool, MAP_MODE_READ, STAGING_USAGE, STORAGE_USAGE, UNIFORM_USAGE } from './pool.js';
+import { BufferPool, MAP_MODE_READ, RESOLVE_USAGE, STAGING_USAGE, STORAGE_USAGE, UNIFORM_USAGE } from './pool.js';
 import { GpuSaved, GpuTensor } from './tensor.js';
-import type { KernelCounters, WebGpuStats } from './types.js';
+import type { GpuTimeUnavailable, KernelCounters, WebGpuStats } from './types.js';
 
 /** What a shader's source depends on besides its own code. */
 export interface ShaderConfig {
@@ -59,8 +59,13 @@ function packParams(params: Params): ArrayBuffer {
   return view.buffer;
 }
 
-function zeroCounters(): Record<KernelName, KernelCounters> {
-  const zero = (): KernelCounters => ({ calls: 0, dispatches: 0, bytesRead: 0, bytesWritten: 0 });
+/** Counters as kept: GPU time in nanoseconds (summed exactly as integers up to 2⁵³ ns, 104 days). */
+interface Counters extends Omit<KernelCounters, 'gpuMs'> {
+  gpuNs: number;
+}
+
+function zeroCounters(): Record<KernelName, Counters> {
+  const zero = (): Counters => ({ calls: 0, dispatches: 0, bytesRead: 0, bytesWritten: 0, submitMs: 0, gpuNs: 0 });
   return {
     batchNormForwardTraining: zero(),
     batchNormForwardInference: zero(),
@@ -97,13 +102,28 @@ export class GpuContext {
   #counters = zeroCounters();
   #submits = 0;
   #uploads = { count: 0, bytes: 0 };
-  #reads = { count: 0, bytes: 0 };
+  #reads = { count: 0, bytes: 0, ms: 0 };
+  /** `'timestamp-query'` when kernel calls are timed on the GPU, else why not. */
+  readonly gpuTime: 'timestamp-query' | GpuTimeUnavailable;
+  /** Free two-entry timestamp query sets (the start of a call's first pass, the end of its last). */
+  readonly #querySets: GPUQuerySet[] = [];
+  /** Timestamp read-backs in flight, awaited by `onSubmittedWorkDone`. */
+  readonly #pendingTimes = new Set<Promise<void>>();
   #uncapturedErrors = 0;
   #firstUncapturedError: string | undefined;
   #lost: { reason: string; message: string } | undefined;
 
-  constructor(instance: GPU, device: GPUDevice, config: ShaderConfig, poolBytes: number) {
+  constructor(
+    instance: GPU,
+    device: GPUDevice,
+    config: ShaderConfig,
+    poolBytes: number,
+    gpuTime: 'timestamp-query' | GpuTimeUnavailable = device.features.has('timestamp-query')
+      ? 'timestamp-query'
+      : 'unavailable: no timestamp-query',
+  ) {
     this.#instance = instance;
+    this.gpuTime = gpuTime;
     this.device = device;
     this.config = config;
     this.pool = new BufferPool(device, poolBytes);
@@ -205,6 +225,8 @@ export class GpuContext {
    */
   read(t: GpuTensor): Promise<Float32Array> {
     this.assertAlive();
+    const started = performance.now();
+    const reads = this.#reads;
     const bytes = t.bytes;
     const staging = this.pool.take(bytes, STAGING_USAGE);
     const encoder = this.device.createCommandEncoder();
@@ -218,6 +240,8 @@ export class GpuContext {
         const values = new Float32Array(staging.getMappedRange(0, bytes).slice(0));
         staging.unmap();
         this.release(staging);
+        // into the counters of the call's time (a resetStats meanwhile starts new ones)
+        reads.ms += performance.now() - started;
         return values;
       },
       (error: unknown) => {
@@ -310,7 +334,8 @@ export class GpuContext {
     for (const { from, to, bytes } of copies) encoder.copyBufferToBuffer(from, 0, to, 0, bytes);
     const uniforms: GPUBuffer[] = [];
     const counters = this.#counters[kernel];
-    for (const d of dispatches) {
+    const querySet = this.gpuTime === 'timestamp-query' ? (this.#querySets.pop() ?? this.#newQuerySet()) : undefined;
+    for (const [n, d] of dispatches.entries()) {
       const pipeline = this.pipeline(d.shader);
       const entries: GPUBindGroupEntry[] = [];
       if (d.params !== undefined) {
@@ -324,7 +349,18 @@ export class GpuContext {
       d.buffers.forEach((b, i) => entries.push({ binding: first + i, resource: { buffer: b.buffer, size: b.bytes } }));
       const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
       const [x, y] = typeof d.workgroups === 'number' ? this.grid(d.workgroups) : this.grid2(d.workgroups);
-      const pass = encoder.beginComputePass({ label: d.shader.label });
+      const pass = encoder.beginComputePass({
+        label: d.shader.label,
+        ...(querySet === undefined
+          ? {}
+          : {
+              timestampWrites: {
+                querySet,
+                ...(n === 0 ? { beginningOfPassWriteIndex: 0 } : {}),
+                ...(n === dispatches.length - 1 ? { endOfPassWriteIndex: 1 } : {}),
+              },
+            }),
+      });
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, bindGroup);
       pass.dispatchWorkgroups(x, y);
@@ -333,21 +369,71 @@ export class GpuContext {
       counters.bytesRead += d.bytesRead;
       counters.bytesWritten += d.bytesWritten;
     }
+    let times: { resolve: GPUBuffer; staging: GPUBuffer } | undefined;
+    if (querySet !== undefined) {
+      times = { resolve: this.pool.take(16, RESOLVE_USAGE), staging: this.pool.take(16, STAGING_USAGE) };
+      encoder.resolveQuerySet(querySet, 0, 2, times.resolve, 0);
+      encoder.copyBufferToBuffer(times.resolve, 0, times.staging, 0, 16);
+    }
     this.device.queue.submit([encoder.finish()]);
     this.#submits++;
     counters.calls++;
     for (const u of uniforms) this.release(u);
     for (const s of scratch) this.release(s);
+    if (querySet !== undefined && times !== undefined) this.#readTimes(counters, querySet, times);
+  }
+
+  #newQuerySet(): GPUQuerySet {
+    return this.device.createQuerySet({ type: 'timestamp', count: 2, label: 'kernel time' });
+  }
+
+  /** Adds a call's GPU time (end − start, in ns) to `counters` once its timestamps are mapped. */
+  #readTimes(counters: Counters, querySet: GPUQuerySet, times: { resolve: GPUBuffer; staging: GPUBuffer }): void {
+    this.release(times.resolve);
+    // the query set may be written again by a later call: the queue resolves this one first
+    this.#querySets.push(querySet);
+    const pending: Promise<void> = keepAlive(times.staging.mapAsync(MAP_MODE_READ, 0, 16)).then(
+      () => {
+        const [start, end] = new BigUint64Array(times.staging.getMappedRange(0, 16).slice(0));
+        times.staging.unmap();
+        this.release(times.staging);
+        // an implementation may report end < start (timestamps can be reset): count nothing then
+        if (start !== undefined && end !== undefined && end >= start) counters.gpuNs += Number(end - start);
+      },
+      // a lost device loses its timings too; the kernels say so themselves
+      () => undefined,
+    );
+    this.#pendingTimes.add(pending);
+    void pending.finally(() => this.#pendingTimes.delete(pending));
+  }
+
+  /**
+   * Runs a kernel call and adds its CPU time (arguments checked, buffers taken, work encoded and
+   * submitted) to the kernel's `submitMs`.
+   */
+  timed<T>(kernel: KernelName, call: () => T): T {
+    const counters = this.#counters[kernel];
+    const started = performance.now();
+    try {
+      return call();
+    } finally {
+      counters.submitMs += performance.now() - started;
+    }
   }
 
   stats(): WebGpuStats {
-    const kernels = zeroCounters();
-    for (const name of KERNEL_NAMES) Object.assign(kernels[name], this.#counters[name]);
+    const kernels = {} as Record<KernelName, KernelCounters>;
+    for (const name of KERNEL_NAMES) {
+      const { gpuNs, ...rest } = this.#counters[name];
+      kernels[name] = { ...rest, gpuMs: this.gpuTime === 'timestamp-query' ? gpuNs / 1e6 : this.gpuTime };
+    }
     return {
       kernels,
       submits: this.#submits,
       uploads: { ...this.#uploads },
       reads: { ...this.#reads },
+      gpuTime: this.gpuTime,
+      pendingGpuTimes: this.#pendingTimes.size,
       buffersCreated: this.pool.created,
       pooledBytes: this.pool.pooledBytes,
       uncapturedErrors: this.#uncapturedErrors,
@@ -358,13 +444,18 @@ export class GpuContext {
     this.#counters = zeroCounters();
     this.#submits = 0;
     this.#uploads = { count: 0, bytes: 0 };
-    this.#reads = { count: 0, bytes: 0 };
+    this.#reads = { count: 0, bytes: 0, ms: 0 };
     this.pool.created = 0;
   }
 
-  /** Resolves when every command submitted so far has finished on the GPU. */
-  onSubmittedWorkDone(): Promise<void> {
-    return keepAlive(this.device.queue.onSubmittedWorkDone());
+  /**
+   * Resolves when every command submitted so far has finished on the GPU and the GPU times of
+   * those kernel calls are counted.
+   */
+  async onSubmittedWorkDone(): Promise<void> {
+    const times = [...this.#pendingTimes];
+    await keepAlive(this.device.queue.onSubmittedWorkDone());
+    await Promise.all(times);
   }
 
   /** The WebGPU instance (`navigator.gpu`, or Dawn's). */
@@ -373,6 +464,7 @@ export class GpuContext {
   }
 
   destroy(): void {
+    for (const querySet of this.#querySets.splice(0)) querySet.destroy();
     this.pool.clear();
     this.#pipelines.clear();
     this.#lost ??= { reason: 'destroyed', message: 'destroy() was called' };

@@ -10,7 +10,9 @@ function invalidOption(key: string, expected: string, value: unknown): BatchNorm
   return new BatchNormError({ code: 'INVALID_ARGUMENT', argument: `options.${key}`, expected, received: describeValue(value) });
 }
 
-function readOptions(options: unknown): Required<Pick<WebGpuBackendOptions, 'subgroups' | 'poolBytes'>> & WebGpuBackendOptions {
+function readOptions(
+  options: unknown,
+): Required<Pick<WebGpuBackendOptions, 'subgroups' | 'poolBytes' | 'timestamps'>> & WebGpuBackendOptions {
   if (typeof options !== 'object' || options === null) {
     throw new BatchNormError({
       code: 'INVALID_ARGUMENT',
@@ -22,6 +24,8 @@ function readOptions(options: unknown): Required<Pick<WebGpuBackendOptions, 'sub
   const record: Readonly<Record<string, unknown>> = { ...options };
   const subgroups = record['subgroups'] ?? true;
   if (typeof subgroups !== 'boolean') throw invalidOption('subgroups', 'a boolean', subgroups);
+  const timestamps = record['timestamps'] ?? true;
+  if (typeof timestamps !== 'boolean') throw invalidOption('timestamps', 'a boolean', timestamps);
   const poolBytes = record['poolBytes'] ?? DEFAULT_POOL_BYTES;
   if (typeof poolBytes !== 'number' || !Number.isInteger(poolBytes) || poolBytes < 0) {
     throw invalidOption('poolBytes', 'an integer ≥ 0', poolBytes);
@@ -36,6 +40,7 @@ function readOptions(options: unknown): Required<Pick<WebGpuBackendOptions, 'sub
   }
   return {
     subgroups,
+    timestamps,
     poolBytes,
     ...(dawnFlags === undefined ? {} : { dawnFlags }),
     ...(powerPreference === undefined ? {} : { powerPreference }),
@@ -48,14 +53,15 @@ function readOptions(options: unknown): Required<Pick<WebGpuBackendOptions, 'sub
  * when there is no adapter.
  */
 export async function createBackend(options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
-  const { subgroups, poolBytes, dawnFlags, powerPreference } = readOptions(options);
+  const { subgroups, timestamps, poolBytes, dawnFlags, powerPreference } = readOptions(options);
   const acquired = await acquireDevice({
     subgroups,
+    timestamps,
     ...(dawnFlags === undefined ? {} : { dawnFlags }),
     ...(powerPreference === undefined ? {} : { powerPreference }),
   });
   const config = shaderConfig(acquired.device.limits, acquired.subgroups.enabled);
-  const ctx = new GpuContext(acquired.gpu, acquired.device, config, poolBytes);
+  const ctx = new GpuContext(acquired.gpu, acquired.device, config, poolBytes, acquired.gpuTime);
   try {
     await ctx.prepare(SHADERS);
   } catch (error) {

@@ -1,6 +1,7 @@
 import { BatchNormError, describeValue } from '@batchnorm/core';
 import type * as Webgpu from 'webgpu';
 import { keepAlive } from './keepAlive.js';
+import type { GpuTimeUnavailable } from './types.js';
 
 /** The Debian packages Dawn's OpenGL backend needs on a machine without a GPU (Mesa llvmpipe). */
 export const MESA_PACKAGES = 'libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri';
@@ -25,10 +26,14 @@ export interface AcquiredDevice {
   readonly featureLevel: 'core' | 'compatibility';
   /** Whether the reductions use `subgroupAdd`, and why (not). */
   readonly subgroups: { readonly enabled: boolean; readonly reason: string };
+  /** Whether kernel calls are timed with timestamp queries, or why not. */
+  readonly gpuTime: 'timestamp-query' | GpuTimeUnavailable;
 }
 
 export interface AcquireOptions {
   readonly subgroups: boolean;
+  /** Request `timestamp-query` where the adapter has it (default true). */
+  readonly timestamps?: boolean;
   readonly dawnFlags?: readonly string[];
   readonly powerPreference?: GPUPowerPreference;
 }
@@ -185,7 +190,16 @@ export async function acquireDevice(options: AcquireOptions): Promise<AcquiredDe
     const subgroups = subgroupChoice(attempt.gpu, adapter, options.subgroups);
     const requiredLimits: Record<string, number> = {};
     for (const key of RAISED_LIMITS) requiredLimits[key] = adapter.limits[key];
-    const requiredFeatures: GPUFeatureName[] = subgroups.enabled ? ['subgroups'] : [];
+    const gpuTime =
+      options.timestamps === false
+        ? 'unavailable: option timestamps: false'
+        : adapter.features.has('timestamp-query')
+          ? 'timestamp-query'
+          : 'unavailable: no timestamp-query';
+    const requiredFeatures: GPUFeatureName[] = [
+      ...(subgroups.enabled ? (['subgroups'] as const) : []),
+      ...(gpuTime === 'timestamp-query' ? (['timestamp-query'] as const) : []),
+    ];
     let device: GPUDevice;
     try {
       device = await keepAlive(adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'batchnorm webgpu' }));
@@ -202,6 +216,7 @@ export async function acquireDevice(options: AcquireOptions): Promise<AcquiredDe
       ...(attempt.flags === undefined ? {} : { dawnFlags: attempt.flags }),
       featureLevel: attempt.featureLevel,
       subgroups,
+      gpuTime,
     };
   }
   throw unavailable(

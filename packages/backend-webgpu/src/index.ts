@@ -1,6 +1,7 @@
 export { backendModule } from './backendModule.js';
 export { createBackend } from './createBackend.js';
 export type {
+  GpuTimeUnavailable,
   KernelCounters,
   WebGpuBackend,
   WebGpuBackendOptions,

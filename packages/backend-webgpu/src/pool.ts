@@ -5,6 +5,7 @@ export const Usage = {
   COPY_DST: 0x0008,
   UNIFORM: 0x0040,
   STORAGE: 0x0080,
+  QUERY_RESOLVE: 0x0200,
 } as const;
 
 export const MAP_MODE_READ = 0x0001;
@@ -13,6 +14,8 @@ export const MAP_MODE_READ = 0x0001;
 export const STORAGE_USAGE = Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST;
 /** Read-back staging buffers. */
 export const STAGING_USAGE = Usage.MAP_READ | Usage.COPY_DST;
+/** Where timestamp queries are resolved, to be copied into a staging buffer. */
+export const RESOLVE_USAGE = Usage.QUERY_RESOLVE | Usage.COPY_SRC;
 /** Kernel parameters. */
 export const UNIFORM_USAGE = Usage.UNIFORM | Usage.COPY_DST;
 

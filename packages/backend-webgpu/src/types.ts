@@ -39,6 +39,12 @@ export interface WebGpuBackendOptions {
   readonly powerPreference?: 'low-power' | 'high-performance';
   /** Bytes of released GPU buffers kept for reuse. Default 256 MiB. */
   readonly poolBytes?: number;
+  /**
+   * Time every kernel call on the GPU with timestamp queries where the adapter has the
+   * `timestamp-query` feature (`stats().kernels[k].gpuMs`). Default `true`; `false` saves the
+   * query resolve and the small read-back each kernel call then costs.
+   */
+  readonly timestamps?: boolean;
 }
 
 /** Work of one kernel since the counters were last reset. */
@@ -54,7 +60,22 @@ export interface KernelCounters {
    */
   bytesRead: number;
   bytesWritten: number;
+  /**
+   * CPU milliseconds spent in the kernel's calls: checking the arguments, taking buffers,
+   * encoding and `queue.submit`. The calls return before the GPU has run anything.
+   */
+  submitMs: number;
+  /**
+   * GPU milliseconds of the kernel's calls, from the start of its first dispatch to the end of its
+   * last (timestamp queries), summed over the calls whose timestamps have been read (all of them
+   * once `await backend.onSubmittedWorkDone()` has resolved); or, without timestamp queries, why
+   * not: the same string as `WebGpuStats.gpuTime`.
+   */
+  gpuMs: number | GpuTimeUnavailable;
 }
+
+/** Why a backend reports no GPU time. */
+export type GpuTimeUnavailable = 'unavailable: no timestamp-query' | 'unavailable: option timestamps: false';
 
 /** Counters of a webgpu backend: what the bench reports per kernel. */
 export interface WebGpuStats {
@@ -62,7 +83,19 @@ export interface WebGpuStats {
   /** `queue.submit` calls (one per kernel call and per `read`). */
   readonly submits: number;
   readonly uploads: { count: number; bytes: number };
-  readonly reads: { count: number; bytes: number };
+  /**
+   * Reads (`backend.read`): count, bytes, and `ms`, the wall time from each call until its values
+   * were in hand (copy into a staging buffer, `mapAsync`, copy out), summed. A read waits for the
+   * kernels queued before it: `await backend.onSubmittedWorkDone()` first to time the read alone.
+   */
+  readonly reads: { count: number; bytes: number; ms: number };
+  /**
+   * How `gpuMs` is measured: `'timestamp-query'`, or why it is not (`'unavailable: no
+   * timestamp-query'`: the adapter lacks the feature, as Dawn's OpenGL adapter does).
+   */
+  readonly gpuTime: 'timestamp-query' | GpuTimeUnavailable;
+  /** Kernel calls whose GPU timestamps are not read yet (0 after `onSubmittedWorkDone()`). */
+  readonly pendingGpuTimes: number;
   /** GPU buffers created (a pooled buffer reused is not counted again). */
   readonly buffersCreated: number;
   /** Bytes of released buffers the pool holds for reuse. */
@@ -79,6 +112,9 @@ export interface WebGpuBackend extends Backend<WebGpuTensor, WebGpuSaved> {
   stats(): WebGpuStats;
   /** Zeroes the counters. */
   resetStats(): void;
-  /** Resolves when every kernel submitted so far has finished on the GPU. */
+  /**
+   * Resolves when every kernel submitted so far has finished on the GPU and its GPU time (with
+   * timestamp queries) is in `stats()`.
+   */
   onSubmittedWorkDone(): Promise<void>;
 }
