@@ -130,6 +130,17 @@ export class Mlp<T extends TensorHandle = TensorHandle> {
   }
 
   /**
+   * Hidden layer `l` on its input `h`: `z = h·W`, `s = BN(z)` (through `layers[l]`) for `bn` or
+   * `z + b` for `plain`, and the activation `a = sigmoid(s)`. The caller disposes what it does not keep.
+   */
+  #hiddenLayer(l: number, h: T, layers: readonly BatchNorm<T>[]): { z: T; s: T; a: T } {
+    const b = this.backend;
+    const z = b.matMul(h, this.weights[l]!);
+    const s = this.variant === 'bn' ? layers[l]!.forward(z) : b.addBias(z, this.biases[l]!);
+    return { z, s, a: b.sigmoid(s) };
+  }
+
+  /**
    * One SGD step on a mini-batch `x [N, inputs]` with one-hot `labels [N, classes]`. Returns the
    * mean cross-entropy `[1]` (a handle the caller reads and disposes).
    */
@@ -142,17 +153,11 @@ export class Mlp<T extends TensorHandle = TensorHandle> {
     for (const layer of this.batchNorm) layer.train();
     let h = x;
     for (let l = 0; l < hidden; l++) {
-      const z = b.matMul(h, this.weights[l]!);
-      let s: T;
-      if (this.variant === 'bn') {
-        s = this.batchNorm[l]!.forward(z);
-        bnInputs.push(z); // BN's backward needs it
-      } else {
-        s = b.addBias(z, this.biases[l]!);
-        b.dispose(z);
-      }
-      h = b.sigmoid(s);
+      const { z, s, a } = this.#hiddenLayer(l, h, this.batchNorm);
+      if (this.variant === 'bn') bnInputs.push(z); // BN's backward needs it
+      else b.dispose(z);
       b.dispose(s);
+      h = a;
       activations.push(h);
     }
     const zOut = b.matMul(h, this.weights[last]!);
@@ -208,11 +213,10 @@ export class Mlp<T extends TensorHandle = TensorHandle> {
     let h = x;
     let lastSigmoidInput: T | undefined;
     for (let l = 0; l < hidden; l++) {
-      const z = b.matMul(h, this.weights[l]!);
-      const s = this.variant === 'bn' ? layers[l]!.forward(z) : b.addBias(z, this.biases[l]!);
+      const { z, s, a } = this.#hiddenLayer(l, h, layers);
       b.dispose(z);
       if (h !== x) b.dispose(h);
-      h = b.sigmoid(s);
+      h = a;
       if (l === hidden - 1) lastSigmoidInput = s;
       else b.dispose(s);
     }
@@ -250,11 +254,10 @@ export class Mlp<T extends TensorHandle = TensorHandle> {
       for (const x of batches) {
         let h = x;
         for (let l = 0; l < layers.length; l++) {
-          const z = b.matMul(h, this.weights[l]!);
-          const s = layers[l]!.forward(z);
+          const { z, s, a } = this.#hiddenLayer(l, h, layers);
           b.dispose(z);
           if (h !== x) b.dispose(h);
-          h = b.sigmoid(s);
+          h = a;
           b.dispose(s);
         }
         if (h !== x) b.dispose(h);

@@ -1,23 +1,10 @@
+import { Mulberry32 } from '@batchnorm/core';
+
 /**
- * mulberry32 (the generator of core's `createRandom`), with its 32-bit state exposed so a
- * checkpoint can store it and a resumed run continue the same sequence.
+ * core's mulberry32 (`Mulberry32`: its 32-bit `state` is public, so a checkpoint can store it and
+ * a resumed run continue the same sequence), with the draws the app needs.
  */
-export class Rng {
-  state: number;
-
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  uniform(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
+export class Rng extends Mulberry32 {
   /** Standard normal (Box–Muller, one of the pair: no hidden state beyond `state`). */
   normal(): number {
     const u1 = 1 - this.uniform(); // in (0, 1]: log(u1) is finite

@@ -4,6 +4,7 @@ import {
   geometryOf,
   flatIndex,
   LAYOUTS,
+  runningAverageAttrs,
   type Layout,
   type ReferenceTensor,
   type SeededRandom,
@@ -197,14 +198,14 @@ function batchNormCase(
       const varianceCorrection: VarianceCorrection = seedOf(name, 7) % 2 === 0 ? 'unbiased' : 'biased';
       const runningMeanIn = float32Array(g.c, () => random.normal());
       const runningVarIn = float32Array(g.c, () => 0.5 + random.uniform());
-      const batchScale = varianceCorrection === 'unbiased' ? g.m / (g.m - 1) : 1;
+      const running = runningAverageAttrs(momentum, varianceCorrection, g.m);
       const runningMean = reference.runningAverage(
         { running: upload(runningMeanIn, [g.c]), batch: mean },
-        { factor: momentum, batchScale: 1 },
+        running.mean,
       );
       const runningVar = reference.runningAverage(
         { running: upload(runningVarIn, [g.c]), batch: variance },
-        { factor: momentum, batchScale },
+        running.variance,
       );
       return {
         name,
@@ -451,7 +452,7 @@ function kernelCases(size: GridSize): ConformanceCase[] {
   for (const c of [1, 7, 100]) {
     for (const factor of [0, 0.1, 1]) {
       for (const correction of ['biased', 'unbiased'] as const) {
-        const batchScale = correction === 'unbiased' ? 60 / 59 : 1;
+        const { batchScale } = runningAverageAttrs(factor, correction, 60).variance; // as for m = 60
         const label = `C${c}/factor${factor}/${correction}`;
         const random = rng(`runningAverage/${label}`);
         cases.push(

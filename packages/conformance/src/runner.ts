@@ -1,5 +1,6 @@
 import {
   geometryOf,
+  runningAverageAttrs,
   type Backend,
   type BatchNormAttrs,
   type Layout,
@@ -160,17 +161,12 @@ async function execute<T extends TensorHandle, S>(
       if (c.expected['runningMean'] !== undefined || c.expected['runningVar'] !== undefined) {
         const momentum = Number(c.attrs?.['momentum']);
         const unbiased = (c.attrs?.['varianceCorrection'] ?? 'unbiased') === 'unbiased';
+        const running = runningAverageAttrs(momentum, unbiased ? 'unbiased' : 'biased', g.m);
         outputs['runningMean'] = handles.own(
-          backend.runningAverage(
-            { running: up('runningMean', [g.c]), batch: mean },
-            { factor: momentum, batchScale: 1 },
-          ),
+          backend.runningAverage({ running: up('runningMean', [g.c]), batch: mean }, running.mean),
         );
         outputs['runningVar'] = handles.own(
-          backend.runningAverage(
-            { running: up('runningVar', [g.c]), batch: variance },
-            { factor: momentum, batchScale: unbiased ? g.m / (g.m - 1) : 1 },
-          ),
+          backend.runningAverage({ running: up('runningVar', [g.c]), batch: variance }, running.variance),
         );
       }
       break;

@@ -1,4 +1,4 @@
-import type { Layout, VarianceCorrection } from '@batchnorm/core';
+import { KERNEL_NAMES, type KernelName, type Layout, type VarianceCorrection } from '@batchnorm/core';
 
 /** numpy's `allclose`: a value passes when `|got − want| ≤ atol + rtol·|want|`. */
 export interface Tolerance {
@@ -11,22 +11,14 @@ export const BATCH_NORM_OPS = ['forwardTraining', 'forwardInference', 'backward'
 export type BatchNormOp = (typeof BATCH_NORM_OPS)[number];
 
 /**
- * Our extension of the schema: the other kernels of the contract. Their tensors carry their own
- * shapes in `shapes`, and `layout` is absent.
+ * Our extension of the schema: the other kernels of the contract (core's `KERNEL_NAMES` without
+ * the batch-norm ones, in its order). Their tensors carry their own shapes in `shapes`, and
+ * `layout` is absent.
  */
-export const KERNEL_OPS = [
-  'runningAverage',
-  'matMul',
-  'addBias',
-  'sumRows',
-  'sigmoid',
-  'sigmoidBackward',
-  'relu',
-  'reluBackward',
-  'softmaxCrossEntropy',
-  'sgdUpdate',
-] as const;
-export type KernelOp = (typeof KERNEL_OPS)[number];
+export type KernelOp = Exclude<KernelName, `batchNorm${string}`>;
+export const KERNEL_OPS: readonly KernelOp[] = KERNEL_NAMES.filter(
+  (name): name is KernelOp => !name.startsWith('batchNorm'),
+);
 
 export type CaseOp = BatchNormOp | KernelOp;
 

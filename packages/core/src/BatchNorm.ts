@@ -2,6 +2,7 @@ import { hasSyncReads, type Backend, type BatchNormAttrs, type SyncBackend, type
 import { BatchNormError, describeValue } from './errors.js';
 import { assertTensor } from './handles.js';
 import { assertLayout, geometryOf } from './layout.js';
+import { runningAverageAttrs } from './runningStatistics.js';
 import type { Layout, VarianceCorrection } from './types.js';
 import {
   assertEpsilon,
@@ -270,16 +271,9 @@ export class BatchNorm<T extends TensorHandle = TensorHandle, B extends Backend<
       }
     }
     const factor = this.#momentum ?? 1 / (this.#numBatchesTracked + 1);
-    const batchScale =
-      this.#varianceCorrection === 'unbiased' ? geometry.m / (geometry.m - 1) : 1;
-    const runningMean = b.runningAverage(
-      { running: this.#runningMean, batch: mean },
-      { factor, batchScale: 1 },
-    );
-    const runningVar = b.runningAverage(
-      { running: this.#runningVar, batch: variance },
-      { factor, batchScale },
-    );
+    const attrs = runningAverageAttrs(factor, this.#varianceCorrection, geometry.m);
+    const runningMean = b.runningAverage({ running: this.#runningMean, batch: mean }, attrs.mean);
+    const runningVar = b.runningAverage({ running: this.#runningVar, batch: variance }, attrs.variance);
     if (this.checkFinite && !checkNow) {
       // keep the statistics before this batch until its check settles
       const batch = this.#numBatchesTracked + 1;

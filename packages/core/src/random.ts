@@ -8,17 +8,31 @@ export interface SeededRandom {
 
 /**
  * mulberry32: a 32-bit state generator, fast and well-distributed enough for test data.
- * The same seed gives the same sequence on every engine.
+ * The same seed gives the same sequence on every engine. The state is public so a caller can
+ * store it and resume the same sequence.
  */
-export function createRandom(seed: number): SeededRandom {
-  let state = seed >>> 0;
-  const uniform = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
+export class Mulberry32 {
+  /** The whole state: one unsigned 32-bit integer. */
+  state: number;
+
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+
+  /** Uniform in [0, 1); advances `state`. */
+  uniform(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  }
+}
+
+/** {@link Mulberry32} uniforms, and normals from them. */
+export function createRandom(seed: number): SeededRandom {
+  const source = new Mulberry32(seed);
+  const uniform = (): number => source.uniform();
   // Box–Muller yields two normals per pair of uniforms; keep the second for the next call.
   let spare: number | undefined;
   const normal = (): number => {

@@ -34,15 +34,16 @@ export interface BackendTraits {
 
 /**
  * A backend package's manifest: `export const backendModule = { … } satisfies BackendModule`.
- * The registry, the conformance CLI, the MNIST app and the bench take everything they need to
- * know about a backend from it.
+ * The tools' backend lists come from `KNOWN_BACKENDS`; `loadBackendModule` imports a listed
+ * package's manifest, and the conformance CLI, the MNIST app and the bench then create the
+ * backend through `createBackend` and read its `traits`.
  */
 export interface BackendModule<B extends Backend = Backend> {
   /** The registry name, e.g. `js`. */
   readonly name: string;
   /** The npm package that exports this manifest. */
   readonly packageName: string;
-  /** One line for listings. */
+  /** One line saying what the backend is. */
   readonly description: string;
   readonly createBackend: BackendFactory<B>;
   readonly traits: BackendTraits;

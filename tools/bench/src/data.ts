@@ -1,4 +1,4 @@
-import { createRandom, geometryOf } from '@batchnorm/core';
+import { createRandom, geometryOf, Mulberry32 } from '@batchnorm/core';
 import type { BenchShape } from './shapes.js';
 
 /** The host inputs of every kernel on one shape, float32 as the backends take them. */
@@ -45,21 +45,14 @@ export function makeInputs(s: BenchShape, seed = 7): KernelInputs {
 }
 
 /**
- * Standard normals, seeded: mulberry32 and Box–Muller inlined in one loop (tens of millions of
- * values per run; core's `createRandom` is the same generator behind a closure, 5× slower).
+ * Standard normals, seeded: core's mulberry32 and Box–Muller in one loop, both normals of a pair
+ * kept (tens of millions of values per run).
  */
 function fillNormal(out: Float32Array, seed: number): void {
-  let state = seed >>> 0;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const source = new Mulberry32(seed);
   for (let i = 0; i < out.length; i += 2) {
-    const radius = Math.sqrt(-2 * Math.log(1 - next()));
-    const angle = 2 * Math.PI * next();
+    const radius = Math.sqrt(-2 * Math.log(1 - source.uniform()));
+    const angle = 2 * Math.PI * source.uniform();
     out[i] = radius * Math.cos(angle);
     if (i + 1 < out.length) out[i + 1] = radius * Math.sin(angle);
   }
