@@ -1,6 +1,7 @@
 import {
   assertTensorData,
   BatchNormError,
+  checkedOptions,
   describeValue,
   HandleRegistry,
   SPECIFICATION_VERSION,
@@ -80,34 +81,6 @@ function readOption<F extends number | undefined>(
     });
   }
   return value;
-}
-
-/** Letters to change, add or drop to turn `a` into `b` (Levenshtein), for a "did you mean". */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = row;
-  }
-  return previous[b.length]!;
-}
-
-/** Refuses a key `createBackend` does not know (`{ thread: 2 }` would otherwise be ignored). */
-function assertKnownKeys(options: object): void {
-  for (const key of Object.keys(options)) {
-    if ((OPTION_KEYS as readonly string[]).includes(key)) continue;
-    const near = OPTION_KEYS.find((known) => editDistance(key.toLowerCase(), known.toLowerCase()) <= 2);
-    throw new BatchNormError({
-      code: 'INVALID_ARGUMENT',
-      argument: `options.${key}`,
-      expected: `one of the js backend's options ${OPTION_KEYS.join(', ')}`,
-      received: `an unknown option (value ${describeValue((options as Record<string, unknown>)[key])})`,
-      ...(near === undefined ? {} : { hint: `Did you mean ${near}?` }),
-    });
-  }
 }
 
 /**
@@ -197,16 +170,7 @@ export interface JsBackend extends SyncBackend<JsTensor, JsSaved> {
  * @throws BatchNormError `INVALID_ARGUMENT` naming the option: a bad value, or a key it does not know.
  */
 export function createBackend(options: JsBackendOptions = {}): JsBackend {
-  if (typeof options !== 'object' || options === null) {
-    throw new BatchNormError({
-      code: 'INVALID_ARGUMENT',
-      argument: 'options',
-      expected: 'an object such as { threads: 2 }',
-      received: describeValue(options),
-    });
-  }
-  assertKnownKeys(options);
-  const record: Readonly<Record<string, unknown>> = { ...options };
+  const record = checkedOptions(options, OPTION_KEYS, '{ threads: 2 }');
   const plan = planThreads(readOption(record, 'threads', undefined, 1), platform.threadEnvironment());
   const threads = plan.threads;
   const parallelMinElements = readOption(record, 'parallelMinElements', DEFAULT_PARALLEL_MIN_ELEMENTS, 1);

@@ -1,4 +1,4 @@
-import { assertTensorData, HandleRegistry, SPECIFICATION_VERSION, type SyncBackend } from '@batchnorm/core';
+import { assertTensorData, checkedOptions, HandleRegistry, SPECIFICATION_VERSION, type SyncBackend } from '@batchnorm/core';
 import { createKernelContext } from './context.js';
 import { addBias } from './kernels/addBias.js';
 import { batchNormBackward } from './kernels/batchNormBackward.js';
@@ -14,7 +14,7 @@ import { sigmoidBackward } from './kernels/sigmoidBackward.js';
 import { softmaxCrossEntropy } from './kernels/softmaxCrossEntropy.js';
 import { sumRows } from './kernels/sumRows.js';
 import { loadTensorFlow } from './loader.js';
-import { checkedOptions } from './options.js';
+
 import { disposeSaved, type TfjsSaved } from './saved.js';
 import { wrap, type TfjsNodeTensor } from './tensor.js';
 import type { TfjsNodeBackend, TfjsNodeBackendOptions } from './types.js';

@@ -325,6 +325,15 @@ describe('counters', () => {
     });
   });
 
+  it('refuse an option key it does not know, naming it and the near one', async () => {
+    // @ts-expect-error -- `subgroup` is not an option (a typo of `subgroups`)
+    await expect(createBackend({ subgroup: false })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      argument: 'options.subgroup',
+      hint: 'Did you mean "subgroups"?',
+    });
+  });
+
   it('reuse pooled buffers: a steady training step creates no new buffer', async () => {
     const shape = [8, 16];
     const attrs = { layout: 'NC' as const, epsilon: 1e-5 };

@@ -1,10 +1,11 @@
-import { BatchNormError, describeValue } from '@batchnorm/core';
+import { BatchNormError, checkedOptions, describeValue } from '@batchnorm/core';
 import { backendOn, detailsOf, SHADERS, shaderConfig } from './backend.js';
 import { GpuContext } from './context.js';
 import { acquireDevice } from './device.js';
 import type { WebGpuBackend, WebGpuBackendOptions } from './types.js';
 
 const DEFAULT_POOL_BYTES = 256 * 2 ** 20;
+const OPTION_KEYS: readonly (keyof WebGpuBackendOptions)[] = ['subgroups', 'timestamps', 'poolBytes', 'dawnFlags', 'powerPreference'];
 
 function invalidOption(key: string, expected: string, value: unknown): BatchNormError {
   return new BatchNormError({ code: 'INVALID_ARGUMENT', argument: `options.${key}`, expected, received: describeValue(value) });
@@ -13,15 +14,7 @@ function invalidOption(key: string, expected: string, value: unknown): BatchNorm
 function readOptions(
   options: unknown,
 ): Required<Pick<WebGpuBackendOptions, 'subgroups' | 'poolBytes' | 'timestamps'>> & WebGpuBackendOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new BatchNormError({
-      code: 'INVALID_ARGUMENT',
-      argument: 'options',
-      expected: 'an object such as { subgroups: false }',
-      received: describeValue(options),
-    });
-  }
-  const record: Readonly<Record<string, unknown>> = { ...options };
+  const record = checkedOptions(options, OPTION_KEYS, '{ subgroups: false }');
   const subgroups = record['subgroups'] ?? true;
   if (typeof subgroups !== 'boolean') throw invalidOption('subgroups', 'a boolean', subgroups);
   const timestamps = record['timestamps'] ?? true;

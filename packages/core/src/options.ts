@@ -1,4 +1,4 @@
-import { BatchNormError, describeValue } from '@batchnorm/core';
+import { BatchNormError, describeValue } from './errors.js';
 
 /** Edit distance of at most 2 between `a` and `b` (a typo such as `mdoe`, `thread`), for hints. */
 function isNear(a: string, b: string): boolean {
@@ -16,13 +16,17 @@ function isNear(a: string, b: string): boolean {
 }
 
 /**
- * `options` as a record, checked: an object whose every key is one of `known`. A misspelled or
+ * A backend factory's `options` as a record, checked: an object whose every key is one of `known`. A misspelled or
  * foreign option (`{ mdoe: 'cpu' }`, `{ threads: 2 }`) would otherwise be ignored without a word.
  *
  * @throws BatchNormError `INVALID_ARGUMENT` naming the first unknown key (`options.mdoe`), every
  * unknown key received, and the known ones.
  */
-export function checkedOptions(options: unknown, known: readonly string[], example: string): Readonly<Record<string, unknown>> {
+export function checkedOptions(
+  options: unknown,
+  known: readonly string[],
+  example: string,
+): Readonly<Record<string, unknown>> {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new BatchNormError({
       code: 'INVALID_ARGUMENT',
@@ -35,7 +39,7 @@ export function checkedOptions(options: unknown, known: readonly string[], examp
   const unknown = Object.keys(record).filter((key) => !known.includes(key));
   if (unknown.length > 0) {
     const list = (keys: readonly string[]): string => keys.map((key) => `"${key}"`).join(', ');
-    const near = known.filter((key) => isNear(unknown[0]!, key));
+    const near = known.filter((key) => isNear(unknown[0]!.toLowerCase(), key.toLowerCase()));
     throw new BatchNormError({
       code: 'INVALID_ARGUMENT',
       argument: `options.${unknown[0]}`,
