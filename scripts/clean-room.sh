@@ -5,7 +5,7 @@
 #   2. each backend with its peer dependencies, WITHOUT install scripts (tfjs-node's would download
 #      libtensorflow and, where it cannot, fail and roll back the whole install), then its setup
 #      command as the user types it (`npx batchnorm-tfjs-node-setup`);
-#   3. the conformance CLI and interop;
+#   3. the conformance CLI and interop (with onnxruntime-node, to run the models interop writes);
 #   4. `npm rebuild gl`: gpu.js's headless-gl, installed without its build in step 2.
 # Then each backend, loaded by name through core's registry in a process of its own (native
 # engines do not always coexist in one), runs a BN training step read only through `read` (gpujs
@@ -14,6 +14,7 @@
 # KNOWN_BACKENDS (scripts/backends.mjs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
 work=$(mktemp -d "${TMPDIR:-/tmp}/batchnorm-clean-room.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
@@ -83,8 +84,10 @@ for dir in $backend_dirs; do
 done
 
 # 3. The tools a user adds to judge and exchange.
-step 'npm install --ignore-scripts @batchnorm/conformance @batchnorm/interop'
-npm_install --ignore-scripts "${tarball[@batchnorm/conformance]}" "${tarball[@batchnorm/interop]}"
+# onnxruntime-node, to run the models interop writes: its install script would download CUDA
+# binaries (its CPU binding is in the tarball), so the README's ONNXRUNTIME_NODE_INSTALL=skip.
+step 'ONNXRUNTIME_NODE_INSTALL=skip npm install --ignore-scripts @batchnorm/conformance @batchnorm/interop onnxruntime-node@1.30.0'
+ONNXRUNTIME_NODE_INSTALL=skip npm_install --ignore-scripts "${tarball[@batchnorm/conformance]}" "${tarball[@batchnorm/interop]}" onnxruntime-node@1.30.0
 
 # 4. gpu.js in Node: build headless-gl, which step 2 installed without its build script.
 expect_headlessgl=0
@@ -157,4 +160,66 @@ with_display npx --no-install batchnorm-conformance --backend all
 step 'npx batchnorm-conformance --backend all --vectors node_modules/@batchnorm/conformance/vectors/conformance-vectors.json'
 with_display npx --no-install batchnorm-conformance --backend all \
   --vectors node_modules/@batchnorm/conformance/vectors/conformance-vectors.json
+
+# interop as a user runs it: a layer's state through safetensors (PyTorch's names) and ONNX, read
+# back, and the written models run by onnxruntime-node; then ONNX's own BatchNorm tests (the
+# repository's fixtures) on every backend through the packed CLI.
+cat > smoke-interop.mjs <<'SMOKE'
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BatchNorm, createReferenceBackend } from '@batchnorm/core';
+import { encodeBatchNormOnnx, encodeMlpOnnx, onnxBatchNormState, readOnnxBatchNorms } from '@batchnorm/interop';
+import { loadBatchNorm, readOnnxFile, readSafetensorsFile, saveBatchNorm, writeOnnxFile } from '@batchnorm/interop/node';
+import ort from 'onnxruntime-node';
+
+const dir = mkdtempSync(join(tmpdir(), 'clean-room-interop-'));
+const backend = createReferenceBackend();
+const shape = [4, 3, 2, 2];
+const x = Float64Array.from({ length: 48 }, (_, i) => 2 + Math.sin(i));
+const layer = new BatchNorm(backend, { numFeatures: 3, layout: 'NCHW' });
+const xt = backend.upload(x, shape);
+backend.dispose(layer.forward(xt)); // one training step
+layer.eval();
+const yt = layer.forward(xt);
+const y = await backend.read(yt);
+const state = await layer.state();
+
+await saveBatchNorm(join(dir, 'bn.safetensors'), layer, { dtype: 'F64' });
+const file = await readSafetensorsFile(join(dir, 'bn.safetensors'));
+assert.deepEqual([...file.tensors.keys()].sort(), ['bias', 'num_batches_tracked', 'running_mean', 'running_var', 'weight']);
+const loaded = await loadBatchNorm(join(dir, 'bn.safetensors'), backend);
+assert.deepEqual(await loaded.state(), state);
+
+const bnPath = join(dir, 'bn.onnx');
+await writeOnnxFile(bnPath, encodeBatchNormOnnx(state));
+const [node] = readOnnxBatchNorms(await readOnnxFile(bnPath));
+assert.deepEqual(onnxBatchNormState(node, { layout: 'NCHW' }).runningMean, state.runningMean.map(Math.fround));
+const session = await ort.InferenceSession.create(bnPath);
+const { y: onnxY } = await session.run({ x: new ort.Tensor('float32', Float32Array.from(x), shape) });
+for (let i = 0; i < y.length; i++) assert.ok(Math.abs(onnxY.data[i] - y[i]) < 1e-5, `onnxruntime y[${i}]: ${onnxY.data[i]} vs ${y[i]}`);
+await session.release();
+
+const mlp = encodeMlpOnnx({
+  layers: [
+    { name: 'fc1', inFeatures: 6, outFeatures: 3, weight: new Array(18).fill(0.1), weightLayout: 'inOut', batchNorm: { name: 'bn1', state: { ...state, layout: 'NC' } }, activation: 'sigmoid' },
+    { name: 'out', inFeatures: 3, outFeatures: 2, weight: new Array(6).fill(0.2), weightLayout: 'inOut', bias: [0, 0.5] },
+  ],
+});
+const mlpSession = await ort.InferenceSession.create(mlp);
+const { logits } = await mlpSession.run({ x: new ort.Tensor('float32', new Float32Array(30).fill(0.5), [5, 6]) });
+assert.deepEqual(logits.dims, [5, 2]);
+await mlpSession.release();
+
+for (const t of [xt, yt]) backend.dispose(t);
+layer.dispose();
+loaded.dispose();
+rmSync(dir, { recursive: true });
+console.log(`@batchnorm/interop: safetensors and ONNX round trips ok (onnxruntime-node ${ort.env.versions.common})`);
+SMOKE
+step 'interop: safetensors and ONNX round trips, models run by onnxruntime-node'
+node smoke-interop.mjs
+step 'npx batchnorm-conformance --backend all --onnx-test (ONNX BatchNorm tests)'
+with_display npx --no-install batchnorm-conformance --backend all --onnx-test "$root/packages/interop/fixtures/onnx-tests"
 echo 'clean-room install test passed'
