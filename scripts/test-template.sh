@@ -70,8 +70,8 @@ changed=$(sources | { diff "$work/before.sha1" - || true; } | sed -n 's/^[<>] [0
 log 'pnpm install again: links the new package, and at the root'
 pnpm install --offline --frozen-lockfile=false --ignore-scripts --reporter=silent
 
-log 'Building core, conformance, the example backend, the MNIST app and the bench'
-pnpm --filter @batchnorm/core --filter @batchnorm/readme-example --filter @batchnorm/conformance \
+log 'Building core, conformance (and interop, which it imports), the example backend, the MNIST app and the bench'
+pnpm --filter @batchnorm/core --filter @batchnorm/readme-example --filter @batchnorm/interop --filter @batchnorm/conformance \
   --filter @batchnorm/backend-example --filter @batchnorm/mnist --filter @batchnorm/bench \
   --reporter=append-only run build >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; fail 'build failed'; }
 
