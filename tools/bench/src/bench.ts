@@ -52,8 +52,8 @@ export async function runBench(options: CliOptions, log: (line: string) => void)
       log(`skip ${name}: ${reason}`);
       continue;
     }
-    const { backend, restore } = loaded.subject;
-    const subject = contractSubject(backend, restore);
+    const { backend, restore, residence } = loaded.subject;
+    const subject = contractSubject(backend, restore, residence);
     kernelSubjects.push(subject);
     stepSubjects.push(contractStepSubject(backend, restore));
     subjects.push(describe(subject));

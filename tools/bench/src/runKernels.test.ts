@@ -141,6 +141,9 @@ describe('the correctness gate', () => {
     expect(residentWait(gl)).toEqual({ unavailable: expect.stringContaining('pixel read') });
     const unknown = { ...ref, name: 'somegpu' } as unknown as Backend;
     expect('unavailable' in residentWait(unknown)).toBe(true);
+    // a backend the bench has no entry for, whose manifest says host-resident (the template's)
+    expect(residentWait(unknown, 'host')).toMatchObject({ how: expect.stringContaining('host-resident') });
+    expect('unavailable' in residentWait(unknown, 'device')).toBe(true);
     const inputs = makeInputs({ layout: 'NC', shape: [6, 3] });
     const { results, skipped } = await runKernelCase(contractSubject(gl), 'forwardInference', inputs, expectationsFor(inputs), 1, options);
     expect(results.map((r) => [r.readBack, r.error])).toEqual([[true, undefined]]);

@@ -16,13 +16,18 @@ const SYNCHRONOUS: Readonly<Record<string, string>> = {
  * offers it (webgpu); otherwise there is no honest resident time (gpu.js on WebGL queues draws
  * and offers no `finish`; its only wait is a pixel read, which is the read-back).
  */
-export function residentWait(b: Backend): { wait?: () => Promise<void>; how: string } | { unavailable: string } {
+export function residentWait(
+  b: Backend,
+  residence?: 'host' | 'device',
+): { wait?: () => Promise<void>; how: string } | { unavailable: string } {
   const waiter = (b as { onSubmittedWorkDone?: unknown }).onSubmittedWorkDone;
   if (typeof waiter === 'function') {
     return { wait: () => (waiter as () => Promise<void>).call(b), how: "waits for the GPU queue (onSubmittedWorkDone())" };
   }
   const sync = SYNCHRONOUS[b.name];
   if (sync !== undefined) return { how: sync };
+  // A host backend's outputs are in host memory when its call returns (its manifest's residence).
+  if (residence === 'host') return { how: 'synchronous kernels (a host-resident backend: outputs in host memory when the call returns)' };
   if (b.name === 'gpujs' && b.details.mode === 'cpu') return { how: 'synchronous kernels (gpu.js in its CPU mode)' };
   return {
     unavailable:
@@ -81,8 +86,9 @@ export function noSpeedClaim(b: Backend): string | undefined {
 export function contractSubject<T extends TensorHandle>(
   backend: Backend<T>,
   beforePrepare: () => Promise<void> = async () => {},
+  residence?: 'host' | 'device',
 ): KernelSubject {
-  const wait = residentWait(backend);
+  const wait = residentWait(backend, residence);
   const counters = countersOf(backend);
   const claim = noSpeedClaim(backend);
   return {
@@ -93,7 +99,7 @@ export function contractSubject<T extends TensorHandle>(
     ...(claim === undefined ? {} : { noSpeedClaim: claim }),
     prepare: async (op, inputs) => {
       await beforePrepare();
-      return prepareKernel(backend, op, inputs);
+      return prepareKernel(backend, op, inputs, wait);
     },
     destroy: () => backend.destroy(),
   };
@@ -150,7 +156,12 @@ function readOutputs<T extends TensorHandle>(
   return Promise.all(reads).then((values) => Object.fromEntries(entries.map(([key], i) => [key, values[i]!])));
 }
 
-function prepareKernel<T extends TensorHandle>(b: Backend<T>, op: KernelOp, inputs: KernelInputs): PreparedKernel {
+function prepareKernel<T extends TensorHandle>(
+  b: Backend<T>,
+  op: KernelOp,
+  inputs: KernelInputs,
+  wait: ReturnType<typeof residentWait>,
+): PreparedKernel {
   const c = inputs.gamma.length;
   const attrs = { layout: inputs.layout, epsilon: inputs.epsilon };
   const owned: T[] = [];
@@ -165,7 +176,6 @@ function prepareKernel<T extends TensorHandle>(b: Backend<T>, op: KernelOp, inpu
   const dispose = () => owned.forEach((t) => b.dispose(t));
   const reader = hostReader(b);
   const { isAsync } = reader;
-  const wait = residentWait(b);
   /** `kernel` then disposing its outputs unread, and waiting for the work where needed. */
   const resident = (kernel: () => T[]): PreparedKernel['resident'] => {
     if ('unavailable' in wait) return { unavailable: wait.unavailable };

@@ -36,6 +36,8 @@ function runsOnTfjsNode(packageName: string): boolean {
 /** One of our backends, and what to restore before each of its cases. */
 export interface LoadedBackend {
   readonly backend: Backend;
+  /** Where its tensors live (its manifest's trait): a host backend's kernels finish inside the call. */
+  readonly residence: 'host' | 'device';
   /** Makes TensorFlow's engine the active tfjs backend again (backends on tfjs-node). */
   readonly restore?: () => Promise<void>;
 }
@@ -59,7 +61,7 @@ export async function inLoadOrder(names: readonly string[]): Promise<string[]> {
 
 /** Loads one of our backends by registry name; a missing package or engine becomes a skip. */
 export async function loadOurBackend(name: string): Promise<Loaded<LoadedBackend>> {
-  if (name === referenceBackendModule.name) return { subject: { backend: createReferenceBackend() } };
+  if (name === referenceBackendModule.name) return { subject: { backend: createReferenceBackend(), residence: referenceBackendModule.traits.residence } };
   try {
     const module = await loadBackendModule(name, importBackendPackage);
     let restore: (() => Promise<void>) | undefined;
@@ -71,7 +73,7 @@ export async function loadOurBackend(name: string): Promise<Loaded<LoadedBackend
     }
     try {
       const backend = await loadBackend(name, {}, importBackendPackage);
-      return { subject: { backend, ...(restore === undefined ? {} : { restore }) } };
+      return { subject: { backend, residence: module.traits.residence, ...(restore === undefined ? {} : { restore }) } };
     } catch (error) {
       // What the manifest says the environment must provide is the likely cause.
       const { requires } = module.traits;
