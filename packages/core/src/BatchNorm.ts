@@ -1,87 +1,16 @@
-import { hasSyncReads, type Backend, type BatchNormAttrs, type SyncBackend, type TensorHandle } from './backend.js';
-import { BatchNormError, describeValue } from './errors.js';
-import { assertTensor } from './handles.js';
-import { assertLayout, geometryOf } from './layout.js';
+import type { Backend, BatchNormAttrs, TensorHandle } from './backend.js';
+import { hasSyncReads, type SyncBackend } from './reads.js';
+import { assertFiniteGradients, assertFiniteStatistics, PendingChecks } from './finiteChecks.js';
+import { assertGradientInput, assertSgdStep, assertTrainingBatch, checkedInput, syncBackendFor } from './layerChecks.js';
+import { layerSettings, type BatchNormOptions } from './layerOptions.js';
+import { LayerTensors } from './layerTensors.js';
+import { checkedState, foldOf, stateOf, stateShape, type BatchNormState, type FoldedBatchNorm, type LayerScalars } from './layerState.js';
 import { runningAverageAttrs } from './runningStatistics.js';
 import type { Layout, VarianceCorrection } from './types.js';
-import {
-  assertEpsilon,
-  assertMomentum,
-  assertPositiveInteger,
-  assertVarianceCorrection,
-  invalid,
-  sameShape,
-  toFeatureVector,
-} from './validate.js';
+import { invalid } from './validate.js';
 
-export interface BatchNormOptions {
-  /** C: features (columns of `NC`, feature maps of `NCHW`/`NHWC`). */
-  readonly numFeatures: number;
-  /** Default `'NC'`. */
-  readonly layout?: Layout;
-  /** Default `1e-5`. */
-  readonly epsilon?: number;
-  /**
-   * Weight of the new batch statistic in the running averages (PyTorch's sense), default 0.1;
-   * `null` for the exact cumulative average over all batches seen (the paper's `E_B`).
-   */
-  readonly momentum?: number | null;
-  /** How `σ²_B` feeds the running variance: `'unbiased'` (`m/(m−1)`, the paper; default). */
-  readonly varianceCorrection?: VarianceCorrection;
-  /** Initial γ (default all ones) and β (default all zeros). */
-  readonly gamma?: readonly number[] | Float32Array | Float64Array;
-  readonly beta?: readonly number[] | Float32Array | Float64Array;
-  /**
-   * Reject a training batch whose statistics are not finite, and a `dy` whose gradients are not
-   * (default true). It reads the C-length batch mean and variance, and dγ and dβ, back to the
-   * host: turn it off to keep a training step entirely on a device. On a backend with
-   * `readSync`, `forward` or `backward` itself throws; on an asynchronous backend the check
-   * settles later (see `BatchNorm.settle`).
-   */
-  readonly checkFinite?: boolean;
-}
-
-/** Serialised layer state, schema `batchnorm-state/1`: plain JSON. */
-export interface BatchNormState {
-  readonly schema: 'batchnorm-state/1';
-  readonly numFeatures: number;
-  readonly layout: Layout;
-  readonly epsilon: number;
-  readonly momentum: number | null;
-  readonly varianceCorrection: VarianceCorrection;
-  readonly gamma: number[];
-  readonly beta: number[];
-  readonly runningMean: number[];
-  readonly runningVar: number[];
-  readonly numBatchesTracked: number;
-}
-
-/** The per-feature affine map of inference, `y = scale·x + shift` (paper Algorithm 2). */
-export interface FoldedBatchNorm {
-  readonly scale: Float64Array;
-  readonly shift: Float64Array;
-}
-
-interface SavedBatch<T> {
-  readonly x: T;
-  /** The backend's opaque `saved` of this forward. */
-  readonly saved: unknown;
-}
-
-/**
- * The layer as it was before a call (a training `forward`, or a `backward`) whose finite check
- * has not settled yet (asynchronous backends only): what a non-finite verdict restores. Kept
- * lazily: the running statistics by the forward that replaced them, γ and β by the first
- * `sgdStep` after the call.
- */
-interface Unchecked<T> {
-  /** `numBatchesTracked` before the call. */
-  readonly batchesBefore: number;
-  readonly runningMean: T | undefined;
-  readonly runningVar: T | undefined;
-  gamma: T | undefined;
-  beta: T | undefined;
-}
+export type { BatchNormOptions } from './layerOptions.js';
+export type { BatchNormState, FoldedBatchNorm } from './layerState.js';
 
 /**
  * A batch-normalization layer on any backend: γ, β, running statistics, train/eval modes.
@@ -105,53 +34,21 @@ export class BatchNorm<T extends TensorHandle = TensorHandle, B extends Backend<
   #momentum: number | null;
   #varianceCorrection: VarianceCorrection;
   #training = true;
-  #gamma: T;
-  #beta: T;
-  #runningMean: T;
-  #runningVar: T;
   #numBatchesTracked = 0;
-  #saved: SavedBatch<T> | undefined;
-  #gradients: { gamma: T; beta: T } | undefined;
-  /** Batches whose finite check is still reading, oldest first (asynchronous backends). */
-  #unchecked: Unchecked<T>[] = [];
-  /** Settles when every check started so far has been applied; never rejects. */
-  #checks: Promise<void> = Promise.resolve();
-  /** A non-finite batch found by an asynchronous check, thrown by the next call. */
-  #failure: unknown;
-  /** Bumped by `load` and `dispose`: checks started before are then ignored. */
-  #generation = 0;
+  /** γ, β, the running statistics, the saved batch and the gradients. */
+  readonly #t: LayerTensors<T>;
+  /** Finite checks still reading (asynchronous backends); `load` and `dispose` abandon them. */
+  readonly #pending: PendingChecks<T>;
 
   constructor(backend: B & Backend<T>, options: BatchNormOptions) {
     // a backend of an earlier draft of contract v2 has no isTensor: say so, not a TypeError later
     if (typeof backend !== 'object' || backend === null || typeof backend.isTensor !== 'function') {
       throw invalid('backend', 'a Backend of contract v2 (with isTensor; see core\'s README, "Migrating")', backend);
     }
-    if (typeof options !== 'object' || options === null) {
-      throw invalid('options', 'an object with at least numFeatures', options);
-    }
-    const {
-      numFeatures,
-      layout = 'NC',
-      epsilon = 1e-5,
-      momentum = 0.1,
-      varianceCorrection = 'unbiased',
-      checkFinite = true,
-    } = options;
-    assertPositiveInteger(numFeatures, 'numFeatures');
-    assertLayout(layout);
-    const dtype = backend.dtype;
-    assertEpsilon(epsilon, 'epsilon', dtype);
-    assertMomentum(momentum);
-    assertVarianceCorrection(varianceCorrection);
-    if (typeof checkFinite !== 'boolean') throw invalid('checkFinite', 'true or false', checkFinite);
-    const gamma =
-      options.gamma === undefined
-        ? new Float64Array(numFeatures).fill(1)
-        : toFeatureVector(options.gamma, numFeatures, 'gamma', { dtype });
-    const beta =
-      options.beta === undefined
-        ? new Float64Array(numFeatures)
-        : toFeatureVector(options.beta, numFeatures, 'beta', { dtype });
+    const { numFeatures, layout, epsilon, momentum, varianceCorrection, checkFinite, gamma, beta } = layerSettings(
+      options,
+      backend.dtype,
+    );
     this.backend = backend;
     this.numFeatures = numFeatures;
     this.layout = layout;
@@ -159,10 +56,13 @@ export class BatchNorm<T extends TensorHandle = TensorHandle, B extends Backend<
     this.#epsilon = epsilon;
     this.#momentum = momentum;
     this.#varianceCorrection = varianceCorrection;
-    this.#gamma = this.#upload(gamma);
-    this.#beta = this.#upload(beta);
-    this.#runningMean = this.#upload(new Float64Array(numFeatures));
-    this.#runningVar = this.#upload(new Float64Array(numFeatures).fill(1));
+    const runningMean = new Float64Array(numFeatures);
+    const runningVar = new Float64Array(numFeatures).fill(1);
+    this.#t = new LayerTensors<T>(backend, { gamma, beta, runningMean, runningVar });
+    this.#pending = new PendingChecks<T>(backend, (rollback) => {
+      this.#t.restore(rollback);
+      this.#numBatchesTracked = rollback.batchesBefore;
+    });
   }
 
   /** Restores a layer from `state()` output on `backend`. */
@@ -170,13 +70,7 @@ export class BatchNorm<T extends TensorHandle = TensorHandle, B extends Backend<
     backend: B & Backend<T>,
     state: BatchNormState,
   ): BatchNorm<T, B> {
-    if (typeof state !== 'object' || state === null) {
-      throw invalid('state', 'an object of schema "batchnorm-state/1"', state);
-    }
-    // checked here so the error names the state's field, not a constructor option
-    assertPositiveInteger(state.numFeatures, 'state.numFeatures');
-    assertLayout(state.layout, 'state.layout');
-    const layer = new BatchNorm<T, B>(backend, { numFeatures: state.numFeatures, layout: state.layout });
+    const layer = new BatchNorm<T, B>(backend, stateShape(state));
     layer.load(state);
     return layer;
   }
@@ -197,20 +91,20 @@ export class BatchNorm<T extends TensorHandle = TensorHandle, B extends Backend<
     return this.#numBatchesTracked;
   }
   get gamma(): T {
-    return this.#gamma;
+    return this.#t.gamma;
   }
   get beta(): T {
-    return this.#beta;
+    return this.#t.beta;
   }
   get runningMean(): T {
-    return this.#runningMean;
+    return this.#t.runningMean;
   }
   get runningVar(): T {
-    return this.#runningVar;
+    return this.#t.runningVar;
   }
   /** `dγ`, `dβ` of the last `backward`, until the next one. */
   get gradients(): { readonly gamma: T; readonly beta: T } | undefined {
-    return this.#gradients;
+    return this.#t.gradients;
   }
 
   /** Training mode: normalize with batch statistics and update the running ones. */
@@ -222,7 +116,7 @@ export class BatchNorm<T extends TensorHandle = TensorHandle, B extends Backend<
   /** Inference mode: normalize with the running (population) statistics. */
   eval(): this {
     this.#training = false;
-    this.#releaseSaved();
+    this.#t.releaseSaved();
     return this;
   }
 
@@ -232,34 +126,15 @@ export class BatchNorm<T extends TensorHandle = TensorHandle, B extends Backend<
 
   /** Batch-normalizes `x` (in `layout`); returns a new tensor. */
   forward(x: T): T {
-    this.#throwFailure();
-    const geometry = this.#checkInput(x, 'x');
+    this.#pending.throwFailure();
+    const geometry = checkedInput(this.backend, x, 'x', this.layout, this.numFeatures);
     const b: Backend<T> = this.backend;
     if (!this.#training) {
-      return b.batchNormForwardInference(
-        {
-          x,
-          gamma: this.#gamma,
-          beta: this.#beta,
-          mean: this.#runningMean,
-          variance: this.#runningVar,
-        },
-        this.#attrs,
-      );
+      const { gamma, beta, runningMean: mean, runningVar: variance } = this.#t;
+      return b.batchNormForwardInference({ x, gamma, beta, mean, variance }, this.#attrs);
     }
-    if (geometry.m < 2) {
-      throw new BatchNormError({
-        code: 'INVALID_ARGUMENT',
-        argument: 'x.shape',
-        expected: 'at least 2 values per feature in training (m = N·spatial ≥ 2)',
-        received: `[${x.shape.join(', ')}] (m = ${geometry.m})`,
-        hint: 'A batch of one has no variance; use eval() for single samples.',
-      });
-    }
-    const { y, mean, variance, saved } = b.batchNormForwardTraining(
-      { x, gamma: this.#gamma, beta: this.#beta },
-      this.#attrs,
-    );
+    assertTrainingBatch(x.shape, geometry.m);
+    const { y, mean, variance, saved } = b.batchNormForwardTraining({ x, gamma: this.#t.gamma, beta: this.#t.beta }, this.#attrs);
     const checkNow = this.checkFinite && hasSyncReads(b);
     if (checkNow) {
       try {
@@ -272,26 +147,27 @@ export class BatchNorm<T extends TensorHandle = TensorHandle, B extends Backend<
     }
     const factor = this.#momentum ?? 1 / (this.#numBatchesTracked + 1);
     const attrs = runningAverageAttrs(factor, this.#varianceCorrection, geometry.m);
-    const runningMean = b.runningAverage({ running: this.#runningMean, batch: mean }, attrs.mean);
-    const runningVar = b.runningAverage({ running: this.#runningVar, batch: variance }, attrs.variance);
+    const runningMean = b.runningAverage({ running: this.#t.runningMean, batch: mean }, attrs.mean);
+    const runningVar = b.runningAverage({ running: this.#t.runningVar, batch: variance }, attrs.variance);
     if (this.checkFinite && !checkNow) {
       // keep the statistics before this batch until its check settles
       const batch = this.#numBatchesTracked + 1;
-      this.#startCheck(
+      this.#pending.start(
         Promise.all([b.read(mean), b.read(variance)]).then(([m, v]) => assertFiniteStatistics(m, v, batch)),
-        { runningMean: this.#runningMean, runningVar: this.#runningVar },
+        this.#numBatchesTracked,
+        { runningMean: this.#t.runningMean, runningVar: this.#t.runningVar },
       );
     } else {
-      b.dispose(this.#runningMean);
-      b.dispose(this.#runningVar);
+      b.dispose(this.#t.runningMean);
+      b.dispose(this.#t.runningVar);
     }
     b.dispose(mean);
     b.dispose(variance);
-    this.#runningMean = runningMean;
-    this.#runningVar = runningVar;
+    this.#t.runningMean = runningMean;
+    this.#t.runningVar = runningVar;
     this.#numBatchesTracked += 1;
-    this.#releaseSaved();
-    this.#saved = { x, saved };
+    this.#t.releaseSaved();
+    this.#t.saved = { x, saved };
     return y;
   }
 
@@ -308,8 +184,8 @@ export class BatchNorm<T extends TensorHandle = TensorHandle, B extends Backend<
    * it), and the saved batch and gradients released.
    */
   async settle(): Promise<void> {
-    await this.#checks;
-    this.#throwFailure();
+    await this.#pending.settled;
+    this.#pending.throwFailure();
   }
 
   /**
@@ -317,33 +193,11 @@ export class BatchNorm<T extends TensorHandle = TensorHandle, B extends Backend<
    * in `gradients`.
    */
   backward(dy: T): T {
-    this.#throwFailure();
-    const saved = this.#saved;
-    if (saved === undefined) {
-      throw new BatchNormError({
-        code: 'INVALID_STATE',
-        argument: 'dy',
-        expected: 'a training-mode forward() before backward()',
-        received: this.#training ? 'no forward since the last state change' : 'a layer in eval mode',
-      });
-    }
-    if (typeof dy !== 'object' || dy === null || !Array.isArray(dy.shape)) {
-      throw invalid('dy', `a tensor of backend "${this.backend.name}"`, dy);
-    }
-    assertTensor(this.backend, dy, 'dy');
-    if (!sameShape(dy.shape, saved.x.shape)) {
-      throw new BatchNormError({
-        code: 'SHAPE_MISMATCH',
-        argument: 'dy.shape',
-        expected: `the shape of the forward input [${saved.x.shape.join(', ')}]`,
-        received: describeShape(dy.shape),
-      });
-    }
+    this.#pending.throwFailure();
+    const { x, saved } = this.#t.saved ?? {};
+    assertGradientInput(this.backend, dy, x, this.#training);
     const b: Backend<T> = this.backend;
-    const { dx, dgamma, dbeta } = b.batchNormBackward(
-      { dy, x: saved.x, gamma: this.#gamma, saved: saved.saved },
-      this.#attrs,
-    );
+    const { dx, dgamma, dbeta } = b.batchNormBackward({ dy, x, gamma: this.#t.gamma, saved }, this.#attrs);
     // a NaN or ±Infinity in dy shows in Σdy (dβ) or Σdy·x̂ (dγ): C values each, not a pass over dy
     if (this.checkFinite && hasSyncReads(b)) {
       try {
@@ -354,34 +208,25 @@ export class BatchNorm<T extends TensorHandle = TensorHandle, B extends Backend<
       }
     } else if (this.checkFinite) {
       const batch = this.#numBatchesTracked;
-      this.#startCheck(
+      this.#pending.start(
         Promise.all([b.read(dgamma), b.read(dbeta)]).then(([g, d]) => assertFiniteGradients(g, d, batch)),
+        batch,
         { runningMean: undefined, runningVar: undefined },
       );
     }
-    this.#releaseGradients();
-    this.#gradients = { gamma: dgamma, beta: dbeta };
+    this.#t.releaseGradients();
+    this.#t.gradients = { gamma: dgamma, beta: dbeta };
     return dx;
   }
 
   /** One SGD step on γ and β with the gradients of the last `backward`. */
   sgdStep(learningRate: number): void {
-    this.#throwFailure();
-    if (typeof learningRate !== 'number' || !Number.isFinite(learningRate)) {
-      throw invalid('learningRate', 'a finite number', learningRate);
-    }
-    const grads = this.#gradients;
-    if (grads === undefined) {
-      throw new BatchNormError({
-        code: 'INVALID_STATE',
-        argument: 'gradients',
-        expected: 'a backward() before sgdStep()',
-        received: 'no gradients',
-      });
-    }
-    this.#keepParametersForUnchecked();
-    this.#gamma = this.backend.sgdUpdate(this.#gamma, grads.gamma, { learningRate });
-    this.#beta = this.backend.sgdUpdate(this.#beta, grads.beta, { learningRate });
+    this.#pending.throwFailure();
+    const grads = this.#t.gradients;
+    assertSgdStep(learningRate, grads);
+    this.#pending.keepParameters(this.#t.gamma, this.#t.beta);
+    this.#t.gamma = this.backend.sgdUpdate(this.#t.gamma, grads.gamma, { learningRate });
+    this.#t.beta = this.backend.sgdUpdate(this.#t.beta, grads.beta, { learningRate });
   }
 
   /**
@@ -390,44 +235,14 @@ export class BatchNorm<T extends TensorHandle = TensorHandle, B extends Backend<
    */
   async state(): Promise<BatchNormState> {
     await this.settle();
-    const b = this.backend;
-    const [gamma, beta, runningMean, runningVar] = await Promise.all(
-      [this.#gamma, this.#beta, this.#runningMean, this.#runningVar].map((t) => b.read(t)),
-    );
-    return this.#stateOf(gamma!, beta!, runningMean!, runningVar!);
+    return stateOf(this.#scalars, await this.#t.read());
   }
 
   /** `state()`, synchronously: only on a backend that declares `readSync`. */
   stateSync(this: BatchNorm<T, SyncBackend<T>>): BatchNormState {
-    const b = this.#syncBackend('stateSync');
-    this.#throwFailure();
-    return this.#stateOf(
-      b.readSync(this.#gamma),
-      b.readSync(this.#beta),
-      b.readSync(this.#runningMean),
-      b.readSync(this.#runningVar),
-    );
-  }
-
-  #stateOf(
-    gamma: ArrayLike<number>,
-    beta: ArrayLike<number>,
-    runningMean: ArrayLike<number>,
-    runningVar: ArrayLike<number>,
-  ): BatchNormState {
-    return {
-      schema: 'batchnorm-state/1',
-      numFeatures: this.numFeatures,
-      layout: this.layout,
-      epsilon: this.#epsilon,
-      momentum: this.#momentum,
-      varianceCorrection: this.#varianceCorrection,
-      gamma: Array.from(gamma),
-      beta: Array.from(beta),
-      runningMean: Array.from(runningMean),
-      runningVar: Array.from(runningVar),
-      numBatchesTracked: this.#numBatchesTracked,
-    };
+    const b = syncBackendFor<T>(this.backend, 'stateSync');
+    this.#pending.throwFailure();
+    return stateOf(this.#scalars, this.#t.readSync(b));
   }
 
   /**
@@ -435,52 +250,13 @@ export class BatchNorm<T extends TensorHandle = TensorHandle, B extends Backend<
    * state leaves the layer as it was.
    */
   load(state: BatchNormState): void {
-    if (typeof state !== 'object' || state === null) {
-      throw invalid('state', 'an object of schema "batchnorm-state/1"', state);
-    }
-    if (state.schema !== 'batchnorm-state/1') {
-      throw invalid('state.schema', '"batchnorm-state/1"', state.schema);
-    }
-    if (state.numFeatures !== this.numFeatures) {
-      throw new BatchNormError({
-        code: 'SHAPE_MISMATCH',
-        argument: 'state.numFeatures',
-        expected: String(this.numFeatures),
-        received: describeValue(state.numFeatures),
-      });
-    }
-    if (state.layout !== this.layout) {
-      throw invalid('state.layout', `"${this.layout}" (the layer's layout)`, state.layout);
-    }
-    const dtype = this.backend.dtype;
-    assertEpsilon(state.epsilon, 'state.epsilon', dtype);
-    assertMomentum(state.momentum, 'state.momentum');
-    assertVarianceCorrection(state.varianceCorrection, 'state.varianceCorrection');
-    const c = this.numFeatures;
-    const gamma = toFeatureVector(state.gamma, c, 'state.gamma', { dtype });
-    const beta = toFeatureVector(state.beta, c, 'state.beta', { dtype });
-    const runningMean = toFeatureVector(state.runningMean, c, 'state.runningMean', { dtype });
-    const runningVar = toFeatureVector(state.runningVar, c, 'state.runningVar', {
-      nonNegative: true,
-      dtype,
-    });
-    const tracked = state.numBatchesTracked;
-    if (typeof tracked !== 'number' || !Number.isInteger(tracked) || tracked < 0) {
-      throw invalid('state.numBatchesTracked', 'an integer ≥ 0', tracked);
-    }
-    const b = this.backend;
-    for (const t of [this.#gamma, this.#beta, this.#runningMean, this.#runningVar]) b.dispose(t);
-    this.#abandonChecks();
-    this.#releaseSaved();
-    this.#releaseGradients();
-    this.#gamma = this.#upload(gamma);
-    this.#beta = this.#upload(beta);
-    this.#runningMean = this.#upload(runningMean);
-    this.#runningVar = this.#upload(runningVar);
-    this.#epsilon = state.epsilon;
-    this.#momentum = state.momentum;
-    this.#varianceCorrection = state.varianceCorrection;
-    this.#numBatchesTracked = tracked;
+    const loaded = checkedState(state, this.numFeatures, this.layout, this.backend.dtype);
+    this.#pending.abandon();
+    this.#t.replace(loaded);
+    this.#epsilon = loaded.epsilon;
+    this.#momentum = loaded.momentum;
+    this.#varianceCorrection = loaded.varianceCorrection;
+    this.#numBatchesTracked = loaded.numBatchesTracked;
   }
 
   /**
@@ -489,244 +265,30 @@ export class BatchNorm<T extends TensorHandle = TensorHandle, B extends Backend<
    */
   async fold(): Promise<FoldedBatchNorm> {
     await this.settle();
-    const b = this.backend;
-    const [gamma, beta, mean, variance] = await Promise.all(
-      [this.#gamma, this.#beta, this.#runningMean, this.#runningVar].map((t) => b.read(t)),
-    );
-    return foldStatistics(gamma!, beta!, mean!, variance!, this.#epsilon);
+    return foldOf(await this.#t.read(), this.#epsilon);
   }
 
   /** `fold()`, synchronously: only on a backend that declares `readSync`. */
   foldSync(this: BatchNorm<T, SyncBackend<T>>): FoldedBatchNorm {
-    const b = this.#syncBackend('foldSync');
-    this.#throwFailure();
-    return foldStatistics(
-      b.readSync(this.#gamma),
-      b.readSync(this.#beta),
-      b.readSync(this.#runningMean),
-      b.readSync(this.#runningVar),
-      this.#epsilon,
-    );
+    const b = syncBackendFor<T>(this.backend, 'foldSync');
+    this.#pending.throwFailure();
+    return foldOf(this.#t.readSync(b), this.#epsilon);
+  }
+
+  get #scalars(): LayerScalars {
+    return {
+      numFeatures: this.numFeatures,
+      layout: this.layout,
+      epsilon: this.#epsilon,
+      momentum: this.#momentum,
+      varianceCorrection: this.#varianceCorrection,
+      numBatchesTracked: this.#numBatchesTracked,
+    };
   }
 
   /** Releases every tensor the layer owns. */
   dispose(): void {
-    this.#abandonChecks();
-    this.#releaseSaved();
-    this.#releaseGradients();
-    for (const t of [this.#gamma, this.#beta, this.#runningMean, this.#runningVar]) {
-      this.backend.dispose(t);
-    }
+    this.#pending.abandon();
+    this.#t.dispose();
   }
-
-  #upload(values: Float64Array): T {
-    const data = this.backend.dtype === 'float64' ? values : Float32Array.from(values);
-    return this.backend.upload(data, [values.length]);
-  }
-
-  #checkInput(x: T, argument: string) {
-    if (typeof x !== 'object' || x === null || !Array.isArray(x.shape)) {
-      throw invalid(argument, `a tensor of backend "${this.backend.name}"`, x);
-    }
-    // before its shape is trusted: a look-alike or foreign tensor is refused whatever its shape
-    assertTensor(this.backend, x, argument);
-    const geometry = geometryOf(this.layout, x.shape, `${argument}.shape`);
-    if (geometry.c !== this.numFeatures) {
-      throw new BatchNormError({
-        code: 'SHAPE_MISMATCH',
-        argument: `${argument}.shape`,
-        expected: `C = ${this.numFeatures} features in layout ${this.layout}`,
-        received: `${describeShape(x.shape)} (C = ${geometry.c})`,
-      });
-    }
-    return geometry;
-  }
-
-  #syncBackend(method: string): SyncBackend<T> {
-    const b: Backend<T> = this.backend;
-    if (hasSyncReads(b)) return b;
-    throw new BatchNormError({
-      code: 'NOT_SUPPORTED',
-      argument: 'backend',
-      expected: `a backend that declares readSync for ${method}()`,
-      received: `backend "${b.name}", which reads asynchronously only`,
-      hint: `Use await layer.${method.replace('Sync', '')}() instead.`,
-    });
-  }
-
-  /**
-   * Queues the asynchronous finite check of the call just made: `verdict` rejects when it found
-   * a non-finite value; `running` holds the running statistics it replaced, if it did.
-   */
-  #startCheck(
-    verdict: Promise<void>,
-    running: { runningMean: T | undefined; runningVar: T | undefined },
-  ): void {
-    const generation = this.#generation;
-    const entry: Unchecked<T> = {
-      batchesBefore: this.#numBatchesTracked,
-      ...running,
-      gamma: undefined,
-      beta: undefined,
-    };
-    this.#unchecked.push(entry);
-    // checks are applied in call order, whatever order the reads finish in
-    this.#checks = this.#checks
-      .then(() => verdict)
-      .then(
-        () => {
-          if (generation === this.#generation) this.#passCheck(entry);
-        },
-        (error: unknown) => {
-          if (generation === this.#generation) this.#failCheck(entry, error);
-        },
-      );
-  }
-
-  /** The oldest unchecked call was finite: what it kept is no longer needed. */
-  #passCheck(entry: Unchecked<T>): void {
-    if (this.#unchecked[0] !== entry) return; // discarded by an earlier failure
-    this.#unchecked.shift();
-    this.#disposeUnchecked(entry);
-  }
-
-  /** Restores the layer to before `entry`'s call and drops every later unchecked call. */
-  #failCheck(entry: Unchecked<T>, error: unknown): void {
-    if (this.#unchecked[0] !== entry) return;
-    const b = this.backend;
-    const all = this.#unchecked;
-    this.#unchecked = [];
-    // what was current at entry's call is the first copy kept at or after it
-    const running = all.find((e) => e.runningMean !== undefined);
-    const parameters = all.find((e) => e.gamma !== undefined);
-    for (const e of all) {
-      if (e !== running) for (const t of [e.runningMean, e.runningVar]) if (t !== undefined) b.dispose(t);
-      if (e !== parameters) for (const t of [e.gamma, e.beta]) if (t !== undefined) b.dispose(t);
-    }
-    if (running?.runningMean !== undefined && running.runningVar !== undefined) {
-      b.dispose(this.#runningMean);
-      b.dispose(this.#runningVar);
-      this.#runningMean = running.runningMean;
-      this.#runningVar = running.runningVar;
-    }
-    if (parameters?.gamma !== undefined && parameters.beta !== undefined) {
-      b.dispose(this.#gamma);
-      b.dispose(this.#beta);
-      this.#gamma = parameters.gamma;
-      this.#beta = parameters.beta;
-    }
-    this.#numBatchesTracked = entry.batchesBefore;
-    this.#releaseSaved();
-    this.#releaseGradients();
-    this.#failure ??= error;
-  }
-
-  #disposeUnchecked(entry: Unchecked<T>): void {
-    for (const t of [entry.runningMean, entry.runningVar, entry.gamma, entry.beta]) {
-      if (t !== undefined) this.backend.dispose(t);
-    }
-  }
-
-  /**
-   * Before γ and β change after an unchecked call, keep copies for its rollback. A backend may
-   * update in place, and the contract has no copy kernel: `runningAverage` with factor 0 is an
-   * exact one (`1·γ + 0·γ`).
-   */
-  #keepParametersForUnchecked(): void {
-    const newest = this.#unchecked.at(-1);
-    if (newest === undefined || newest.gamma !== undefined) return;
-    const copy = (t: T): T =>
-      this.backend.runningAverage({ running: t, batch: t }, { factor: 0, batchScale: 1 });
-    newest.gamma = copy(this.#gamma);
-    newest.beta = copy(this.#beta);
-  }
-
-  /** Ignores every pending check (their verdicts no longer apply) and frees their copies. */
-  #abandonChecks(): void {
-    this.#generation += 1;
-    for (const entry of this.#unchecked) this.#disposeUnchecked(entry);
-    this.#unchecked = [];
-    this.#checks = Promise.resolve();
-    this.#failure = undefined;
-  }
-
-  #throwFailure(): void {
-    const failure = this.#failure;
-    if (failure === undefined) return;
-    this.#failure = undefined;
-    throw failure;
-  }
-
-  #releaseSaved(): void {
-    if (this.#saved === undefined) return;
-    this.backend.disposeSaved(this.#saved.saved);
-    this.#saved = undefined;
-  }
-
-  #releaseGradients(): void {
-    if (this.#gradients === undefined) return;
-    this.backend.dispose(this.#gradients.gamma);
-    this.backend.dispose(this.#gradients.beta);
-    this.#gradients = undefined;
-  }
-}
-
-/** Throws `NON_FINITE_INPUT` (argument `dy`) unless every dγ and dβ is finite. */
-function assertFiniteGradients(dgamma: ArrayLike<number>, dbeta: ArrayLike<number>, batch?: number): void {
-  for (let k = 0; k < dgamma.length; k++) {
-    if (!Number.isFinite(dgamma[k]!) || !Number.isFinite(dbeta[k]!)) {
-      throw new BatchNormError({
-        code: 'NON_FINITE_INPUT',
-        argument: 'dy',
-        expected: 'finite values (a finite Σdy and Σdy·x̂ for every feature)',
-        received: `${batch === undefined ? '' : `backward of training batch ${batch}: `}feature ${k} with dγ ${describeValue(dgamma[k])} and dβ ${describeValue(dbeta[k])}`,
-        hint:
-          batch === undefined
-            ? 'γ, β and the gradients of the last backward were left unchanged.'
-            : 'The layer was restored to before that backward (γ and β; later calls dropped).',
-      });
-    }
-  }
-}
-
-/** Throws `NON_FINITE_INPUT` unless every batch mean and variance is finite. */
-function assertFiniteStatistics(
-  means: ArrayLike<number>,
-  variances: ArrayLike<number>,
-  batch?: number,
-): void {
-  for (let k = 0; k < means.length; k++) {
-    if (!Number.isFinite(means[k]!) || !Number.isFinite(variances[k]!)) {
-      throw new BatchNormError({
-        code: 'NON_FINITE_INPUT',
-        argument: 'x',
-        expected: 'finite values (a finite batch mean and variance for every feature)',
-        received: `${batch === undefined ? '' : `training batch ${batch}: `}feature ${k} with mean ${describeValue(means[k])} and variance ${describeValue(variances[k])}`,
-        hint:
-          batch === undefined
-            ? 'The running statistics were left unchanged.'
-            : 'The layer was restored to before that batch (running statistics, numBatchesTracked, γ and β).',
-      });
-    }
-  }
-}
-
-function foldStatistics(
-  gamma: ArrayLike<number>,
-  beta: ArrayLike<number>,
-  mean: ArrayLike<number>,
-  variance: ArrayLike<number>,
-  epsilon: number,
-): FoldedBatchNorm {
-  const scale = new Float64Array(gamma.length);
-  const shift = new Float64Array(gamma.length);
-  for (let k = 0; k < gamma.length; k++) {
-    scale[k] = gamma[k]! / Math.sqrt(variance[k]! + epsilon);
-    shift[k] = beta[k]! - scale[k]! * mean[k]!;
-  }
-  return { scale, shift };
-}
-
-function describeShape(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
 }

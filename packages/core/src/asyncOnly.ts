@@ -22,6 +22,9 @@ export function asyncOnly<T extends TensorHandle, S>(inner: Backend<T, S>): Back
     specificationVersion: inner.specificationVersion,
     dtype: inner.dtype,
     details: { ...inner.details, reads: 'async-only' },
+    // the kernels are inner's: so is how they complete
+    ...(inner.completion === undefined ? {} : { completion: inner.completion }),
+    ...(inner.onSubmittedWorkDone === undefined ? {} : { onSubmittedWorkDone: () => inner.onSubmittedWorkDone!() }),
     async read(t) {
       const values = await inner.read(t);
       await nextMacrotask();

@@ -1,4 +1,3 @@
-import { BatchNormError, invalidHandle } from './errors.js';
 import type { Layout, Shape, TensorData } from './types.js';
 
 /**
@@ -109,6 +108,16 @@ export interface SoftmaxCrossEntropyOutputs<T extends TensorHandle> {
 export type BackendDetails = Readonly<Record<string, string | number | boolean>>;
 
 /**
+ * How a backend's kernel calls complete (its `completion`):
+ * - `'on-return'`: the work is done when the call returns (loops in the call, helper threads
+ *   joined before it returns, an engine's eager ops run inside it);
+ * - `'queued'`: the call queues the work (a GPU's command queue) and returns before it is done.
+ *   `read` still sees it; `onSubmittedWorkDone`, where the backend has it, waits for it without
+ *   reading anything.
+ */
+export type KernelCompletion = 'on-return' | 'queued';
+
+/**
  * The kernels every backend implements. Kernels trust their inputs' values and shapes (the
  * `BatchNorm` layer validates once at its boundary), never mutate their inputs unless stated, and
  * return new handles that the caller owns and must `dispose`. What they do not trust is that an
@@ -130,6 +139,17 @@ export interface Backend<T extends TensorHandle = TensorHandle, S = unknown> {
   readonly dtype: 'float32' | 'float64';
   /** Facts for reports: the mode a GPU backend runs in, the engine's version, … */
   readonly details: BackendDetails;
+  /**
+   * How its kernel calls complete; an instance says it, since it may depend on how it was
+   * created (gpu.js: `'on-return'` in its CPU mode, `'queued'` on WebGL). Optional within v2
+   * (added after its release): where absent, nobody may assume the work is done on return.
+   */
+  readonly completion?: KernelCompletion;
+  /**
+   * Optional capability of a `'queued'` backend: settles once every kernel called before it has
+   * finished, without reading anything (WebGPU's queue). For timing; `read` needs no wait.
+   */
+  onSubmittedWorkDone?(): Promise<void>;
 
   // --- tensors -------------------------------------------------------------------------------
   /**
@@ -211,65 +231,6 @@ export interface Backend<T extends TensorHandle = TensorHandle, S = unknown> {
    * and keeps the result.
    */
   sgdUpdate(param: T, grad: T, attrs: { readonly learningRate: number }): T;
-}
-
-/** The synchronous-read capability: what `hasSyncReads` proves and `readSync` needs. */
-export interface SyncReads<T extends TensorHandle = TensorHandle> {
-  readSync(t: T): TensorData;
-}
-
-/** A backend that declares `readSync`: the one a layer's `stateSync`/`foldSync` need. */
-export type SyncBackend<T extends TensorHandle = TensorHandle, S = unknown> = Backend<T, S> & SyncReads<T>;
-
-/** Whether `backend` can read synchronously (narrows its type). */
-export function hasSyncReads<B extends Backend>(
-  backend: B,
-): backend is B & SyncReads<HandleOf<B>> {
-  return typeof backend.readSync === 'function';
-}
-
-/** `backend.readSync(t)`, or a typed `NOT_SUPPORTED` error naming `argument` where absent. */
-export function readSync<T extends TensorHandle>(
-  backend: Backend<T>,
-  t: T,
-  argument = 'backend',
-): TensorData {
-  if (backend.readSync === undefined) throw noSyncReads(backend, argument);
-  return backend.readSync(t);
-}
-
-/**
- * Copies `t` into the caller's `out` through `backend.readInto`, or `readSync` where absent.
- * @throws BatchNormError `NOT_SUPPORTED` on a backend that only reads asynchronously.
- */
-export function readInto<T extends TensorHandle>(
-  backend: Backend<T>,
-  t: T,
-  out: TensorData,
-): void {
-  if (!backend.isTensor(t)) throw invalidHandle(backend.name, t, 't');
-  let size = 1;
-  for (const d of t.shape) size *= d;
-  if (out.length !== size) {
-    throw new BatchNormError({
-      code: 'SHAPE_MISMATCH',
-      argument: 'out',
-      expected: `${size} values for shape [${t.shape.join(', ')}]`,
-      received: `${out.length} values`,
-    });
-  }
-  if (backend.readInto !== undefined) backend.readInto(t, out);
-  else out.set(readSync(backend, t));
-}
-
-function noSyncReads(backend: Pick<Backend, 'name'>, argument: string): BatchNormError {
-  return new BatchNormError({
-    code: 'NOT_SUPPORTED',
-    argument,
-    expected: 'a backend that declares readSync (a synchronous read)',
-    received: `backend "${backend.name}", which reads asynchronously only`,
-    hint: 'Use the asynchronous form (await backend.read(t), await layer.state(), await layer.fold()).',
-  });
 }
 
 /** The handle type of a backend. */

@@ -2,6 +2,7 @@ import { KERNEL_NAMES, type Backend, type KernelName, type TensorHandle } from '
 import { BatchNormError, describeValue, invalidHandle } from './errors.js';
 import type { Shape, TensorData } from './types.js';
 import { invalid } from './validate.js';
+import { Brand } from './brand.js';
 
 /** The methods of a backend whose arguments or results are its tensors or its `saved`. */
 export type GuardedMethodName = 'upload' | 'read' | 'readSync' | 'readInto' | 'dispose' | 'disposeSaved' | KernelName;
@@ -16,36 +17,6 @@ export function assertTensor<T extends TensorHandle>(
   argument: string,
 ): asserts value is T {
   if (!backend.isTensor(value)) throw invalidHandle(backend.name, value, argument);
-}
-
-/** Returns the object it is given from `new`: how `Brand` adds a private field to any object. */
-class Stamp {
-  constructor(target: object) {
-    return target;
-  }
-}
-
-/**
- * A private field stamped onto a handle: its owner token. A class-private name cannot be read,
- * copied or forged from outside this module, and reading it costs a property load (a `WeakMap`
- * entry per short-lived tensor cost ~1 µs in GC work per tensor, measured).
- */
-class Brand extends Stamp {
-  #owner: object;
-  private constructor(target: object, owner: object) {
-    super(target);
-    this.#owner = owner;
-  }
-  static ownerOf(value: object): object | undefined {
-    return #owner in value ? value.#owner : undefined;
-  }
-  /** Stamps or re-stamps `value`; `false` when it cannot (a non-extensible object never stamped). */
-  static mark(value: object, owner: object): boolean {
-    if (#owner in value) value.#owner = owner;
-    else if (Object.isExtensible(value)) new Brand(value, owner);
-    else return false;
-    return true;
-  }
 }
 
 /**

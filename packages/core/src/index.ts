@@ -1,6 +1,7 @@
 export * from './types.js';
 export * from './errors.js';
 export * from './backend.js';
+export * from './reads.js';
 export * from './handles.js';
 export * from './layout.js';
 export * from './validate.js';
@@ -8,6 +9,7 @@ export * from './options.js';
 export * from './registry.js';
 export * from './knownBackends.js';
 export * from './BatchNorm.js';
+export * from './fold.js';
 export * from './reference/index.js';
 export * from './random.js';
 export * from './runningStatistics.js';

@@ -34,9 +34,11 @@ export interface BackendTraits {
 
 /**
  * A backend package's manifest: `export const backendModule = { … } satisfies BackendModule`.
- * The tools' backend lists come from `KNOWN_BACKENDS`; `loadBackendModule` imports a listed
- * package's manifest, and the conformance CLI, the MNIST app and the bench then create the
- * backend through `createBackend` and read its `traits`.
+ * `loadBackendModule(name, importer)` finds it (a registered one, or the package `KNOWN_BACKENDS`
+ * lists for `name`, imported and then registered); the tools (the conformance CLI, the MNIST app,
+ * the bench, the interop tests) read its `traits` before creating anything, and create the
+ * backend with `loadBackend`, which calls `createBackend` and refuses a backend of another
+ * contract version.
  */
 export interface BackendModule<B extends Backend = Backend> {
   /** The registry name, e.g. `js`. */

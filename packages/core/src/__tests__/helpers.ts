@@ -62,10 +62,7 @@ export function expectBatchNormError(
   } catch (error) {
     caught = error;
   }
-  expect(caught, 'expected a BatchNormError to be thrown').toBeInstanceOf(BatchNormError);
-  const error = caught as BatchNormError;
-  expect(error.code).toBe(code);
-  if (argument !== undefined) expect(error.argument).toBe(argument);
+  const error = expectCaught(caught, code, argument);
   expect(error.message).toContain(error.argument);
   expect(error.expected.length).toBeGreaterThan(0);
   return error;
@@ -82,6 +79,10 @@ export async function expectBatchNormErrorAsync(
   } catch (error) {
     caught = error;
   }
+  return expectCaught(caught, code, argument);
+}
+
+function expectCaught(caught: unknown, code: BatchNormErrorCode, argument: string | undefined): BatchNormError {
   expect(caught, 'expected a BatchNormError to be thrown').toBeInstanceOf(BatchNormError);
   const error = caught as BatchNormError;
   expect(error.code).toBe(code);

@@ -1,4 +1,5 @@
-import type { SyncBackend, TensorHandle } from '../backend.js';
+import type { TensorHandle } from '../backend.js';
+import type { SyncBackend } from '../reads.js';
 
 /**
  * Wraps a backend and counts the tensors alive (made by `upload` or a kernel, not yet disposed),

@@ -1,4 +1,5 @@
-import { SPECIFICATION_VERSION, type KernelName, type SyncBackend } from '../backend.js';
+import { SPECIFICATION_VERSION, type KernelName } from '../backend.js';
+import type { SyncBackend } from '../reads.js';
 import { HandleRegistry } from '../handles.js';
 import { assertTensorData } from '../validate.js';
 import { addBias } from './kernels/addBias.js';
@@ -55,6 +56,7 @@ export function createReferenceBackend(): ReferenceBackend {
     specificationVersion: SPECIFICATION_VERSION,
     dtype: 'float64',
     details: { precision: 'float64' },
+    completion: 'on-return',
     upload(data, shape) {
       assertTensorData(data, shape);
       return referenceTensor(Float64Array.from(data), shape);
