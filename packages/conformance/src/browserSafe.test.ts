@@ -36,6 +36,10 @@ describe('entries', () => {
     expect(nodeImportsFrom(path.join(srcDir, 'index.ts'))).toEqual([]);
   });
 
+  it('the ./testing entry reaches no Node built-in either (a browser test of a backend uses it)', () => {
+    expect(nodeImportsFrom(path.join(srcDir, 'testing.ts'))).toEqual([]);
+  });
+
   it('the ./node entry is where the file reading is (the walk sees Node imports)', () => {
     expect(nodeImportsFrom(path.join(srcDir, 'node.ts'))).toContain('node.ts: node:fs/promises');
   });

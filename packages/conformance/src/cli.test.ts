@@ -73,8 +73,12 @@ describe('batchnorm-conformance CLI', { timeout: 60_000 }, () => {
   it('exits 2 on usage errors; an unknown backend is answered with the known ones', () => {
     const unknown = run(['--backend', 'nosuch']);
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toContain(`unknown backend "nosuch": expected one of ${[...knownBackendNames(), 'all'].join(', ')}`);
+    expect(unknown.stderr).toContain(`batchnorm-conformance: error: unknown backend "nosuch": expected one of ${[...knownBackendNames(), 'all'].join(', ')}`);
     expect(run(['--grid', 'huge']).status).toBe(2);
+    // the form every batchnorm CLI shares (docs/cli.md)
+    expect(run(['--frobnicate']).stderr).toBe(
+      "batchnorm-conformance: error: unknown option \"--frobnicate\"\nUsage: batchnorm-conformance [options]\nRun 'batchnorm-conformance --help' for the options.\n",
+    );
     expect(run(['--frobnicate']).status).toBe(2);
     expect(run(['--vectors', path.join(work, 'missing.json')]).status).toBe(2);
     // Backends reject unknown option keys, so a mode belongs to exactly one backend.
@@ -194,7 +198,7 @@ describe('batchnorm-conformance CLI on hostile and careless input (issue 13)', {
       writeFileSync(file, text);
       const r = run(['--vectors', file, '--backend', 'reference']);
       expect(r.status, `${name}: ${r.stderr}`).toBe(2);
-      expect(r.stderr).toContain(`batchnorm-conformance: malformed vector file: ${file}: `);
+      expect(r.stderr).toContain(`batchnorm-conformance: error: malformed vector file: ${file}: `);
       expect(r.stderr).toContain(message);
       expect(r.stderr).not.toMatch(STACK);
     }
@@ -242,7 +246,7 @@ describe('batchnorm-conformance CLI on hostile and careless input (issue 13)', {
     it('a --report path whose parent is a file', () => {
       const file = path.join(work, 'a-file');
       writeFileSync(file, 'keep');
-      expectRefusedUpFront(['--report', path.join(file, 'report.md')], `batchnorm-conformance: --report ${path.join(file, 'report.md')}: ${file} is not a directory`);
+      expectRefusedUpFront(['--report', path.join(file, 'report.md')], `batchnorm-conformance: error: --report ${path.join(file, 'report.md')}: ${file} is not a directory`);
       expectRefusedUpFront(['--report', path.join(file, 'deeper', 'report.md')], `${file} is not a directory`);
       expect(readFileSync(file, 'utf8')).toBe('keep');
     });
@@ -250,7 +254,7 @@ describe('batchnorm-conformance CLI on hostile and careless input (issue 13)', {
     it('a --report path that is a directory', () => {
       const dir = mkdtempSync(path.join(work, 'is-a-dir-'));
       writeFileSync(path.join(dir, 'inside'), '');
-      expectRefusedUpFront(['--report', dir], `batchnorm-conformance: --report ${dir}: is a directory`);
+      expectRefusedUpFront(['--report', dir], `batchnorm-conformance: error: --report ${dir}: is a directory`);
       expect(readdirSync(dir)).toEqual(['inside']);
       expect(readdirSync(work).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     });
@@ -277,14 +281,14 @@ describe('batchnorm-conformance CLI on hostile and careless input (issue 13)', {
       const file = vectorFile('empty.json', []);
       const r = run(['--vectors', file, '--backend', 'reference']);
       expect(r.status, r.stderr).toBe(3);
-      expect(r.stderr).toContain(`batchnorm-conformance: nothing was checked: ${file} holds no cases`);
+      expect(r.stderr).toContain(`batchnorm-conformance: error: nothing was checked: ${file} holds no cases`);
     });
 
     it('a --skip that skips every case, of a file or of the built-in grid and checks', () => {
       const file = vectorFile('skipped.json', [inferenceCase, { ...inferenceCase, name: 'other' }]);
       const r = run(['--vectors', file, '--backend', 'reference', '--skip', 'tiny_*', '--skip', 'other', '--json']);
       expect(r.status, r.stderr).toBe(3);
-      expect(r.stderr).toContain('batchnorm-conformance: nothing was checked: --skip skipped all 2 cases');
+      expect(r.stderr).toContain('batchnorm-conformance: error: nothing was checked: --skip skipped all 2 cases');
       expect(JSON.parse(r.stdout)).toMatchObject({ passed: 0, failed: 0 });
       const grid = run(['--backend', 'reference', '--skip', '*']);
       expect(grid.status, grid.stderr).toBe(3);
@@ -310,6 +314,32 @@ describe('batchnorm-conformance CLI on hostile and careless input (issue 13)', {
       expect(r.status).toBe(1);
     });
   });
+
+  describe('(15) SIGTERM stops the run with status 143 and stops the backends\' child processes', () => {
+    it('a run of two backends, one in a child process', async () => {
+      // js's full grid runs long enough in its child process to be stopped in the middle
+      const parent = spawn(process.execPath, [cli, '--backend', 'js,reference', '--grid', 'full', '--json'], { cwd: work, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      parent.stderr.setEncoding('utf8');
+      const childRunning = new Promise<void>((resolve) =>
+        parent.stderr.on('data', (chunk: string) => {
+          stderr += chunk;
+          if (stderr.includes('on js')) resolve();
+        }),
+      );
+      const closed = new Promise<{ status: number | null; signal: NodeJS.Signals | null }>((resolve) => parent.on('close', (status, signal) => resolve({ status, signal })));
+      await childRunning;
+      const children = spawnSync('ps', ['-o', 'pid=', '--ppid', String(parent.pid)], { encoding: 'utf8' }).stdout.split('\n').map(Number).filter((pid) => pid > 0);
+      expect(children.length, stderr).toBe(1);
+      parent.kill('SIGTERM');
+      expect(await closed).toEqual({ status: 143, signal: null });
+      // gone, or a zombie nobody reaps (its parent has exited): no longer running, either way
+      const running = (pid: number) => existsSync(`/proc/${pid}`) && !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      for (let i = 0; i < 100 && running(children[0]!); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(running(children[0]!)).toBe(false);
+      expect(stderr).not.toMatch(STACK);
+    }, 180_000); // the reference's full grid runs first, in this process: 30 s on a busy machine
+  });
 });
 
 /**
@@ -329,6 +359,8 @@ describe('batchnorm-conformance CLI in a project with backend packages installed
   symlinkSync(path.join(packageDir, '..', 'core'), path.join(modules, '@batchnorm', 'core'), 'dir');
   // this package's other dependency (--onnx-test reads ONNX files with it)
   symlinkSync(path.join(packageDir, '..', 'interop'), path.join(modules, '@batchnorm', 'interop'), 'dir');
+  // and its third-party one (the vector-file schema's validator)
+  symlinkSync(path.join(packageDir, 'node_modules', 'valibot'), path.join(modules, 'valibot'), 'dir');
   const installedCli = path.join(installed, 'dist', 'cli.js');
 
   /** Installs a stand-in package for `entry` whose backendModule has `traits` and `createBackend`. */

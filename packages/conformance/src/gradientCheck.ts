@@ -182,15 +182,7 @@ export async function checkGradients<T extends TensorHandle, S>(
     for (let d = 0; d < X_DIRECTIONS; d++) await probe(`x·v${d + 1}`, 'x');
     await probe('gamma·v', 'gamma');
     await probe('beta·v', 'beta');
-    results.push({
-      ...fdBase,
-      pass: mismatches === 0,
-      maxAbsError,
-      maxRelError,
-      toleranceRatio,
-      ...(mismatches === 0 ? {} : { mismatches }),
-      ...(message === undefined ? {} : { message }),
-    });
+    results.push(tallyResult(fdBase, { maxAbsError, maxRelError, toleranceRatio, mismatches, message }));
   } catch (error) {
     results.push(thrownResult(fdBase, error));
   }

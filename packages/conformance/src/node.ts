@@ -17,7 +17,7 @@ export async function loadVectorFile(path: string): Promise<ConformanceCase[]> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new VectorFileError(`${path}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})`, undefined, undefined, undefined, path);
+    throw new VectorFileError(`${path}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { path });
   }
   let json: unknown;
   try {
@@ -25,7 +25,7 @@ export async function loadVectorFile(path: string): Promise<ConformanceCase[]> {
   } catch (error) {
     // a parser that recurses (not V8's today) runs out of stack on a deeply nested file
     const problem = error instanceof RangeError ? `nested too deeply to read (${error.message})` : `not valid JSON (${(error as Error).message})`;
-    throw new VectorFileError(`${path}: ${problem}`, undefined, undefined, undefined, path);
+    throw new VectorFileError(`${path}: ${problem}`, { path });
   }
   return parseVectorFile(json, path);
 }

@@ -122,14 +122,14 @@ describe('batchnorm-conformance --onnx-test', { timeout: 60_000 }, () => {
       const dir = copyOf('test_BatchNorm2d_eval', 'truncated-model');
       const model = path.join(dir, 'model.onnx');
       writeFileSync(model, readFileSync(model).subarray(0, 100));
-      refused(['--onnx-test', dir], `batchnorm-conformance: --onnx-test: ${model}`);
+      refused(['--onnx-test', dir], `batchnorm-conformance: error: --onnx-test: ${model}`);
     });
 
     it('a corrupt input_0.pb, among good tests', () => {
       const dir = copyOf('test_BatchNorm3d_eval', 'corrupt-input');
       const input = path.join(dir, 'test_data_set_0', 'input_0.pb');
       writeFileSync(input, Uint8Array.of(0x0a, 0xff, 0x01));
-      refused(['--onnx-test', path.join(ONNX_TESTS, 'test_BatchNorm2d_eval'), dir], `batchnorm-conformance: --onnx-test: ${input}`);
+      refused(['--onnx-test', path.join(ONNX_TESTS, 'test_BatchNorm2d_eval'), dir], `batchnorm-conformance: error: --onnx-test: ${input}`);
     });
 
     it('a model of another operator (NOT_SUPPORTED)', () => {

@@ -151,6 +151,26 @@ describe('parseVectorFile', () => {
     expect(parseError(fileWith(pytorchLikeCase({ epsilon: Number.NaN }))).message).toBe('cases[0] "foo": epsilon must be a finite number > 0, got NaN');
   });
 
+  it('carries where the problem is as an options object: case, field and the file\'s path', () => {
+    const error = new VectorFileError('m', { caseIndex: 2, caseName: 'c', field: 'inputs.x', path: 'v.json' });
+    expect(error).toMatchObject({ message: 'm', caseIndex: 2, caseName: 'c', field: 'inputs.x', path: 'v.json' });
+    expect(Object.keys(new VectorFileError('m', { path: 'v.json' }))).not.toContain('caseIndex');
+    const inFile = (() => {
+      try {
+        parseVectorFile(fileWith(pytorchLikeCase({ epsilon: -1 })), 'v.json');
+      } catch (e) {
+        return e as VectorFileError;
+      }
+      throw new Error('expected parseVectorFile to throw');
+    })();
+    expect(inFile).toMatchObject({ caseIndex: 0, caseName: 'foo', field: 'epsilon', path: 'v.json' });
+    expect(inFile.message).toBe('v.json: cases[0] "foo": epsilon must be a finite number > 0, got -1');
+    expect(parseError({ schema: 'batchnorm-vectors/1', cases: [], extra: 1 })).toMatchObject({
+      message: 'extra is not a field of a vector file (schema, cases, description, generator)',
+      field: 'extra',
+    });
+  });
+
   it('reads "NaN" and "Infinity" where JSON has no literal for them', () => {
     const [c] = parseVectorFile(
       fileWith({ name: 's', op: 'sigmoid', shapes: { x: [1, 3] }, inputs: { x: ['NaN', 'Infinity', '-Infinity'] }, expected: { out: ['NaN', 1, 0] } }),
