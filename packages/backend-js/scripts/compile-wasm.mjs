@@ -1,27 +1,32 @@
 #!/usr/bin/env node
 /* global process, console, Buffer, URL */
-// Compiles src/wasm/*.wat into src/wasm/modules.generated.ts (base64), so the package needs no
-// .wasm file to locate at run time and no build step beyond tsc. Run it after editing a .wat:
-//   pnpm --filter @batchnorm/backend-js wasm           (rewrites the file)
+// Expands the macros of src/wasm/*.wat (scripts/wat-macros.mjs) and assembles them into
+// src/wasm/modules.generated.ts (base64), so the package needs no .wasm file to locate at run
+// time. The build runs it; the file is rewritten only when a .wat or the loop table changed.
+//   pnpm --filter @batchnorm/backend-js wasm           (rewrites the file if stale)
 //   node scripts/compile-wasm.mjs --check              (exit 1 when the file is stale)
-import { readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+//   node scripts/compile-wasm.mjs --expanded <dir>     (also writes the expanded .wat, to read)
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeFileAtomic } from '@batchnorm/core/node';
 import wabtInit from 'wabt';
+import { expandWat, loopParameters } from './wat-macros.mjs';
 
 const dir = fileURLToPath(new URL('../src/wasm/', import.meta.url));
 const target = `${dir}modules.generated.ts`;
 
-async function generate() {
+async function generate(expandedDir) {
   const wabt = await wabtInit();
+  const params = await loopParameters();
   const names = readdirSync(dir)
     .filter((file) => file.endsWith('.wat'))
     .map((file) => file.slice(0, -'.wat'.length))
     .sort();
   const lines = names.map((name) => {
-    const module = wabt.parseWat(`${name}.wat`, readFileSync(`${dir}${name}.wat`, 'utf8'), {
-      simd: true,
-      threads: true,
-    });
+    const text = expandWat(name, readFileSync(`${dir}${name}.wat`, 'utf8'), params);
+    if (expandedDir !== undefined) writeFileSync(join(expandedDir, `${name}.wat`), text);
+    const module = wabt.parseWat(`${name}.wat`, text, { simd: true, threads: true });
     const { buffer } = module.toBinary({});
     module.destroy();
     return `  ${name}: '${Buffer.from(buffer).toString('base64')}',`;
@@ -36,15 +41,17 @@ async function generate() {
   ].join('\n');
 }
 
-const text = await generate();
+const at = process.argv.indexOf('--expanded');
+const expandedDir = at < 0 ? undefined : process.argv[at + 1];
+if (expandedDir !== undefined) mkdirSync(expandedDir, { recursive: true });
+const text = await generate(expandedDir);
+const current = readFileSync(target, 'utf8');
 if (process.argv.includes('--check')) {
-  const current = readFileSync(target, 'utf8');
   if (current !== text) {
     console.error(`${target} is stale: run node scripts/compile-wasm.mjs`);
     process.exit(1);
   }
-} else {
-  writeFileSync(`${target}.tmp`, text);
-  renameSync(`${target}.tmp`, target);
+} else if (current !== text) {
+  writeFileAtomic(target, text);
   console.log(`wrote ${target}`);
 }

@@ -210,13 +210,15 @@ export function createBackend(options: JsBackendOptions = {}): JsBackend {
     specificationVersion: SPECIFICATION_VERSION,
     dtype: 'float32',
     details: details as JsBackendDetails,
+    // the loops run in the call, helper threads joined before it returns
+    completion: 'on-return',
     upload(data, shape) {
       assertTensorData(data, shape);
       const buffer = pool.take(data.length);
       buffer.set(data);
       // A per-feature vector given in float64 keeps those digits for the kernels.
-      const wide = data instanceof Float64Array && shape.length === 1 ? Float64Array.from(data) : undefined;
-      return ctx.tensor(buffer, shape, wide);
+      const float64Copy = data instanceof Float64Array && shape.length === 1 ? Float64Array.from(data) : undefined;
+      return ctx.tensor(buffer, shape, float64Copy);
     },
     // An async function runs up to its first await inside the call: the copy is taken then, so
     // the caller may dispose `t` (or sgdUpdate it in place) as soon as read returns. A disposed

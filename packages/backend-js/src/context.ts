@@ -25,8 +25,8 @@ export class KernelContext {
   }
 
   /** Wraps a pooled buffer as a tensor the pool keeps track of. */
-  tensor(data: Float32Array, shape: Shape, wide?: Float64Array): JsTensor {
-    const t = new JsTensor(data, shape, wide);
+  tensor(data: Float32Array, shape: Shape, float64Copy?: Float64Array): JsTensor {
+    const t = new JsTensor(data, shape, float64Copy);
     this.pool.adopt(t, data);
     return t;
   }
@@ -40,8 +40,8 @@ export class KernelContext {
   }
 
   /** A new tensor over a pooled buffer; its contents are whatever the buffer held before. */
-  output(shape: Shape, size: number, wide?: Float64Array): JsTensor {
-    return this.tensor(this.pool.take(size), shape, wide);
+  output(shape: Shape, size: number, float64Copy?: Float64Array): JsTensor {
+    return this.tensor(this.pool.take(size), shape, float64Copy);
   }
 
   /** A per-feature tensor holding `values` rounded to float32, with the float64 values beside. */

@@ -10,13 +10,13 @@ export class JsTensor implements TensorHandle {
   readonly shape: Shape;
   readonly size: number;
   #data: Float32Array | undefined;
-  #wide: Float64Array | undefined;
+  #float64Copy: Float64Array | undefined;
 
-  constructor(data: Float32Array, shape: Shape, wide?: Float64Array) {
+  constructor(data: Float32Array, shape: Shape, float64Copy?: Float64Array) {
     this.shape = Object.freeze([...shape]);
     this.size = data.length;
     this.#data = data;
-    this.#wide = wide;
+    this.#float64Copy = float64Copy;
   }
 
   /** The values; throws once the tensor is disposed, so a recycled buffer is never read twice. */
@@ -26,26 +26,26 @@ export class JsTensor implements TensorHandle {
     return data;
   }
 
-  /** The float64 companion of a per-feature vector, when the backend computed one. */
-  get wide(): Float64Array | undefined {
+  /** The float64 copy of a per-feature vector, kept beside `data` when the backend computed one. */
+  get float64Copy(): Float64Array | undefined {
     if (this.#data === undefined) throw disposedError();
-    return this.#wide;
+    return this.#float64Copy;
   }
 
   get isDisposed(): boolean {
     return this.#data === undefined;
   }
 
-  /** Float64 values when known exactly, else the float32 ones (widened on read). */
-  precise(): Float64Array | Float32Array {
-    return this.wide ?? this.data;
+  /** The values kernels compute with: the float64 copy when there is one, else `data`. */
+  valuesForMath(): Float64Array | Float32Array {
+    return this.float64Copy ?? this.data;
   }
 
   /** Marks the tensor disposed and hands its buffer back; `undefined` when already disposed. */
   static detach(t: JsTensor): Float32Array | undefined {
     const data = t.#data;
     t.#data = undefined;
-    t.#wide = undefined;
+    t.#float64Copy = undefined;
     return data;
   }
 }

@@ -2,50 +2,39 @@ import { BatchNormError } from '@batchnorm/core';
 // worker_threads in Node, Web Workers elsewhere (package.json `imports`).
 import { platform } from '#platform';
 import type { HelperThread } from './platform.js';
-import { LOOPS, type LoopArgs, type LoopName } from './loops/index.js';
-import { warmUp } from './loops/warmUp.js';
+import { LOOPS, ROW_ARGUMENT, type LoopArgs, type LoopName } from './loops/index.js';
+import {
+  ALIGN,
+  ARG_COUNT,
+  ARGS_BYTE_OFFSET,
+  CANCELLED,
+  CHUNKS,
+  chunkEdge,
+  CONTROL_BYTES,
+  FAILED,
+  FINISHED,
+  JOB_ID,
+  jobSource,
+  KIND,
+  LOOP,
+  LOOP_NAMES,
+  MAX_ARGS,
+  MESSAGE_JOB,
+  POSTED,
+  READY,
+  ROW_ARGUMENT_WORD,
+  ROWS,
+  SEQ,
+  SIMD_JOB,
+  STOP,
+  TAKEN,
+} from './threadJob.js';
 import { pointerArgs, type SimdRuntime } from './wasm/simd.js';
 
-// A helper's control buffer: Int32 words, then its job's numeric arguments as float64 (byte
-// offsets into the shared WebAssembly memory, sizes, modes: all exact in a double).
-const SEQ = 0; // bumped by the main thread after posting a job
-const READY = 1; // 1 once the helper waits for jobs
-const STOP = 2; // 1 asks the helper to leave its loop
-const LOOP = 3; // index of the job's loop in LOOP_NAMES
-const KIND = 4; // SIMD_JOB (arguments below) or MESSAGE_JOB (arrays come by message)
-const ROWS = 5;
-const CHUNKS = 6;
-const ROW_ARGUMENT_WORD = 7;
-const ALIGN = 8;
-const ARG_COUNT = 9;
-const JOB_ID = 10;
-const ARGS_BYTE_OFFSET = 16 * 4;
-const MAX_ARGS = 16;
-const CONTROL_BYTES = ARGS_BYTE_OFFSET + MAX_ARGS * 8;
-const SIMD_JOB = 1;
-const MESSAGE_JOB = 2;
-
-// The team's job words: [next chunk, state of helper 1, state of helper 2, …].
-const POSTED = 0; // the helper has not looked at the job yet
-const TAKEN = 1; // the helper is working on chunks
-const CANCELLED = 2; // the main thread finished every chunk first: the helper skips the job
-const FINISHED = 3;
-const FAILED = 4;
-
-const LOOP_NAMES = Object.keys(LOOPS) as LoopName[];
+export { chunkEdge } from './threadJob.js';
 
 /** Chunks per thread: rows are handed out in chunks, so a thread the OS does not schedule does not hold the others up. */
 const CHUNKS_PER_THREAD = 4;
-
-/** Where each loop takes its row range `r0, r1` (r1 follows r0). */
-const ROW_ARGUMENT: Readonly<Record<LoopName, number>> = {
-  shiftedSums: 3,
-  affine: 4,
-  backwardSums: 4,
-  backwardApply: 5,
-  matMulPanels: 7,
-  matMulDots: 5,
-};
 
 /** Chunk edges fall on multiples of this many rows: the matMul panels sweep four output rows at a time. */
 const ROW_ALIGN: Readonly<Record<LoopName, number>> = {
@@ -59,83 +48,6 @@ const ROW_ALIGN: Readonly<Record<LoopName, number>> = {
 
 /** How long the main thread waits for a worker's share before giving up (a dead worker). */
 const JOB_TIMEOUT_MS = 60_000;
-
-/** Row `k·rows/chunks` of chunk edge `k`, rounded to a multiple of `align` (the same on every thread). */
-export function chunkEdge(rows: number, chunks: number, align: number, k: number): number {
-  return Math.min(rows, align * Math.round((Math.ceil(rows / align) * k) / chunks));
-}
-
-/**
- * A helper's platform-neutral source: the loops, `setUp(init)`, `takeJob()`, `runMessageJob(args)`
- * and `staleMessage(id)`; the platform (`#platform`) adds the idle loop and how messages arrive.
- * Functions go in as expressions keyed by loop name, so a minifier's renaming of their
- * declarations does not matter.
- */
-function jobSource(): string {
-  const loops = Object.entries(LOOPS)
-    .map(([name, f]) => `  ${name}: (${f.toString()}),`)
-    .join('\n');
-  return `
-// Some transpilers wrap functions in __name(...) to keep their names.
-const __name = (f) => f;
-const loops = {
-${loops}
-};
-const loopNames = ${JSON.stringify(LOOP_NAMES)};
-const chunkEdge = (${chunkEdge.toString()});
-(${warmUp.toString()})(loops);
-// The SIMD loops, instantiated over the main thread's WebAssembly memory (the same bytes).
-const simdLoops = {};
-let control, jobArgs, words, slot;
-function setUp(init) {
-  if (init.simd !== undefined) {
-    const { memory, modules } = init.simd;
-    for (const name of Object.keys(modules)) {
-      simdLoops[name] = new WebAssembly.Instance(modules[name], { env: { memory } }).exports[name];
-    }
-  }
-  control = new Int32Array(init.control, 0, ${ARGS_BYTE_OFFSET / 4});
-  jobArgs = new Float64Array(init.control, ${ARGS_BYTE_OFFSET}, ${MAX_ARGS});
-  words = new Int32Array(init.words);
-  slot = init.slot;
-}
-// Claims the posted job, if any (the main thread cancels what nobody has taken). Runs a SIMD
-// job at once; returns the id of a job whose arrays come by message, else -1. The job's words
-// are read after the claim: until this helper finishes, the main thread does not rewrite them.
-function takeJob() {
-  if (Atomics.compareExchange(words, slot, ${POSTED}, ${TAKEN}) !== ${POSTED}) return -1;
-  if (control[${KIND}] === ${MESSAGE_JOB}) return control[${JOB_ID}];
-  const args = Array.from(jobArgs.subarray(0, control[${ARG_COUNT}]));
-  runChunks(simdLoops[loopNames[control[${LOOP}]]], args);
-  return -1;
-}
-function runMessageJob(args) {
-  runChunks(loops[loopNames[control[${LOOP}]]], args);
-}
-// A message of a job older than the latest one posted (cancelled before this helper took it).
-function staleMessage(id) {
-  return id < Atomics.load(control, ${JOB_ID});
-}
-function runChunks(run, args) {
-  let state = ${FINISHED};
-  try {
-    const rows = control[${ROWS}], chunks = control[${CHUNKS}], align = control[${ALIGN}];
-    const at = control[${ROW_ARGUMENT_WORD}];
-    for (;;) {
-      const k = Atomics.add(words, 0, 1);
-      if (k >= chunks) break;
-      args[at] = chunkEdge(rows, chunks, align, k);
-      args[at + 1] = chunkEdge(rows, chunks, align, k + 1);
-      run(...args);
-    }
-  } catch (error) {
-    state = ${FAILED};
-  }
-  Atomics.store(words, slot, state);
-  Atomics.notify(words, slot);
-}
-`;
-}
 
 interface Helper {
   readonly thread: HelperThread;

@@ -22,7 +22,7 @@ export function batchNormBackward(
   const { channels, inner, m } = v;
   const dys = dy.data;
   const xs = x.data;
-  const gammas = gamma.precise();
+  const gammas = gamma.valuesForMath();
   const statistics = assertJsSaved(saved, channels);
   const variances = statistics.variance;
   // Into the scratch arena (the WebAssembly heap, when on): the SIMD loops only reach arrays there.

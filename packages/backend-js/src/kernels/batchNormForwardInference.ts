@@ -1,4 +1,9 @@
-import { geometryOf, type BatchNormAttrs, type BatchNormForwardInferenceInputs } from '@batchnorm/core';
+import {
+  foldNormalization,
+  geometryOf,
+  type BatchNormAttrs,
+  type BatchNormForwardInferenceInputs,
+} from '@batchnorm/core';
 import { mapRows, rowView, type KernelContext } from '../context.js';
 import type { JsTensor } from '../tensor.js';
 
@@ -10,16 +15,18 @@ export function batchNormForwardInference(
 ): JsTensor {
   const v = rowView(geometryOf(layout, x.shape));
   const { channels, inner } = v;
-  const gammas = gamma.precise();
-  const betas = beta.precise();
-  const means = mean.precise();
-  const variances = variance.precise();
+  // float64 constants: the loops compute x·scale + offset in float64 and round once
   const scale = ctx.vector(channels);
   const offset = ctx.vector(channels);
-  for (let c = 0; c < channels; c++) {
-    scale[c] = gammas[c]! / Math.sqrt(variances[c]! + epsilon);
-    offset[c] = betas[c]! - means[c]! * scale[c]!;
-  }
+  foldNormalization(
+    gamma.valuesForMath(),
+    beta.valuesForMath(),
+    mean.valuesForMath(),
+    variance.valuesForMath(),
+    epsilon,
+    scale,
+    offset,
+  );
   const xs = x.data;
   const y = ctx.output(x.shape, v.size);
   const ys = y.data;

@@ -1,4 +1,5 @@
 import {
+  foldNormalization,
   geometryOf,
   type BatchNormAttrs,
   type BatchNormForwardTrainingInputs,
@@ -19,8 +20,8 @@ export function batchNormForwardTraining(
 ): BatchNormForwardTrainingOutputs<JsTensor, JsSaved> {
   const v = rowView(geometryOf(layout, x.shape));
   const xs = x.data;
-  const gammas = gamma.precise();
-  const betas = beta.precise();
+  const gammas = gamma.valuesForMath();
+  const betas = beta.valuesForMath();
   const { channels, inner, m } = v;
   // Shift each channel by its first value: the sums of squares then stay small and exact.
   const shift = ctx.vector(channels);
@@ -36,9 +37,8 @@ export function batchNormForwardTraining(
     const meanShifted = sum[c]! / m;
     mean[c] = shift[c]! + meanShifted;
     variance[c] = Math.max(0, sumSq[c]! / m - meanShifted * meanShifted);
-    scale[c] = gammas[c]! / Math.sqrt(variance[c]! + epsilon);
-    offset[c] = betas[c]! - mean[c]! * scale[c]!;
   }
+  foldNormalization(gammas, betas, mean, variance, epsilon, scale, offset);
   const y = ctx.output(x.shape, v.size);
   const ys = y.data;
   mapRows(ctx, 'affine', v, (r0, r1) => [xs, ys, channels, inner, r0, r1, scale, offset]);

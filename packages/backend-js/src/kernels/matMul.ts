@@ -8,8 +8,8 @@ const PARALLEL_MIN_MACS = 1 << 20;
 const TRANSPOSE_MIN_ROWS = 16;
 /**
  * Operands of up to this many elements together are widened to float64 copies for the SIMD
- * panels (16 MB of scratch at most): a widened value needs no conversion per product, so the
- * MNIST step's products take about 0.7 of the time, with the same bits (widening is exact).
+ * panels (16 MB of scratch at most): a widened value needs no conversion per product (timing in
+ * the README's Performance section), with the same bits (widening is exact).
  */
 const WIDEN_MAX_ELEMENTS = 1 << 21;
 

@@ -8,8 +8,8 @@ export function runningAverage(
   { running, batch }: RunningAverageInputs<JsTensor>,
   { factor, batchScale }: RunningAverageAttrs,
 ): JsTensor {
-  const previous = running.precise();
-  const current = batch.precise();
+  const previous = running.valuesForMath();
+  const current = batch.valuesForMath();
   const out = new Float64Array(previous.length);
   for (let k = 0; k < out.length; k++) {
     out[k] = (1 - factor) * previous[k]! + factor * batchScale * current[k]!;

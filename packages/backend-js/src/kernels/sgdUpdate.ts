@@ -9,13 +9,13 @@ export function sgdUpdate(
   { learningRate }: { readonly learningRate: number },
 ): JsTensor {
   const ps = param.data;
-  const wide = param.wide;
-  if (wide !== undefined) {
+  const float64 = param.float64Copy;
+  if (float64 !== undefined) {
     // Keep the float64 companion exact and round once.
-    const gs = grad.precise();
-    for (let i = 0; i < wide.length; i++) {
-      wide[i] -= learningRate * gs[i]!;
-      ps[i] = wide[i]!;
+    const gs = grad.valuesForMath();
+    for (let i = 0; i < float64.length; i++) {
+      float64[i] -= learningRate * gs[i]!;
+      ps[i] = float64[i]!;
     }
     return param;
   }

@@ -4,7 +4,8 @@
  * channels last `[N, ...spatial, C]` as `[N·spatial, C, 1]` (`NHWC`: `[N·H·W, C, 1]`).
  *
  * Each loop is self-contained (no imports, no module-level references): worker threads are
- * built from their source text, so the very same code runs on every thread.
+ * built from their source text, so the very same code runs on every thread. Their parameters
+ * are declared once, in `signatures.ts`.
  */
 import { affine } from './affine.js';
 import { backwardApply } from './backwardApply.js';
@@ -12,8 +13,15 @@ import { backwardSums } from './backwardSums.js';
 import { matMulDots } from './matMulDots.js';
 import { matMulPanels } from './matMulPanels.js';
 import { shiftedSums } from './shiftedSums.js';
+import type { LoopArgs, LoopName } from './signatures.js';
 
-export const LOOPS = { shiftedSums, affine, backwardSums, backwardApply, matMulPanels, matMulDots } as const;
+export const LOOPS = {
+  shiftedSums,
+  affine,
+  backwardSums,
+  backwardApply,
+  matMulPanels,
+  matMulDots,
+} as const satisfies { readonly [K in LoopName]: (...args: LoopArgs<K>) => void };
 
-export type LoopName = keyof typeof LOOPS;
-export type LoopArgs<K extends LoopName> = Parameters<(typeof LOOPS)[K]>;
+export { LOOP_PARAMETERS, ROW_ARGUMENT, type LoopArgs, type LoopName } from './signatures.js';

@@ -1,17 +1,12 @@
+import type { LoopName } from './signatures.js';
+
 /**
  * Runs every loop through every branch on tiny inputs, a dozen times: V8 then has type feedback
  * for all of each loop before it optimizes, instead of optimizing the hot loop on its first big
  * call and deoptimizing at the tail (remainder rows, odd runs) on every later call.
  * Self-contained like the loops: the worker runs it too, with its own copy of the loops.
  */
-export function warmUp(loops: {
-  shiftedSums: (...args: never[]) => void;
-  affine: (...args: never[]) => void;
-  backwardSums: (...args: never[]) => void;
-  backwardApply: (...args: never[]) => void;
-  matMulPanels: (...args: never[]) => void;
-  matMulDots: (...args: never[]) => void;
-}): void {
+export function warmUp(loops: Readonly<Record<LoopName, (...args: never[]) => void>>): void {
   const call = (f: (...args: never[]) => void, ...args: unknown[]): void => (f as (...a: unknown[]) => void)(...args);
   const x = new Float32Array(42).fill(1.5);
   const y = new Float32Array(42);

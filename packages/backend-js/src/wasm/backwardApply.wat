@@ -1,3 +1,5 @@
+;; Source with macros ((@rows4 …), (@high $v), (@params), …: scripts/wat-macros.mjs), expanded and
+;; assembled into modules.generated.ts by scripts/compile-wasm.mjs (the build runs it).
 ;; dx = a[c]·dy + (b[c]·x + d[c]) over rows [r0, r1): the simplified batch-norm gradient with its
 ;; per-channel constants folded beforehand (loops/backwardApply.ts). Float64 arithmetic in the
 ;; same order as the JavaScript loop, rounded once, so both give the same bits. Pointers are
@@ -5,8 +7,7 @@
 (module
   (import "env" "memory" (memory 1 65535 shared))
   (func (export "backwardApply")
-    (param $dy i32) (param $x i32) (param $dx i32) (param $channels i32) (param $inner i32)
-    (param $r0 i32) (param $r1 i32) (param $a i32) (param $b i32) (param $d i32)
+    (@params)
     (local $r i32) (local $c i32) (local $p i32) (local $g i32) (local $q i32) (local $end i32)
     (local $pa i32) (local $pb i32) (local $pd i32)
     (local $vx v128) (local $vg v128) (local $va v128) (local $vb v128) (local $vd v128)
@@ -18,15 +19,12 @@
     (local.set $r (local.get $r0))
     (if (i32.eq (local.get $inner) (i32.const 1))
       (then
-        ;; Four channels or more: four rows per sweep, so each load of a channel's constants or sums
-        ;; serves four rows (for 64 channels too: NHWC [32,56,56,64] statistics in 0.8-0.9 of the
-        ;; time of one row at a time). Same operations in the same order as one row at a time, so
-        ;; the same bits.
+        ;; Four channels or more: four rows per sweep, so each load of a channel's constants serves
+        ;; four rows (faster for 64 channels too: README, Performance). Same operations in the same
+        ;; order as one row at a time, so the same bits.
         (if (i32.ge_u (local.get $channels) (i32.const 4))
           (then
-            (local.set $rb (i32.shl (local.get $channels) (i32.const 2)))
-            (local.set $rb2 (i32.shl (local.get $rb) (i32.const 1)))
-            (local.set $rb3 (i32.add (local.get $rb2) (local.get $rb)))
+            (@rowStrides)
             (block $blocksDone (loop $blocks
               (br_if $blocksDone (i32.gt_u (i32.add (local.get $r) (i32.const 4)) (local.get $r1)))
               (local.set $pa (local.get $a))
@@ -41,46 +39,17 @@
                 (local.set $kb1 (v128.load offset=16 (local.get $pb)))
                 (local.set $kd0 (v128.load (local.get $pd)))
                 (local.set $kd1 (v128.load offset=16 (local.get $pd)))
-                (local.set $vx (v128.load (local.get $p)))
-                (local.set $vg (v128.load (local.get $g)))
-                (v128.store (local.get $q)
-                  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-                    (f32x4.demote_f64x2_zero
-                      (f64x2.add (f64x2.mul (local.get $ka0) (f64x2.promote_low_f32x4 (local.get $vg)))
-                        (f64x2.add (f64x2.mul (local.get $kb0) (f64x2.promote_low_f32x4 (local.get $vx))) (local.get $kd0))))
-                    (f32x4.demote_f64x2_zero
-                      (f64x2.add (f64x2.mul (local.get $ka1) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vg) (local.get $vg))))
-                        (f64x2.add (f64x2.mul (local.get $kb1) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vx) (local.get $vx)))) (local.get $kd1))))))
-                (local.set $vx (v128.load (i32.add (local.get $p) (local.get $rb))))
-                (local.set $vg (v128.load (i32.add (local.get $g) (local.get $rb))))
-                (v128.store (i32.add (local.get $q) (local.get $rb))
-                  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-                    (f32x4.demote_f64x2_zero
-                      (f64x2.add (f64x2.mul (local.get $ka0) (f64x2.promote_low_f32x4 (local.get $vg)))
-                        (f64x2.add (f64x2.mul (local.get $kb0) (f64x2.promote_low_f32x4 (local.get $vx))) (local.get $kd0))))
-                    (f32x4.demote_f64x2_zero
-                      (f64x2.add (f64x2.mul (local.get $ka1) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vg) (local.get $vg))))
-                        (f64x2.add (f64x2.mul (local.get $kb1) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vx) (local.get $vx)))) (local.get $kd1))))))
-                (local.set $vx (v128.load (i32.add (local.get $p) (local.get $rb2))))
-                (local.set $vg (v128.load (i32.add (local.get $g) (local.get $rb2))))
-                (v128.store (i32.add (local.get $q) (local.get $rb2))
-                  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-                    (f32x4.demote_f64x2_zero
-                      (f64x2.add (f64x2.mul (local.get $ka0) (f64x2.promote_low_f32x4 (local.get $vg)))
-                        (f64x2.add (f64x2.mul (local.get $kb0) (f64x2.promote_low_f32x4 (local.get $vx))) (local.get $kd0))))
-                    (f32x4.demote_f64x2_zero
-                      (f64x2.add (f64x2.mul (local.get $ka1) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vg) (local.get $vg))))
-                        (f64x2.add (f64x2.mul (local.get $kb1) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vx) (local.get $vx)))) (local.get $kd1))))))
-                (local.set $vx (v128.load (i32.add (local.get $p) (local.get $rb3))))
-                (local.set $vg (v128.load (i32.add (local.get $g) (local.get $rb3))))
-                (v128.store (i32.add (local.get $q) (local.get $rb3))
-                  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-                    (f32x4.demote_f64x2_zero
-                      (f64x2.add (f64x2.mul (local.get $ka0) (f64x2.promote_low_f32x4 (local.get $vg)))
-                        (f64x2.add (f64x2.mul (local.get $kb0) (f64x2.promote_low_f32x4 (local.get $vx))) (local.get $kd0))))
-                    (f32x4.demote_f64x2_zero
-                      (f64x2.add (f64x2.mul (local.get $ka1) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vg) (local.get $vg))))
-                        (f64x2.add (f64x2.mul (local.get $kb1) (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vx) (local.get $vx)))) (local.get $kd1))))))
+                (@rows4
+                  (local.set $vx (v128.load (@row $p)))
+                  (local.set $vg (v128.load (@row $g)))
+                  (v128.store (@row $q)
+                    (@join
+                      (f32x4.demote_f64x2_zero
+                        (f64x2.add (f64x2.mul (local.get $ka0) (f64x2.promote_low_f32x4 (local.get $vg)))
+                          (f64x2.add (f64x2.mul (local.get $kb0) (f64x2.promote_low_f32x4 (local.get $vx))) (local.get $kd0))))
+                      (f32x4.demote_f64x2_zero
+                        (f64x2.add (f64x2.mul (local.get $ka1) (f64x2.promote_low_f32x4 (@high $vg)))
+                          (f64x2.add (f64x2.mul (local.get $kb1) (f64x2.promote_low_f32x4 (@high $vx))) (local.get $kd1)))))))
                 (local.set $p (i32.add (local.get $p) (i32.const 16)))
                 (local.set $g (i32.add (local.get $g) (i32.const 16)))
                 (local.set $q (i32.add (local.get $q) (i32.const 16)))
@@ -92,22 +61,11 @@
               (local.set $c (i32.sub (local.get $c) (i32.const 4)))
               (block $blockTailDone (loop $blockTail
                 (br_if $blockTailDone (i32.ge_u (local.get $c) (local.get $channels)))
-                (f32.store (local.get $q)
-                  (f32.demote_f64
-                    (f64.add (f64.mul (f64.load (local.get $pa)) (f64.promote_f32 (f32.load (local.get $g))))
-                      (f64.add (f64.mul (f64.load (local.get $pb)) (f64.promote_f32 (f32.load (local.get $p)))) (f64.load (local.get $pd))))))
-                (f32.store (i32.add (local.get $q) (local.get $rb))
-                  (f32.demote_f64
-                    (f64.add (f64.mul (f64.load (local.get $pa)) (f64.promote_f32 (f32.load (i32.add (local.get $g) (local.get $rb)))))
-                      (f64.add (f64.mul (f64.load (local.get $pb)) (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $rb))))) (f64.load (local.get $pd))))))
-                (f32.store (i32.add (local.get $q) (local.get $rb2))
-                  (f32.demote_f64
-                    (f64.add (f64.mul (f64.load (local.get $pa)) (f64.promote_f32 (f32.load (i32.add (local.get $g) (local.get $rb2)))))
-                      (f64.add (f64.mul (f64.load (local.get $pb)) (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $rb2))))) (f64.load (local.get $pd))))))
-                (f32.store (i32.add (local.get $q) (local.get $rb3))
-                  (f32.demote_f64
-                    (f64.add (f64.mul (f64.load (local.get $pa)) (f64.promote_f32 (f32.load (i32.add (local.get $g) (local.get $rb3)))))
-                      (f64.add (f64.mul (f64.load (local.get $pb)) (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $rb3))))) (f64.load (local.get $pd))))))
+                (@rows4
+                  (f32.store (@row $q)
+                    (f32.demote_f64
+                      (f64.add (f64.mul (f64.load (local.get $pa)) (f64.promote_f32 (f32.load (@row $g))))
+                        (f64.add (f64.mul (f64.load (local.get $pb)) (f64.promote_f32 (f32.load (@row $p)))) (f64.load (local.get $pd)))))))
                 (local.set $p (i32.add (local.get $p) (i32.const 4)))
                 (local.set $g (i32.add (local.get $g) (i32.const 4)))
                 (local.set $q (i32.add (local.get $q) (i32.const 4)))
@@ -134,7 +92,7 @@
             (local.set $vx (v128.load (local.get $p)))
             (local.set $vg (v128.load (local.get $g)))
             (v128.store (local.get $q)
-              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+              (@join
                 (f32x4.demote_f64x2_zero
                   (f64x2.add
                     (f64x2.mul (v128.load (local.get $pa)) (f64x2.promote_low_f32x4 (local.get $vg)))
@@ -145,11 +103,11 @@
                   (f64x2.add
                     (f64x2.mul (v128.load offset=16 (local.get $pa))
                       (f64x2.promote_low_f32x4
-                        (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vg) (local.get $vg))))
+                        (@high $vg)))
                     (f64x2.add
                       (f64x2.mul (v128.load offset=16 (local.get $pb))
                         (f64x2.promote_low_f32x4
-                          (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vx) (local.get $vx))))
+                          (@high $vx)))
                       (v128.load offset=16 (local.get $pd)))))))
             (local.set $p (i32.add (local.get $p) (i32.const 16)))
             (local.set $g (i32.add (local.get $g) (i32.const 16)))
@@ -196,7 +154,7 @@
           (local.set $vx (v128.load (local.get $p)))
           (local.set $vg (v128.load (local.get $g)))
           (v128.store (local.get $q)
-            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (@join
               (f32x4.demote_f64x2_zero
                 (f64x2.add
                   (f64x2.mul (local.get $va) (f64x2.promote_low_f32x4 (local.get $vg)))
@@ -205,11 +163,11 @@
                 (f64x2.add
                   (f64x2.mul (local.get $va)
                     (f64x2.promote_low_f32x4
-                      (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vg) (local.get $vg))))
+                      (@high $vg)))
                   (f64x2.add
                     (f64x2.mul (local.get $vb)
                       (f64x2.promote_low_f32x4
-                        (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vx) (local.get $vx))))
+                        (@high $vx)))
                     (local.get $vd))))))
           (local.set $p (i32.add (local.get $p) (i32.const 16)))
           (local.set $g (i32.add (local.get $g) (i32.const 16)))

@@ -1,11 +1,12 @@
+;; Source with macros ((@rows4 …), (@high $v), (@params), …: scripts/wat-macros.mjs), expanded and
+;; assembled into modules.generated.ts by scripts/compile-wasm.mjs (the build runs it).
 ;; Accumulates Σdy and Σdy·(x − mean[c]) per channel over rows [r0, r1), in float64: the two
 ;; reductions of the batch-norm backward pass (loops/backwardSums.ts). Pointers are byte
 ;; offsets; dy, x: float32; mean, sumDy, sumDyCentered: float64.
 (module
   (import "env" "memory" (memory 1 65535 shared))
   (func (export "backwardSums")
-    (param $dy i32) (param $x i32) (param $channels i32) (param $inner i32) (param $r0 i32) (param $r1 i32)
-    (param $mean i32) (param $sumDy i32) (param $sumDyCentered i32)
+    (@params)
     (local $r i32) (local $c i32) (local $p i32) (local $g i32) (local $end i32)
     (local $pm i32) (local $ps i32) (local $pc i32)
     (local $vx v128) (local $vg v128) (local $glo v128) (local $ghi v128) (local $mu v128)
@@ -22,9 +23,7 @@
         ;; as one row at a time, so the same bits.
         (if (i32.ge_u (local.get $channels) (i32.const 1024))
           (then
-            (local.set $rb (i32.shl (local.get $channels) (i32.const 2)))
-            (local.set $rb2 (i32.shl (local.get $rb) (i32.const 1)))
-            (local.set $rb3 (i32.add (local.get $rb2) (local.get $rb)))
+            (@rowStrides)
             (block $blocksDone (loop $blocks
               (br_if $blocksDone (i32.gt_u (i32.add (local.get $r) (i32.const 4)) (local.get $r1)))
               (local.set $pm (local.get $mean))
@@ -39,46 +38,17 @@
                 (local.set $s1 (v128.load offset=16 (local.get $ps)))
                 (local.set $c0 (v128.load (local.get $pc)))
                 (local.set $c1 (v128.load offset=16 (local.get $pc)))
-                (local.set $vx (v128.load (local.get $p)))
-                (local.set $vg (v128.load (local.get $g)))
-                (local.set $glo (f64x2.promote_low_f32x4 (local.get $vg)))
-                (local.set $ghi (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vg) (local.get $vg))))
-                (local.set $s0 (f64x2.add (local.get $s0) (local.get $glo)))
-                (local.set $s1 (f64x2.add (local.get $s1) (local.get $ghi)))
-                (local.set $c0 (f64x2.add (local.get $c0)
-                  (f64x2.mul (local.get $glo) (f64x2.sub (f64x2.promote_low_f32x4 (local.get $vx)) (local.get $mu)))))
-                (local.set $c1 (f64x2.add (local.get $c1)
-                  (f64x2.mul (local.get $ghi) (f64x2.sub (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vx) (local.get $vx))) (local.get $m1)))))
-                (local.set $vx (v128.load (i32.add (local.get $p) (local.get $rb))))
-                (local.set $vg (v128.load (i32.add (local.get $g) (local.get $rb))))
-                (local.set $glo (f64x2.promote_low_f32x4 (local.get $vg)))
-                (local.set $ghi (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vg) (local.get $vg))))
-                (local.set $s0 (f64x2.add (local.get $s0) (local.get $glo)))
-                (local.set $s1 (f64x2.add (local.get $s1) (local.get $ghi)))
-                (local.set $c0 (f64x2.add (local.get $c0)
-                  (f64x2.mul (local.get $glo) (f64x2.sub (f64x2.promote_low_f32x4 (local.get $vx)) (local.get $mu)))))
-                (local.set $c1 (f64x2.add (local.get $c1)
-                  (f64x2.mul (local.get $ghi) (f64x2.sub (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vx) (local.get $vx))) (local.get $m1)))))
-                (local.set $vx (v128.load (i32.add (local.get $p) (local.get $rb2))))
-                (local.set $vg (v128.load (i32.add (local.get $g) (local.get $rb2))))
-                (local.set $glo (f64x2.promote_low_f32x4 (local.get $vg)))
-                (local.set $ghi (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vg) (local.get $vg))))
-                (local.set $s0 (f64x2.add (local.get $s0) (local.get $glo)))
-                (local.set $s1 (f64x2.add (local.get $s1) (local.get $ghi)))
-                (local.set $c0 (f64x2.add (local.get $c0)
-                  (f64x2.mul (local.get $glo) (f64x2.sub (f64x2.promote_low_f32x4 (local.get $vx)) (local.get $mu)))))
-                (local.set $c1 (f64x2.add (local.get $c1)
-                  (f64x2.mul (local.get $ghi) (f64x2.sub (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vx) (local.get $vx))) (local.get $m1)))))
-                (local.set $vx (v128.load (i32.add (local.get $p) (local.get $rb3))))
-                (local.set $vg (v128.load (i32.add (local.get $g) (local.get $rb3))))
-                (local.set $glo (f64x2.promote_low_f32x4 (local.get $vg)))
-                (local.set $ghi (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vg) (local.get $vg))))
-                (local.set $s0 (f64x2.add (local.get $s0) (local.get $glo)))
-                (local.set $s1 (f64x2.add (local.get $s1) (local.get $ghi)))
-                (local.set $c0 (f64x2.add (local.get $c0)
-                  (f64x2.mul (local.get $glo) (f64x2.sub (f64x2.promote_low_f32x4 (local.get $vx)) (local.get $mu)))))
-                (local.set $c1 (f64x2.add (local.get $c1)
-                  (f64x2.mul (local.get $ghi) (f64x2.sub (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vx) (local.get $vx))) (local.get $m1)))))
+                (@rows4
+                  (local.set $vx (v128.load (@row $p)))
+                  (local.set $vg (v128.load (@row $g)))
+                  (local.set $glo (f64x2.promote_low_f32x4 (local.get $vg)))
+                  (local.set $ghi (f64x2.promote_low_f32x4 (@high $vg)))
+                  (local.set $s0 (f64x2.add (local.get $s0) (local.get $glo)))
+                  (local.set $s1 (f64x2.add (local.get $s1) (local.get $ghi)))
+                  (local.set $c0 (f64x2.add (local.get $c0)
+                    (f64x2.mul (local.get $glo) (f64x2.sub (f64x2.promote_low_f32x4 (local.get $vx)) (local.get $mu)))))
+                  (local.set $c1 (f64x2.add (local.get $c1)
+                    (f64x2.mul (local.get $ghi) (f64x2.sub (f64x2.promote_low_f32x4 (@high $vx)) (local.get $m1))))))
                 (v128.store (local.get $ps) (local.get $s0))
                 (v128.store offset=16 (local.get $ps) (local.get $s1))
                 (v128.store (local.get $pc) (local.get $c0))
@@ -96,18 +66,10 @@
                 (local.set $ts (f64.load (local.get $ps)))
                 (local.set $tq (f64.load (local.get $pc)))
                 (local.set $tm (f64.load (local.get $pm)))
-                (local.set $e (f64.promote_f32 (f32.load (local.get $g))))
-                (local.set $ts (f64.add (local.get $ts) (local.get $e)))
-                (local.set $tq (f64.add (local.get $tq) (f64.mul (local.get $e) (f64.sub (f64.promote_f32 (f32.load (local.get $p))) (local.get $tm)))))
-                (local.set $e (f64.promote_f32 (f32.load (i32.add (local.get $g) (local.get $rb)))))
-                (local.set $ts (f64.add (local.get $ts) (local.get $e)))
-                (local.set $tq (f64.add (local.get $tq) (f64.mul (local.get $e) (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $rb)))) (local.get $tm)))))
-                (local.set $e (f64.promote_f32 (f32.load (i32.add (local.get $g) (local.get $rb2)))))
-                (local.set $ts (f64.add (local.get $ts) (local.get $e)))
-                (local.set $tq (f64.add (local.get $tq) (f64.mul (local.get $e) (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $rb2)))) (local.get $tm)))))
-                (local.set $e (f64.promote_f32 (f32.load (i32.add (local.get $g) (local.get $rb3)))))
-                (local.set $ts (f64.add (local.get $ts) (local.get $e)))
-                (local.set $tq (f64.add (local.get $tq) (f64.mul (local.get $e) (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $rb3)))) (local.get $tm)))))
+                (@rows4
+                  (local.set $e (f64.promote_f32 (f32.load (@row $g))))
+                  (local.set $ts (f64.add (local.get $ts) (local.get $e)))
+                  (local.set $tq (f64.add (local.get $tq) (f64.mul (local.get $e) (f64.sub (f64.promote_f32 (f32.load (@row $p))) (local.get $tm))))))
                 (f64.store (local.get $ps) (local.get $ts))
                 (f64.store (local.get $pc) (local.get $tq))
                 (local.set $p (i32.add (local.get $p) (i32.const 4)))
@@ -136,7 +98,7 @@
             (local.set $glo (f64x2.promote_low_f32x4 (local.get $vg)))
             (local.set $ghi
               (f64x2.promote_low_f32x4
-                (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vg) (local.get $vg))))
+                (@high $vg)))
             (v128.store (local.get $ps) (f64x2.add (v128.load (local.get $ps)) (local.get $glo)))
             (v128.store offset=16 (local.get $ps) (f64x2.add (v128.load offset=16 (local.get $ps)) (local.get $ghi)))
             (v128.store (local.get $pc)
@@ -148,7 +110,7 @@
                 (f64x2.mul (local.get $ghi)
                   (f64x2.sub
                     (f64x2.promote_low_f32x4
-                      (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vx) (local.get $vx)))
+                      (@high $vx))
                     (v128.load offset=16 (local.get $pm))))))
             (local.set $p (i32.add (local.get $p) (i32.const 16)))
             (local.set $g (i32.add (local.get $g) (i32.const 16)))
@@ -195,7 +157,7 @@
           (local.set $glo (f64x2.promote_low_f32x4 (local.get $vg)))
           (local.set $ghi
             (f64x2.promote_low_f32x4
-              (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vg) (local.get $vg))))
+              (@high $vg)))
           (local.set $s0 (f64x2.add (local.get $s0) (local.get $glo)))
           (local.set $s1 (f64x2.add (local.get $s1) (local.get $ghi)))
           (local.set $c0
@@ -206,7 +168,7 @@
               (f64x2.mul (local.get $ghi)
                 (f64x2.sub
                   (f64x2.promote_low_f32x4
-                    (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $vx) (local.get $vx)))
+                    (@high $vx))
                   (local.get $mu)))))
           (local.set $p (i32.add (local.get $p) (i32.const 16)))
           (local.set $g (i32.add (local.get $g) (i32.const 16)))

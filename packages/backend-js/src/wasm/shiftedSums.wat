@@ -1,11 +1,12 @@
+;; Source with macros ((@rows4 …), (@high $v), (@params), …: scripts/wat-macros.mjs), expanded and
+;; assembled into modules.generated.ts by scripts/compile-wasm.mjs (the build runs it).
 ;; Accumulates Σ(x − shift[c]) and Σ(x − shift[c])² per channel over rows [r0, r1), in float64
 ;; (see loops/shiftedSums.ts for why the shift). Pointers are byte offsets; x: float32;
 ;; shift, sum, sumSq: float64.
 (module
   (import "env" "memory" (memory 1 65535 shared))
   (func (export "shiftedSums")
-    (param $x i32) (param $channels i32) (param $inner i32) (param $r0 i32) (param $r1 i32)
-    (param $shift i32) (param $sum i32) (param $sumSq i32)
+    (@params)
     (local $r i32) (local $c i32) (local $p i32) (local $end i32)
     (local $pk i32) (local $psum i32) (local $psq i32)
     (local $v v128) (local $lo v128) (local $hi v128) (local $k v128)
@@ -16,15 +17,12 @@
     (local.set $r (local.get $r0))
     (if (i32.eq (local.get $inner) (i32.const 1))
       (then
-        ;; Four channels or more: four rows per sweep, so each load of a channel's constants or sums
-        ;; serves four rows (for 64 channels too: NHWC [32,56,56,64] statistics in 0.8-0.9 of the
-        ;; time of one row at a time). Same operations in the same order as one row at a time, so
-        ;; the same bits.
+        ;; Four channels or more: four rows per sweep, so each load of a channel's constants or sums serves
+        ;; four rows (faster for 64 channels too: README, Performance). Same operations in the same
+        ;; order as one row at a time, so the same bits.
         (if (i32.ge_u (local.get $channels) (i32.const 4))
           (then
-            (local.set $rb (i32.shl (local.get $channels) (i32.const 2)))
-            (local.set $rb2 (i32.shl (local.get $rb) (i32.const 1)))
-            (local.set $rb3 (i32.add (local.get $rb2) (local.get $rb)))
+            (@rowStrides)
             (block $blocksDone (loop $blocks
               (br_if $blocksDone (i32.gt_u (i32.add (local.get $r) (i32.const 4)) (local.get $r1)))
               (local.set $pk (local.get $shift))
@@ -39,34 +37,14 @@
                 (local.set $s1 (v128.load offset=16 (local.get $psum)))
                 (local.set $q0 (v128.load (local.get $psq)))
                 (local.set $q1 (v128.load offset=16 (local.get $psq)))
-                (local.set $v (v128.load (local.get $p)))
-                (local.set $lo (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $k)))
-                (local.set $hi (f64x2.sub (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v))) (local.get $k1)))
-                (local.set $s0 (f64x2.add (local.get $s0) (local.get $lo)))
-                (local.set $s1 (f64x2.add (local.get $s1) (local.get $hi)))
-                (local.set $q0 (f64x2.add (local.get $q0) (f64x2.mul (local.get $lo) (local.get $lo))))
-                (local.set $q1 (f64x2.add (local.get $q1) (f64x2.mul (local.get $hi) (local.get $hi))))
-                (local.set $v (v128.load (i32.add (local.get $p) (local.get $rb))))
-                (local.set $lo (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $k)))
-                (local.set $hi (f64x2.sub (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v))) (local.get $k1)))
-                (local.set $s0 (f64x2.add (local.get $s0) (local.get $lo)))
-                (local.set $s1 (f64x2.add (local.get $s1) (local.get $hi)))
-                (local.set $q0 (f64x2.add (local.get $q0) (f64x2.mul (local.get $lo) (local.get $lo))))
-                (local.set $q1 (f64x2.add (local.get $q1) (f64x2.mul (local.get $hi) (local.get $hi))))
-                (local.set $v (v128.load (i32.add (local.get $p) (local.get $rb2))))
-                (local.set $lo (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $k)))
-                (local.set $hi (f64x2.sub (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v))) (local.get $k1)))
-                (local.set $s0 (f64x2.add (local.get $s0) (local.get $lo)))
-                (local.set $s1 (f64x2.add (local.get $s1) (local.get $hi)))
-                (local.set $q0 (f64x2.add (local.get $q0) (f64x2.mul (local.get $lo) (local.get $lo))))
-                (local.set $q1 (f64x2.add (local.get $q1) (f64x2.mul (local.get $hi) (local.get $hi))))
-                (local.set $v (v128.load (i32.add (local.get $p) (local.get $rb3))))
-                (local.set $lo (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $k)))
-                (local.set $hi (f64x2.sub (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v))) (local.get $k1)))
-                (local.set $s0 (f64x2.add (local.get $s0) (local.get $lo)))
-                (local.set $s1 (f64x2.add (local.get $s1) (local.get $hi)))
-                (local.set $q0 (f64x2.add (local.get $q0) (f64x2.mul (local.get $lo) (local.get $lo))))
-                (local.set $q1 (f64x2.add (local.get $q1) (f64x2.mul (local.get $hi) (local.get $hi))))
+                (@rows4
+                  (local.set $v (v128.load (@row $p)))
+                  (local.set $lo (f64x2.sub (f64x2.promote_low_f32x4 (local.get $v)) (local.get $k)))
+                  (local.set $hi (f64x2.sub (f64x2.promote_low_f32x4 (@high $v)) (local.get $k1)))
+                  (local.set $s0 (f64x2.add (local.get $s0) (local.get $lo)))
+                  (local.set $s1 (f64x2.add (local.get $s1) (local.get $hi)))
+                  (local.set $q0 (f64x2.add (local.get $q0) (f64x2.mul (local.get $lo) (local.get $lo))))
+                  (local.set $q1 (f64x2.add (local.get $q1) (f64x2.mul (local.get $hi) (local.get $hi)))))
                 (v128.store (local.get $psum) (local.get $s0))
                 (v128.store offset=16 (local.get $psum) (local.get $s1))
                 (v128.store (local.get $psq) (local.get $q0))
@@ -82,18 +60,10 @@
                 (br_if $blockTailDone (i32.ge_u (local.get $c) (local.get $channels)))
                 (local.set $ts (f64.load (local.get $psum)))
                 (local.set $tq (f64.load (local.get $psq)))
-                (local.set $d (f64.sub (f64.promote_f32 (f32.load (local.get $p))) (f64.load (local.get $pk))))
-                (local.set $ts (f64.add (local.get $ts) (local.get $d)))
-                (local.set $tq (f64.add (local.get $tq) (f64.mul (local.get $d) (local.get $d))))
-                (local.set $d (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $rb)))) (f64.load (local.get $pk))))
-                (local.set $ts (f64.add (local.get $ts) (local.get $d)))
-                (local.set $tq (f64.add (local.get $tq) (f64.mul (local.get $d) (local.get $d))))
-                (local.set $d (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $rb2)))) (f64.load (local.get $pk))))
-                (local.set $ts (f64.add (local.get $ts) (local.get $d)))
-                (local.set $tq (f64.add (local.get $tq) (f64.mul (local.get $d) (local.get $d))))
-                (local.set $d (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $rb3)))) (f64.load (local.get $pk))))
-                (local.set $ts (f64.add (local.get $ts) (local.get $d)))
-                (local.set $tq (f64.add (local.get $tq) (f64.mul (local.get $d) (local.get $d))))
+                (@rows4
+                  (local.set $d (f64.sub (f64.promote_f32 (f32.load (@row $p))) (f64.load (local.get $pk))))
+                  (local.set $ts (f64.add (local.get $ts) (local.get $d)))
+                  (local.set $tq (f64.add (local.get $tq) (f64.mul (local.get $d) (local.get $d)))))
                 (f64.store (local.get $psum) (local.get $ts))
                 (f64.store (local.get $psq) (local.get $tq))
                 (local.set $p (i32.add (local.get $p) (i32.const 4)))
@@ -120,7 +90,7 @@
             (local.set $hi
               (f64x2.sub
                 (f64x2.promote_low_f32x4
-                  (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v)))
+                  (@high $v))
                 (v128.load offset=16 (local.get $pk))))
             (v128.store (local.get $psum) (f64x2.add (v128.load (local.get $psum)) (local.get $lo)))
             (v128.store offset=16 (local.get $psum) (f64x2.add (v128.load offset=16 (local.get $psum)) (local.get $hi)))
@@ -169,7 +139,7 @@
           (local.set $hi
             (f64x2.sub
               (f64x2.promote_low_f32x4
-                (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v)))
+                (@high $v))
               (local.get $k)))
           (local.set $s0 (f64x2.add (local.get $s0) (local.get $lo)))
           (local.set $s1 (f64x2.add (local.get $s1) (local.get $hi)))

@@ -1,3 +1,5 @@
+;; Source with macros ((@rows4 …), (@high $v), (@params), …: scripts/wat-macros.mjs), expanded and
+;; assembled into modules.generated.ts by scripts/compile-wasm.mjs (the build runs it).
 ;; to[i] = from[i] as float64 for i < n: the float64 copies of matMul's operands. A typed-array
 ;; set() from float32 to float64 over shared memory takes an element-by-element slow path in V8,
 ;; about five times slower than this. Pointers are byte offsets; from: float32, to: float64.
@@ -12,7 +14,7 @@
       (v128.store (local.get $to) (f64x2.promote_low_f32x4 (local.get $v)))
       (v128.store offset=16 (local.get $to)
         (f64x2.promote_low_f32x4
-          (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v))))
+          (@high $v)))
       (local.set $from (i32.add (local.get $from) (i32.const 16)))
       (local.set $to (i32.add (local.get $to) (i32.const 32)))
       (br $vec)))
