@@ -23,13 +23,15 @@ const ROOTS: Record<string, string> = {
 };
 const FILES: Record<string, string> = {
   '/page.js': join(here, 'page.js'),
+  // @batchnorm/conformance's vector-file schema is declared with valibot (one ES module, no imports)
+  '/valibot.mjs': join(modules, 'conformance', 'node_modules', 'valibot', 'dist', 'index.mjs'),
   '/vectors.json': join(modules, 'conformance', 'vectors', 'conformance-vectors.json'),
 };
 const PAGE = `<!doctype html>
 <meta charset="utf-8">
 <title>@batchnorm/backend-webgpu in the browser</title>
 <script type="importmap">
-{ "imports": { "@batchnorm/core": "/core/index.js", "node:fs/promises": "/node-fs-stub.js" } }
+{ "imports": { "@batchnorm/core": "/core/index.js", "valibot": "/valibot.mjs", "node:fs/promises": "/node-fs-stub.js" } }
 </script>
 <script type="module" src="/page.js"></script>
 `;
@@ -39,6 +41,7 @@ const FS_STUB = 'export function readFile(path) { return Promise.reject(new Erro
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
   '.json': 'application/json',
 };
 

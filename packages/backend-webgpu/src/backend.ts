@@ -1,121 +1,67 @@
-import { assertTensorData, HandleRegistry, SPECIFICATION_VERSION, type BackendDetails } from '@batchnorm/core';
-import type { GpuContext, Shader, ShaderConfig } from './context.js';
-import type { AcquiredDevice } from './device.js';
-import * as addBias from './kernels/addBias.js';
-import * as batchNormBackward from './kernels/batchNormBackward.js';
-import * as batchNormForwardInference from './kernels/batchNormForwardInference.js';
-import * as batchNormForwardTraining from './kernels/batchNormForwardTraining.js';
-import * as matMul from './kernels/matMul.js';
-import * as relu from './kernels/relu.js';
-import * as reluBackward from './kernels/reluBackward.js';
-import * as runningAverage from './kernels/runningAverage.js';
-import * as sgdUpdate from './kernels/sgdUpdate.js';
-import * as sigmoid from './kernels/sigmoid.js';
-import * as sigmoidBackward from './kernels/sigmoidBackward.js';
-import * as softmaxCrossEntropy from './kernels/softmaxCrossEntropy.js';
-import * as sumRows from './kernels/sumRows.js';
-import { gpuSaved, gpuTensor } from './tensor.js';
-import type { WebGpuBackend, WebGpuSaved, WebGpuTensor } from './types.js';
+import { BatchNormError, checkedOptions, describeValue } from '@batchnorm/core';
+import { backendOn, detailsOf, SHADERS, shaderConfig } from './assemble.js';
+import { KernelContext } from './context.js';
+import { acquireDevice } from './device.js';
+import type { WebGpuBackend, WebGpuBackendOptions } from './types.js';
 
-const KERNEL_MODULES = [
-  batchNormForwardTraining,
-  batchNormForwardInference,
-  batchNormBackward,
-  runningAverage,
-  matMul,
-  addBias,
-  sumRows,
-  sigmoid,
-  sigmoidBackward,
-  relu,
-  reluBackward,
-  softmaxCrossEntropy,
-  sgdUpdate,
-];
+// The factory alone: its declaration file names only the public types (the assembly's names
+// WebGPU's own types, which a consumer without @webgpu/types cannot see).
+const DEFAULT_POOL_BYTES = 256 * 2 ** 20;
+const OPTION_KEYS: readonly (keyof WebGpuBackendOptions)[] = ['subgroups', 'timestamps', 'poolBytes', 'dawnFlags', 'powerPreference'];
 
-/** Every shader of the backend, compiled when it is created. */
-export const SHADERS: readonly Shader[] = KERNEL_MODULES.flatMap((m) => m.shaders);
-
-/** The largest power of two ≤ `n`. */
-function powerOfTwoAtMost(n: number): number {
-  return 2 ** Math.floor(Math.log2(n));
+function invalidOption(key: string, expected: string, value: unknown): BatchNormError {
+  return new BatchNormError({ code: 'INVALID_ARGUMENT', argument: `options.${key}`, expected, received: describeValue(value) });
 }
 
-/**
- * Workgroup sizes from the device's limits: 64 invocations for the 1-d kernels (measured on
- * llvmpipe: a `[60, 100]` training forward and backward in 10 ms against 24 ms with 256, the large
- * shapes alike; every barrier suspends the whole workgroup on a CPU adapter, and a small feature
- * leaves most of a large workgroup idle), 16×16 matMul tiles, less where the device allows less.
- */
-export function shaderConfig(limits: GPUSupportedLimits, subgroups: boolean): ShaderConfig {
-  const workgroupSize = powerOfTwoAtMost(Math.min(64, limits.maxComputeInvocationsPerWorkgroup, limits.maxComputeWorkgroupSizeX));
-  const tile = powerOfTwoAtMost(Math.min(16, Math.sqrt(limits.maxComputeInvocationsPerWorkgroup), limits.maxComputeWorkgroupSizeY));
-  return { workgroupSize, subgroups, tile };
-}
-
-export function detailsOf(acquired: AcquiredDevice, config: ShaderConfig, ctx: GpuContext): BackendDetails {
-  const { info } = acquired;
-  // Dawn describes its adapters ("OpenGL version 4.5 … Mesa"); browsers often leave it empty
-  const named = [info.vendor, info.architecture, info.device].filter((s) => s !== '').join(' ');
-  const adapter = info.description !== '' ? info.description : named !== '' ? named : 'unknown adapter';
+function readOptions(
+  options: unknown,
+): Required<Pick<WebGpuBackendOptions, 'subgroups' | 'poolBytes' | 'timestamps'>> & WebGpuBackendOptions {
+  const record = checkedOptions(options, OPTION_KEYS, '{ subgroups: false }');
+  const subgroups = record['subgroups'] ?? true;
+  if (typeof subgroups !== 'boolean') throw invalidOption('subgroups', 'a boolean', subgroups);
+  const timestamps = record['timestamps'] ?? true;
+  if (typeof timestamps !== 'boolean') throw invalidOption('timestamps', 'a boolean', timestamps);
+  const poolBytes = record['poolBytes'] ?? DEFAULT_POOL_BYTES;
+  if (typeof poolBytes !== 'number' || !Number.isInteger(poolBytes) || poolBytes < 0) {
+    throw invalidOption('poolBytes', 'an integer ≥ 0', poolBytes);
+  }
+  const dawnFlags = record['dawnFlags'];
+  if (dawnFlags !== undefined && (!Array.isArray(dawnFlags) || !dawnFlags.every((f) => typeof f === 'string'))) {
+    throw invalidOption('dawnFlags', "an array of strings such as ['backend=opengl']", dawnFlags);
+  }
+  const powerPreference = record['powerPreference'];
+  if (powerPreference !== undefined && powerPreference !== 'low-power' && powerPreference !== 'high-performance') {
+    throw invalidOption('powerPreference', '"low-power" or "high-performance"', powerPreference);
+  }
   return {
-    precision: 'float32',
-    api: acquired.api,
-    ...(acquired.dawnFlags === undefined
-      ? {}
-      : { dawnFlags: acquired.dawnFlags.length === 0 ? '(default)' : acquired.dawnFlags.join(' ') }),
-    adapter,
-    ...(info.device === '' || info.device === adapter ? {} : { device: info.device }),
-    ...(info.vendor === '' ? {} : { vendor: info.vendor }),
-    ...(info.architecture === '' ? {} : { architecture: info.architecture }),
-    featureLevel: acquired.featureLevel,
-    features: [...acquired.adapter.features].sort().join(' ') || '(none)',
-    subgroups: acquired.subgroups.reason,
-    gpuTime: acquired.gpuTime,
-    workgroupSize: config.workgroupSize,
-    matMulTile: config.tile,
-    maxStorageBufferBindingSize: ctx.maxBindingBytes,
+    subgroups,
+    timestamps,
+    poolBytes,
+    ...(dawnFlags === undefined ? {} : { dawnFlags }),
+    ...(powerPreference === undefined ? {} : { powerPreference }),
   };
 }
 
 /**
- * The backend object over a ready context (tests build one on a device of their own). Core's
- * `HandleRegistry.guard` checks every tensor and `saved` argument at the boundary (`INVALID_HANDLE`
- * for another backend's or instance's, a look-alike, a disposed one), registers what the kernels
- * return and gives `isTensor`, as for every backend of the repository.
+ * Creates the webgpu backend: finds an adapter (`navigator.gpu` in a browser, Dawn in Node),
+ * opens a device, compiles every kernel. Rejects with a typed `BACKEND_UNAVAILABLE` naming the fix
+ * when there is no adapter.
  */
-export function backendOn(ctx: GpuContext, details: BackendDetails): WebGpuBackend {
-  const handles = new HandleRegistry<WebGpuTensor, WebGpuSaved>('webgpu');
-  return handles.guard({
-    name: 'webgpu',
-    specificationVersion: SPECIFICATION_VERSION,
-    dtype: 'float32',
-    details,
-    upload(data, shape) {
-      assertTensorData(data, shape);
-      return ctx.upload(data instanceof Float32Array ? data : Float32Array.from(data), shape);
-    },
-    // The copy is enqueued before the first await: values as of the call, whatever follows.
-    read: async (t) => ctx.read(gpuTensor(t, 't', ctx)),
-    // the guard lets through only a live tensor of this instance (twice is a no-op there)
-    dispose: (t) => ctx.dispose(gpuTensor(t, 't', ctx)),
-    disposeSaved: (saved) => ctx.disposeSaved(gpuSaved(saved, ctx)),
-    destroy: () => ctx.destroy(),
-    batchNormForwardTraining: (inputs, attrs) => ctx.timed('batchNormForwardTraining', () => batchNormForwardTraining.batchNormForwardTraining(ctx, inputs, attrs)),
-    batchNormForwardInference: (inputs, attrs) => ctx.timed('batchNormForwardInference', () => batchNormForwardInference.batchNormForwardInference(ctx, inputs, attrs)),
-    batchNormBackward: (inputs, attrs) => ctx.timed('batchNormBackward', () => batchNormBackward.batchNormBackward(ctx, inputs, attrs)),
-    runningAverage: (inputs, attrs) => ctx.timed('runningAverage', () => runningAverage.runningAverage(ctx, inputs, attrs)),
-    matMul: (a, b, attrs) => ctx.timed('matMul', () => matMul.matMul(ctx, a, b, attrs)),
-    addBias: (x, bias) => ctx.timed('addBias', () => addBias.addBias(ctx, x, bias)),
-    sumRows: (x) => ctx.timed('sumRows', () => sumRows.sumRows(ctx, x)),
-    sigmoid: (x) => ctx.timed('sigmoid', () => sigmoid.sigmoid(ctx, x)),
-    sigmoidBackward: (dy, y) => ctx.timed('sigmoidBackward', () => sigmoidBackward.sigmoidBackward(ctx, dy, y)),
-    relu: (x) => ctx.timed('relu', () => relu.relu(ctx, x)),
-    reluBackward: (dy, x) => ctx.timed('reluBackward', () => reluBackward.reluBackward(ctx, dy, x)),
-    softmaxCrossEntropy: (logits, labels) => ctx.timed('softmaxCrossEntropy', () => softmaxCrossEntropy.softmaxCrossEntropy(ctx, logits, labels)),
-    sgdUpdate: (param, grad, attrs) => ctx.timed('sgdUpdate', () => sgdUpdate.sgdUpdate(ctx, param, grad, attrs)),
-    stats: () => ctx.stats(),
-    resetStats: () => ctx.resetStats(),
-    onSubmittedWorkDone: () => ctx.onSubmittedWorkDone(),
-  } satisfies Omit<WebGpuBackend, 'isTensor'>) satisfies WebGpuBackend;
+export async function createBackend(options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
+  const { subgroups, timestamps, poolBytes, dawnFlags, powerPreference } = readOptions(options);
+  const acquired = await acquireDevice({
+    subgroups,
+    timestamps,
+    ...(dawnFlags === undefined ? {} : { dawnFlags }),
+    ...(powerPreference === undefined ? {} : { powerPreference }),
+  });
+  const config = shaderConfig(acquired.device.limits, acquired.subgroups.enabled);
+  const ctx = new KernelContext(acquired.gpu, acquired.device, config, poolBytes, acquired.gpuTime);
+  try {
+    await ctx.prepare(SHADERS);
+  } catch (error) {
+    ctx.destroy();
+    throw error;
+  }
+  return backendOn(ctx, detailsOf(acquired, config, ctx));
 }

@@ -1,5 +1,5 @@
 import type { BackendModule } from '@batchnorm/core';
-import { createBackend } from './createBackend.js';
+import { createBackend } from './backend.js';
 import type { WebGpuBackend } from './types.js';
 
 /** This package's manifest: what the registry, conformance, the MNIST app and the bench load. */

@@ -1,5 +1,5 @@
 export { backendModule } from './backendModule.js';
-export { createBackend } from './createBackend.js';
+export { createBackend } from './backend.js';
 export type {
   GpuTimeUnavailable,
   KernelCounters,

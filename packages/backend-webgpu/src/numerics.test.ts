@@ -2,7 +2,8 @@ import { geometryOf, type Layout } from '@batchnorm/core';
 import { compareOutputs, profileFor, type ConformanceCase } from '@batchnorm/conformance';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchInput, internalBackend, randomValues, reference } from './__tests__/helpers.js';
-import type { GpuContext, Shader } from './context.js';
+import type { KernelContext } from './context.js';
+import type { Shader } from './dispatch.js';
 import { batchNormForwardTraining } from './kernels/batchNormForwardTraining.js';
 import { batchNormNormalize, batchNormStatistics } from './kernels/batchNormForwardTraining.wgsl.js';
 import { gpuTensor } from './tensor.js';
@@ -29,7 +30,7 @@ function unshifted(shader: Shader): Shader {
 const ONE_PASS = [unshifted(batchNormStatistics), unshifted(batchNormNormalize)] as const;
 
 let backend: WebGpuBackend;
-let ctx: GpuContext;
+let ctx: KernelContext;
 beforeAll(async () => {
   ({ backend, ctx } = await internalBackend());
 });

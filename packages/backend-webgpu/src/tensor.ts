@@ -1,23 +1,18 @@
 import { BatchNormError, describeValue, invalidHandle, type Shape } from '@batchnorm/core';
+import type { Binding } from './dispatch.js';
 import type { WebGpuSaved, WebGpuTensor } from './types.js';
 
 /**
- * A webgpu tensor: float32 values in (the first `size·4` bytes of) a pooled storage buffer of one
- * backend instance's device. Frozen, shape included: a shape changed after the fact would send a
- * kernel past its data.
+ * A value in a pooled buffer of one backend instance's device (`owner`), until `detach` hands the
+ * buffer back: a tensor or a `saved`.
  */
-export class GpuTensor implements WebGpuTensor {
-  readonly shape: Shape;
-  readonly size: number;
+abstract class Pooled {
   #buffer: GPUBuffer | undefined;
   readonly #owner: object;
 
-  constructor(owner: object, buffer: GPUBuffer, shape: Shape, size: number) {
-    this.shape = Object.freeze([...shape]);
-    this.size = size;
+  constructor(owner: object, buffer: GPUBuffer) {
     this.#buffer = buffer;
     this.#owner = owner;
-    Object.freeze(this);
   }
 
   /** Whether the backend instance `owner` made it (a buffer of another device is unusable here). */
@@ -30,21 +25,52 @@ export class GpuTensor implements WebGpuTensor {
   }
 
   /** Bytes of its values. */
+  abstract get bytes(): number;
+
+  /** The buffer, or `undefined` once disposed. */
+  protected get current(): GPUBuffer | undefined {
+    return this.#buffer;
+  }
+
+  /** The buffer; throws `INVALID_HANDLE` once disposed, so a recycled buffer is never used twice. */
+  abstract buffer(): GPUBuffer;
+
+  /** Its values as a dispatch binds them. */
+  get binding(): Binding {
+    return { buffer: this.buffer(), bytes: this.bytes };
+  }
+
+  /** Marks the value disposed and hands its buffer back; `undefined` when already disposed. */
+  static detach(value: Pooled): GPUBuffer | undefined {
+    const buffer = value.#buffer;
+    value.#buffer = undefined;
+    return buffer;
+  }
+}
+
+/**
+ * A webgpu tensor: float32 values in (the first `size·4` bytes of) a pooled storage buffer of one
+ * backend instance's device. Frozen, shape included: a shape changed after the fact would send a
+ * kernel past its data.
+ */
+export class GpuTensor extends Pooled implements WebGpuTensor {
+  readonly shape: Shape;
+  readonly size: number;
+
+  constructor(owner: object, buffer: GPUBuffer, shape: Shape, size: number) {
+    super(owner, buffer);
+    this.shape = Object.freeze([...shape]);
+    this.size = size;
+    Object.freeze(this);
+  }
+
   get bytes(): number {
     return this.size * 4;
   }
 
-  /** The buffer; throws `INVALID_HANDLE` once disposed, so a recycled buffer is never used twice. */
   buffer(argument = 't'): GPUBuffer {
-    const buffer = this.#buffer;
+    const buffer = this.current;
     if (buffer === undefined) throw invalidHandle('webgpu', this, argument, 'disposed');
-    return buffer;
-  }
-
-  /** Marks the tensor disposed and hands its buffer back; `undefined` when already disposed. */
-  static detach(t: GpuTensor): GPUBuffer | undefined {
-    const buffer = t.#buffer;
-    t.#buffer = undefined;
     return buffer;
   }
 }
@@ -66,24 +92,13 @@ export function gpuTensor(t: WebGpuTensor, argument: string, owner: object): Gpu
  * `x − μ` needs (at 1e4 a float32 step is 1e-3); `(x − shift) − shiftedMean` keeps them.
  * Independent of the forward's `y`, `mean` and `variance`; backward reads it and leaves it.
  */
-export class GpuSaved implements WebGpuSaved {
+export class GpuSaved extends Pooled implements WebGpuSaved {
   readonly channels: number;
-  #buffer: GPUBuffer | undefined;
-  readonly #owner: object;
 
   constructor(owner: object, buffer: GPUBuffer, channels: number) {
+    super(owner, buffer);
     this.channels = channels;
-    this.#buffer = buffer;
-    this.#owner = owner;
     Object.freeze(this);
-  }
-
-  isOwnedBy(owner: object): boolean {
-    return this.#owner === owner;
-  }
-
-  get isDisposed(): boolean {
-    return this.#buffer === undefined;
   }
 
   get bytes(): number {
@@ -91,7 +106,7 @@ export class GpuSaved implements WebGpuSaved {
   }
 
   buffer(): GPUBuffer {
-    const buffer = this.#buffer;
+    const buffer = this.current;
     if (buffer === undefined) {
       throw new BatchNormError({
         code: 'INVALID_HANDLE',
@@ -100,12 +115,6 @@ export class GpuSaved implements WebGpuSaved {
         received: 'a saved value released by disposeSaved',
       });
     }
-    return buffer;
-  }
-
-  static detach(s: GpuSaved): GPUBuffer | undefined {
-    const buffer = s.#buffer;
-    s.#buffer = undefined;
     return buffer;
   }
 }

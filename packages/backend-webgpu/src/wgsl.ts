@@ -1,7 +1,8 @@
-import type { ShaderConfig } from './context.js';
+import type { Shader, ShaderConfig } from './dispatch.js';
 
 /**
- * WGSL pieces the kernels share: the directives, the entry-point lanes and the workgroup sum.
+ * WGSL pieces the kernels share: the declarations of a shader's buffers, the workgroup sum and the
+ * entry point of a shader that reduces (`shaderSource`), and a careful `exp`.
  *
  * The workgroup sum has two implementations, chosen per device:
  * - `subgroupAdd` per subgroup, the subgroups' sums in workgroup memory (numbered by
@@ -13,12 +14,12 @@ import type { ShaderConfig } from './context.js';
  */
 
 /** Directives at the top of a shader that reduces. */
-export function directives(config: ShaderConfig): string {
+function directives(config: ShaderConfig): string {
   return config.subgroups ? 'enable subgroups;\nrequires subgroup_id;\n' : '';
 }
 
 /** Entry-point parameters a reducing shader declares (besides its own). */
-export function laneParams(config: ShaderConfig): string {
+function laneParams(config: ShaderConfig): string {
   const base = '@builtin(local_invocation_index) li: u32';
   return config.subgroups
     ? `${base}, @builtin(subgroup_id) sgId: u32, @builtin(num_subgroups) sgCount: u32, ` +
@@ -27,7 +28,7 @@ export function laneParams(config: ShaderConfig): string {
 }
 
 /** The arguments of `workgroupSum` after the value. */
-export function laneArgs(config: ShaderConfig): string {
+function laneArgs(config: ShaderConfig): string {
   return config.subgroups ? 'li, sgId, sgCount, sgLane, sgSize' : 'li';
 }
 
@@ -35,7 +36,7 @@ export function laneArgs(config: ShaderConfig): string {
  * Declares `fn workgroupSum(v: T, lanes…) -> T`: the sum of `v` over the workgroup, returned to
  * every invocation. Call it in uniform control flow (it has barriers), with every invocation.
  */
-export function workgroupSum(type: 'f32' | 'vec2f', config: ShaderConfig): string {
+function workgroupSum(type: 'f32' | 'vec2f', config: ShaderConfig): string {
   const wg = config.workgroupSize;
   if (config.subgroups) {
     return /* wgsl */ `
@@ -84,54 +85,82 @@ fn workgroupSum(v: ${type}, li: u32) -> ${type} {
 `;
 }
 
+/** A storage buffer of a shader: an `array<element>`, read-only unless `write`. */
+export interface StorageBuffer {
+  readonly name: string;
+  readonly element: 'f32' | 'vec2f' | 'vec4f';
+  readonly write: boolean;
+}
+
+export function read(name: string, element: StorageBuffer['element'] = 'f32'): StorageBuffer {
+  return { name, element, write: false };
+}
+
+export function written(name: string, element: StorageBuffer['element'] = 'f32'): StorageBuffer {
+  return { name, element, write: true };
+}
+
 /**
- * The parameters of the per-feature kernels and a cursor over feature `c`'s values. A batch-norm
- * tensor is `[outer, C, inner]` in memory: channels-first layouts have `inner = ∏spatial` (and
- * `outer = N`), channels-last layouts `inner = 1` (and `outer = N·∏spatial`); feature `c`'s value
- * `t` (0 ≤ t < m) is `(o, c, i)` with `o = ⌊t/inner⌋`, `i = t mod inner`. An invocation divides
- * once, at its first value, then steps by the workgroup size with `stepRows = ⌊WG/inner⌋`,
- * `stepRest = WG mod inner` and a carry: integer division is slow on GPUs (and scalarized on
- * llvmpipe), and it would run per element.
+ * The bindings of a shader in the order `KernelContext.run` binds a `Dispatch`: the `Params` uniform
+ * at 0 when there is a `params` struct, then the storage buffers.
  */
-export const CHANNEL_PARAMS = /* wgsl */ `
-struct Params {
-  channels: u32,
-  inner: u32,
-  m: u32,
-  chunk: u32,
-  parts: u32,
-  stepRows: u32,
-  stepRest: u32,
-  epsilon: f32,
+export function bindings(params: string | undefined, storage: readonly StorageBuffer[]): string {
+  const lines = params === undefined ? [] : [params, '@group(0) @binding(0) var<uniform> p: Params;'];
+  const first = lines.length === 0 ? 0 : 1;
+  storage.forEach(({ name, element, write }, k) => {
+    lines.push(`@group(0) @binding(${first + k}) var<storage, ${write ? 'read_write' : 'read'}> ${name}: array<${element}>;`);
+  });
+  return lines.join('\n');
 }
 
-struct Cursor {
-  o: u32,
-  i: u32,
+/** `struct Params` of 32-bit fields, `'rows: u32'` each. */
+export function paramsStruct(...fields: readonly string[]): string {
+  return `struct Params {\n${fields.map((f) => `  ${f},\n`).join('')}}`;
 }
 
-fn cursorAt(t: u32) -> Cursor {
-  let o = t / p.inner;
-  return Cursor(o, t - o * p.inner);
+/** What a shader that works per workgroup is made of (see `shaderSource`). */
+export interface ShaderSpec {
+  readonly label: string;
+  /** The `Params` struct (and functions of `p`), bound as a uniform at 0. */
+  readonly params?: string;
+  readonly storage: readonly StorageBuffer[];
+  /** More WGSL declarations: functions, constants. */
+  readonly helpers?: string;
+  /** What the workgroup sums, when it does: `sum(v)` in `body` is then the WGSL of that sum. */
+  readonly sums?: 'f32' | 'vec2f';
+  /**
+   * Many workgroups, numbered `wid` (a 1-d count laid out in two dimensions by `gridOf`), or
+   * one.
+   */
+  readonly grid: boolean;
+  /** The statements of `main`; `li` is the invocation's index in its workgroup. */
+  readonly body: (workgroupSize: number, sum: (value: string) => string) => string;
 }
 
-fn advance(k: Cursor) -> Cursor {
-  var next = Cursor(k.o + p.stepRows, k.i + p.stepRest);
-  if (next.i >= p.inner) {
-    next.i -= p.inner;
-    next.o += 1u;
-  }
-  return next;
-}
-
-fn indexOf(c: u32, k: Cursor) -> u32 {
-  return (k.o * p.channels + c) * p.inner + k.i;
+/**
+ * A shader whose invocations share their workgroup's work: the bindings, the workgroup sum of
+ * the device's kind (subgroups or the tree) when it `sums`, and `main` with the lanes it needs.
+ */
+export function shaderSource(spec: ShaderSpec): Shader {
+  return {
+    label: spec.label,
+    source: (config) => {
+      const lanes = spec.sums === undefined ? { ...config, subgroups: false } : config;
+      const grid = spec.grid ? '@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, ' : '';
+      const sum = (value: string): string => `workgroupSum(${value}, ${laneArgs(lanes)})`;
+      return /* wgsl */ `
+${directives(lanes)}
+${bindings(spec.params, spec.storage)}
+${spec.helpers ?? ''}
+${spec.sums === undefined ? '' : workgroupSum(spec.sums, config)}
+@compute @workgroup_size(${config.workgroupSize})
+fn main(${grid}${laneParams(lanes)}) {
+${spec.grid ? '  let wid = wg.x + wg.y * nwg.x;\n' : ''}${spec.body(config.workgroupSize, sum)}
 }
 `;
-
-/** The flat workgroup number of a 1-d grid laid out in two dimensions. */
-export const WORKGROUP_NUMBER = 'let wid = wg.x + wg.y * nwg.x;';
-export const WORKGROUP_PARAMS = '@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u';
+    },
+  };
+}
 
 /**
  * `fn expAccurate(x: f32) -> f32`: `e^x` to about 2 ulp on every device, from `+ − ×` (correctly

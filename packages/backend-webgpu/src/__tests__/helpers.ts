@@ -1,36 +1,29 @@
-import {
-  createRandom,
-  createReferenceBackend,
-  flatIndex,
-  geometryOf,
-  type BackendDetails,
-  type Layout,
-  type Shape,
-  type TensorData,
-  type ToleranceProfileName,
-} from '@batchnorm/core';
+import { createReferenceBackend, type BackendDetails, type TensorData, type ToleranceProfileName } from '@batchnorm/core';
 import { compareOutputs, profileFor, type ConformanceCase, type Tally } from '@batchnorm/conformance';
+import { randomFloat32 } from '@batchnorm/conformance/testing';
 import { expect } from 'vitest';
-import { backendOn, SHADERS, shaderConfig } from '../backend.js';
-import { GpuContext } from '../context.js';
+import { backendOn, SHADERS, shaderConfig } from '../assemble.js';
+import { KernelContext } from '../context.js';
 import { acquireDevice, type AcquireOptions } from '../device.js';
 import type { WebGpuBackend } from '../types.js';
+
+// the conformance grid's batches (value regimes named by what they probe), shared by every backend's tests
+export { batchInput, type Regime } from '@batchnorm/conformance/testing';
 
 export const reference = createReferenceBackend();
 
 /** Seeded values `offset + scale·N(0, 1)`, rounded to float32 (what both backends see). */
 export function randomValues(seed: number, length: number, scale = 1, offset = 0): Float64Array {
-  const random = createRandom(seed);
-  return Float64Array.from({ length }, () => Math.fround(offset + scale * random.normal()));
+  return Float64Array.from(randomFloat32(seed, length, scale, offset));
 }
 
 /** A backend built on an internal device, with its context exposed (limits, device loss). */
 export async function internalBackend(
   options: Partial<AcquireOptions> = {},
-): Promise<{ backend: WebGpuBackend; ctx: GpuContext; device: GPUDevice }> {
+): Promise<{ backend: WebGpuBackend; ctx: KernelContext; device: GPUDevice }> {
   const acquired = await acquireDevice({ subgroups: true, ...options });
   const config = shaderConfig(acquired.device.limits, acquired.subgroups.enabled);
-  const ctx = new GpuContext(acquired.gpu, acquired.device, config, 1 << 26);
+  const ctx = new KernelContext(acquired.gpu, acquired.device, config, 1 << 26);
   await ctx.prepare(SHADERS);
   const details: BackendDetails = { adapter: acquired.info.description };
   return { backend: backendOn(ctx, details), ctx, device: acquired.device };
@@ -45,37 +38,6 @@ export function expectWithinTolerance(
   const tally = compareOutputs(c, got, profileFor(profile));
   expect(tally.mismatches, `${c.name}: ${tally.message ?? ''}`).toBe(0);
   return tally;
-}
-
-/** Value regimes of the batch-norm tests (as the conformance grid's). */
-export type Regime = 'unit' | 'offset1e4' | 'constantFeature' | 'mixed';
-
-/** `x` in `layout`, each feature `offset + scale·N(0, 1)` after its regime, float32-rounded. */
-export function batchInput(layout: Layout, shape: Shape, regime: Regime, seed: number): Float64Array {
-  const g = geometryOf(layout, shape);
-  const random = createRandom(seed);
-  const features = Array.from({ length: g.c }, (_, k) => {
-    switch (regime) {
-      case 'unit':
-        return { offset: 0, scale: 1 };
-      case 'offset1e4':
-        return { offset: 1e4, scale: 1 };
-      case 'constantFeature':
-        return k === 0 ? { offset: 3.25, scale: 0 } : { offset: 0, scale: 1 };
-      case 'mixed': {
-        const scale = 10 ** (4 * random.uniform() - 2);
-        return { offset: (random.uniform() - 0.5) * 20 * scale, scale };
-      }
-    }
-  });
-  const x = new Float64Array(g.size);
-  for (let n = 0; n < g.n; n++) {
-    for (let c = 0; c < g.c; c++) {
-      const { offset, scale } = features[c]!;
-      for (let s = 0; s < g.spatial; s++) x[flatIndex(g, n, c, s)] = Math.fround(offset + scale * random.normal());
-    }
-  }
-  return x;
 }
 
 /** The float32 bits of `values`, for bit-identity checks. */

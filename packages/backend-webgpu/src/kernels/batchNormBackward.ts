@@ -4,10 +4,10 @@ import {
   type BatchNormBackwardInputs,
   type BatchNormBackwardOutputs,
 } from '@batchnorm/core';
-import type { GpuContext } from '../context.js';
+import type { KernelContext } from '../context.js';
 import { gpuSaved, gpuTensor } from '../tensor.js';
 import type { WebGpuSaved, WebGpuTensor } from '../types.js';
-import { channelParams, channelPlan } from './channelPlan.js';
+import { channelParams, channelPlan, partialsFor } from './channelPlan.js';
 import { batchNormBackwardApply, batchNormBackwardSums } from './batchNormBackward.wgsl.js';
 
 export const shaders = [batchNormBackwardSums, batchNormBackwardApply];
@@ -17,7 +17,7 @@ export const shaders = [batchNormBackwardSums, batchNormBackwardApply];
  * `dx`. `x̂` is recomputed from `x` and the forward's `saved`, which stays valid.
  */
 export function batchNormBackward(
-  ctx: GpuContext,
+  ctx: KernelContext,
   inputs: BatchNormBackwardInputs<WebGpuTensor, WebGpuSaved>,
   { layout }: BatchNormAttrs,
 ): BatchNormBackwardOutputs<WebGpuTensor> {
@@ -28,8 +28,7 @@ export function batchNormBackward(
   const g = geometryOf(layout, x.shape);
   const saved = gpuSaved(inputs.saved, ctx, g.c);
   const plan = channelPlan(g, ctx.config.workgroupSize);
-  const partialBytes = plan.workgroups * 8;
-  const partials = ctx.scratch(partialBytes);
+  const partials = partialsFor(ctx, plan);
   const dx = ctx.tensor(x.shape, 'dx');
   const dgamma = ctx.tensor([g.c], 'dgamma');
   const dbeta = ctx.tensor([g.c], 'dbeta');
@@ -41,35 +40,21 @@ export function batchNormBackward(
       {
         shader: batchNormBackwardSums,
         params,
-        buffers: [
-          { buffer: dy.buffer(), bytes: dy.bytes },
-          { buffer: x.buffer(), bytes: x.bytes },
-          { buffer: saved.buffer(), bytes: saved.bytes },
-          { buffer: partials, bytes: partialBytes },
-        ],
+        buffers: [dy.binding, x.binding, saved.binding, partials],
         workgroups: plan.workgroups,
         bytesRead: dy.bytes + x.bytes + saved.bytes,
-        bytesWritten: partialBytes,
+        bytesWritten: partials.bytes,
       },
       {
         shader: batchNormBackwardApply,
         params,
-        buffers: [
-          { buffer: dy.buffer(), bytes: dy.bytes },
-          { buffer: x.buffer(), bytes: x.bytes },
-          { buffer: gamma.buffer(), bytes: gamma.bytes },
-          { buffer: saved.buffer(), bytes: saved.bytes },
-          { buffer: partials, bytes: partialBytes },
-          { buffer: dx.buffer(), bytes: dx.bytes },
-          { buffer: dgamma.buffer(), bytes: vector },
-          { buffer: dbeta.buffer(), bytes: vector },
-        ],
+        buffers: [dy.binding, x.binding, gamma.binding, saved.binding, partials, dx.binding, dgamma.binding, dbeta.binding],
         workgroups: plan.workgroups,
-        bytesRead: dy.bytes + x.bytes + vector + saved.bytes + partialBytes * plan.parts,
+        bytesRead: dy.bytes + x.bytes + vector + saved.bytes + partials.bytes * plan.parts,
         bytesWritten: dx.bytes + 2 * vector,
       },
     ],
-    [partials],
+    [partials.buffer],
   );
   return { dx, dgamma, dbeta };
 }

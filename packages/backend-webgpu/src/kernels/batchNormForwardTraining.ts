@@ -4,10 +4,10 @@ import {
   type BatchNormForwardTrainingInputs,
   type BatchNormForwardTrainingOutputs,
 } from '@batchnorm/core';
-import type { GpuContext } from '../context.js';
+import type { KernelContext } from '../context.js';
 import { gpuTensor, type GpuSaved } from '../tensor.js';
 import type { WebGpuTensor } from '../types.js';
-import { channelParams, channelPlan } from './channelPlan.js';
+import { channelParams, channelPlan, partialsFor } from './channelPlan.js';
 import { batchNormNormalize, batchNormStatistics } from './batchNormForwardTraining.wgsl.js';
 
 export const shaders = [batchNormStatistics, batchNormNormalize] as const;
@@ -17,7 +17,7 @@ export const shaders = [batchNormStatistics, batchNormNormalize] as const;
  * `y`, `mean`, the biased `variance` and `saved`; nothing is read back.
  */
 export function batchNormForwardTraining(
-  ctx: GpuContext,
+  ctx: KernelContext,
   inputs: BatchNormForwardTrainingInputs<WebGpuTensor>,
   { layout, epsilon }: BatchNormAttrs,
   // tests swap in variants (the unshifted one-pass sums) to show what the shift is for
@@ -29,8 +29,7 @@ export function batchNormForwardTraining(
   ctx.assertAlive();
   const g = geometryOf(layout, x.shape);
   const plan = channelPlan(g, ctx.config.workgroupSize);
-  const partialBytes = plan.workgroups * 8;
-  const partials = ctx.scratch(partialBytes);
+  const partials = partialsFor(ctx, plan);
   const y = ctx.tensor(x.shape, 'y');
   const mean = ctx.tensor([g.c], 'mean');
   const variance = ctx.tensor([g.c], 'variance');
@@ -43,33 +42,21 @@ export function batchNormForwardTraining(
       {
         shader: statistics,
         params,
-        buffers: [
-          { buffer: x.buffer(), bytes: x.bytes },
-          { buffer: partials, bytes: partialBytes },
-        ],
+        buffers: [x.binding, partials],
         workgroups: plan.workgroups,
         bytesRead: x.bytes,
-        bytesWritten: partialBytes,
+        bytesWritten: partials.bytes,
       },
       {
         shader: normalize,
         params,
-        buffers: [
-          { buffer: x.buffer(), bytes: x.bytes },
-          { buffer: gamma.buffer(), bytes: gamma.bytes },
-          { buffer: beta.buffer(), bytes: beta.bytes },
-          { buffer: partials, bytes: partialBytes },
-          { buffer: y.buffer(), bytes: y.bytes },
-          { buffer: saved.buffer(), bytes: saved.bytes },
-          { buffer: mean.buffer(), bytes: vector },
-          { buffer: variance.buffer(), bytes: vector },
-        ],
+        buffers: [x.binding, gamma.binding, beta.binding, partials, y.binding, saved.binding, mean.binding, variance.binding],
         workgroups: plan.workgroups,
-        bytesRead: x.bytes + 2 * vector + partialBytes * plan.parts,
+        bytesRead: x.bytes + 2 * vector + partials.bytes * plan.parts,
         bytesWritten: y.bytes + saved.bytes + 2 * vector,
       },
     ],
-    [partials],
+    [partials.buffer],
   );
   return { y, mean, variance, saved };
 }

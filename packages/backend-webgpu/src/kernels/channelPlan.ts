@@ -1,5 +1,6 @@
 import type { Geometry } from '@batchnorm/core';
-import type { Params } from '../context.js';
+import type { KernelContext } from '../context.js';
+import type { Binding, Params } from '../dispatch.js';
 
 /** Values each invocation sums before the workgroup combines them (when the grid allows). */
 const VALUES_PER_INVOCATION = 16;
@@ -58,4 +59,10 @@ export function channelParams(plan: ChannelPlan, epsilon = 0): Params {
     ['u32', plan.stepRest],
     ['f32', epsilon],
   ];
+}
+
+/** A scratch buffer for the first pass's partial sums: a `vec2f` per workgroup. */
+export function partialsFor(ctx: KernelContext, plan: ChannelPlan): Binding {
+  const bytes = plan.workgroups * 8;
+  return { buffer: ctx.scratch(bytes), bytes };
 }

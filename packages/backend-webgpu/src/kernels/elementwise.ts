@@ -1,17 +1,24 @@
 import type { KernelName } from '@batchnorm/core';
-import type { Binding, Dispatch, GpuContext, Params, Shader } from '../context.js';
+import type { KernelContext } from '../context.js';
+import type { Binding, Dispatch, Params, Shader } from '../dispatch.js';
 import type { GpuTensor } from '../tensor.js';
+import { bindings, read, written, type StorageBuffer } from '../wgsl.js';
 
 /**
- * A shader over every element of its output, one invocation each: `body` computes element `e`
- * (the output's `arrayLength` bounds it). `declarations` binds the buffers.
+ * A shader over every element of its output, the last of `storage`, one invocation each: `body`
+ * computes element `e` (the output's `arrayLength` bounds it).
  */
-export function elementwiseShader(label: string, declarations: string, output: string, body: string): Shader {
+export function elementwiseShader(
+  label: string,
+  { params, storage, helpers = '' }: { params?: string; storage: readonly StorageBuffer[]; helpers?: string },
+  body: string,
+): Shader {
+  const output = storage.at(-1)?.name ?? 'out';
   return {
     label,
     source: ({ workgroupSize }) => /* wgsl */ `
-${declarations}
-
+${bindings(params, storage)}
+${helpers}
 @compute @workgroup_size(${workgroupSize})
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let e = gid.x + gid.y * nwg.x * ${workgroupSize}u;
@@ -26,7 +33,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 
 /** One elementwise dispatch over `size` elements of 4 bytes. */
 export function elementwiseDispatch(
-  ctx: GpuContext,
+  ctx: KernelContext,
   shader: Shader,
   buffers: readonly Binding[],
   size: number,
@@ -45,53 +52,26 @@ export function elementwiseDispatch(
 }
 
 /** `out[e] = f(x[e])`: the buffers of a unary elementwise shader. */
-export const UNARY = /* wgsl */ `
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read_write> out: array<f32>;`;
+export const UNARY = [read('x'), written('out')];
 
 /** `out[e] = f(a[e], b[e])`: the buffers of a binary elementwise shader. */
-export const BINARY = /* wgsl */ `
-@group(0) @binding(0) var<storage, read> a: array<f32>;
-@group(0) @binding(1) var<storage, read> b: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;`;
+export const BINARY = [read('a'), read('b'), written('out')];
 
-/** Runs a `UNARY` shader on `x` into a new tensor of its shape. */
-export function runUnary(ctx: GpuContext, kernel: KernelName, shader: Shader, x: GpuTensor): GpuTensor {
+/**
+ * Runs an elementwise shader on `inputs`, bound in order, into a new tensor of the first one's
+ * shape, bound last.
+ */
+export function runElementwise(
+  ctx: KernelContext,
+  kernel: KernelName,
+  shader: Shader,
+  inputs: readonly [GpuTensor, ...GpuTensor[]],
+  params?: Params,
+): GpuTensor {
   ctx.assertAlive();
-  const out = ctx.tensor(x.shape, 'out');
-  ctx.run(kernel, [
-    elementwiseDispatch(
-      ctx,
-      shader,
-      [
-        { buffer: x.buffer(), bytes: x.bytes },
-        { buffer: out.buffer(), bytes: out.bytes },
-      ],
-      out.size,
-      x.bytes,
-      out.bytes,
-    ),
-  ]);
-  return out;
-}
-
-/** Runs a `BINARY` shader on `a` and `b` (same size) into a new tensor of `a`'s shape. */
-export function runBinary(ctx: GpuContext, kernel: KernelName, shader: Shader, a: GpuTensor, b: GpuTensor): GpuTensor {
-  ctx.assertAlive();
-  const out = ctx.tensor(a.shape, 'out');
-  ctx.run(kernel, [
-    elementwiseDispatch(
-      ctx,
-      shader,
-      [
-        { buffer: a.buffer(), bytes: a.bytes },
-        { buffer: b.buffer(), bytes: b.bytes },
-        { buffer: out.buffer(), bytes: out.bytes },
-      ],
-      out.size,
-      a.bytes + b.bytes,
-      out.bytes,
-    ),
-  ]);
+  const out = ctx.tensor(inputs[0].shape, 'out');
+  const buffers = [...inputs.map((t) => t.binding), out.binding];
+  const bytesRead = inputs.reduce((total, t) => total + t.bytes, 0);
+  ctx.run(kernel, [elementwiseDispatch(ctx, shader, buffers, out.size, bytesRead, out.bytes, params)]);
   return out;
 }

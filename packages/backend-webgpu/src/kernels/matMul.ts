@@ -1,33 +1,26 @@
 import type { MatMulAttrs } from '@batchnorm/core';
-import type { GpuContext, Shader } from '../context.js';
+import type { KernelContext } from '../context.js';
+import type { Shader } from '../dispatch.js';
 import { gpuTensor } from '../tensor.js';
 import type { WebGpuTensor } from '../types.js';
+import { bindings, paramsStruct, read, written } from '../wgsl.js';
 
 /**
  * `op(a)·op(b)`, one invocation per output element, in workgroups of `tile × tile` outputs. The
  * dot product runs in blocks of `tile` products, each block summed on its own before joining the
  * running sum, so a dot product of length K rounds through about `tile + K/tile` additions rather
  * than K (the order is fixed: same bits every run). No workgroup memory and no barriers: on a CPU
- * adapter (llvmpipe, SwiftShader) a barrier suspends every invocation of the workgroup, and a
- * shared-memory tiled version measured 380 ms for MNIST's `[60, 784]·[784, 100]` here, this one
- * a few ms; the operands of a training step's matMuls fit in any cache.
+ * adapter (llvmpipe, SwiftShader) a barrier suspends every invocation of the workgroup (README
+ * "Performance" has the measurement), and the operands of a training step's matMuls fit in any
+ * cache.
  */
 const shader: Shader = {
   label: 'matMul',
   source: ({ tile }) => /* wgsl */ `
-struct Params {
-  m: u32,
-  k: u32,
-  n: u32,
-  transposeA: u32,
-  transposeB: u32,
-  lda: u32,
-  ldb: u32,
-}
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+${bindings(
+  paramsStruct('m: u32', 'k: u32', 'n: u32', 'transposeA: u32', 'transposeB: u32', 'lda: u32', 'ldb: u32'),
+  [read('a'), read('b'), written('out')],
+)}
 
 @compute @workgroup_size(${tile}, ${tile})
 fn main(@builtin(global_invocation_id) gid: vec3u) {
@@ -58,7 +51,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 export const shaders = [shader];
 
 /** `[M, K]·[K, N] → [M, N]`, `a` stored `[K, M]` under `transposeA`, `b` stored `[N, K]` under `transposeB`. */
-export function matMul(ctx: GpuContext, aHandle: WebGpuTensor, bHandle: WebGpuTensor, attrs: MatMulAttrs = {}): WebGpuTensor {
+export function matMul(ctx: KernelContext, aHandle: WebGpuTensor, bHandle: WebGpuTensor, attrs: MatMulAttrs = {}): WebGpuTensor {
   const a = gpuTensor(aHandle, 'a', ctx);
   const b = gpuTensor(bHandle, 'b', ctx);
   ctx.assertAlive();
@@ -83,11 +76,7 @@ export function matMul(ctx: GpuContext, aHandle: WebGpuTensor, bHandle: WebGpuTe
         ['u32', aCols],
         ['u32', bCols],
       ],
-      buffers: [
-        { buffer: a.buffer(), bytes: a.bytes },
-        { buffer: b.buffer(), bytes: b.bytes },
-        { buffer: out.buffer(), bytes: out.bytes },
-      ],
+      buffers: [a.binding, b.binding, out.binding],
       workgroups: [Math.ceil(n / tile), Math.ceil(m / tile)],
       // each output element reads a row of op(a) and a column of op(b)
       bytesRead: 4 * 2 * m * n * k,

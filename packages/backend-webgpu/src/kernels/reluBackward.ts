@@ -1,13 +1,13 @@
-import type { GpuContext } from '../context.js';
+import type { KernelContext } from '../context.js';
 import { gpuTensor } from '../tensor.js';
 import type { WebGpuTensor } from '../types.js';
-import { BINARY, elementwiseShader, runBinary } from './elementwise.js';
+import { BINARY, elementwiseShader, runElementwise } from './elementwise.js';
 
 /** `dy` where the ReLU's input `x > 0`, else 0 (a = dy, b = x); 0 at the kink, by convention. */
-const shader = elementwiseShader('reluBackward', BINARY, 'out', 'out[e] = select(0.0, a[e], b[e] > 0.0);');
+const shader = elementwiseShader('reluBackward', { storage: BINARY }, 'out[e] = select(0.0, a[e], b[e] > 0.0);');
 
 export const shaders = [shader];
 
-export function reluBackward(ctx: GpuContext, dy: WebGpuTensor, x: WebGpuTensor): WebGpuTensor {
-  return runBinary(ctx, 'reluBackward', shader, gpuTensor(dy, 'dy', ctx), gpuTensor(x, 'x', ctx));
+export function reluBackward(ctx: KernelContext, dy: WebGpuTensor, x: WebGpuTensor): WebGpuTensor {
+  return runElementwise(ctx, 'reluBackward', shader, [gpuTensor(dy, 'dy', ctx), gpuTensor(x, 'x', ctx)]);
 }

@@ -1,18 +1,12 @@
-import type { GpuContext } from '../context.js';
+import type { KernelContext } from '../context.js';
 import { gpuTensor } from '../tensor.js';
 import type { WebGpuTensor } from '../types.js';
+import { read, written, paramsStruct } from '../wgsl.js';
 import { elementwiseDispatch, elementwiseShader } from './elementwise.js';
 
 const shader = elementwiseShader(
   'sgdUpdate',
-  /* wgsl */ `
-struct Params {
-  learningRate: f32,
-}
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> grad: array<f32>;
-@group(0) @binding(2) var<storage, read_write> param: array<f32>;`,
-  'param',
+  { params: paramsStruct('learningRate: f32'), storage: [read('grad'), written('param')] },
   'param[e] = param[e] - p.learningRate * grad[e];',
 );
 
@@ -20,7 +14,7 @@ export const shaders = [shader];
 
 /** `param − learningRate·grad`, in place: returns `param` itself. */
 export function sgdUpdate(
-  ctx: GpuContext,
+  ctx: KernelContext,
   paramHandle: WebGpuTensor,
   gradHandle: WebGpuTensor,
   { learningRate }: { readonly learningRate: number },
@@ -38,10 +32,7 @@ export function sgdUpdate(
       elementwiseDispatch(
         ctx,
         shader,
-        [
-          { buffer: gradBuffer, bytes: grad.bytes },
-          { buffer: param.buffer(), bytes: param.bytes },
-        ],
+        [{ buffer: gradBuffer, bytes: grad.bytes }, param.binding],
         param.size,
         param.bytes + grad.bytes,
         param.bytes,

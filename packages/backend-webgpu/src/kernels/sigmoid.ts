@@ -1,8 +1,8 @@
-import type { GpuContext } from '../context.js';
+import type { KernelContext } from '../context.js';
 import { gpuTensor } from '../tensor.js';
 import type { WebGpuTensor } from '../types.js';
 import { EXP_ACCURATE } from '../wgsl.js';
-import { elementwiseShader, runUnary, UNARY } from './elementwise.js';
+import { elementwiseShader, runElementwise, UNARY } from './elementwise.js';
 
 /**
  * `1/(1 + e^(−x))`, through `e^(−|x|)` so nothing overflows: `e/(1 + e)` for negative `x`, with
@@ -10,8 +10,7 @@ import { elementwiseShader, runUnary, UNARY } from './elementwise.js';
  */
 const shader = elementwiseShader(
   'sigmoid',
-  UNARY + EXP_ACCURATE,
-  'out',
+  { storage: UNARY, helpers: EXP_ACCURATE },
   /* wgsl */ `let v = x[e];
   let t = expAccurate(-abs(v));
   out[e] = select(t / (1.0 + t), 1.0 / (1.0 + t), v >= 0.0);`,
@@ -19,6 +18,6 @@ const shader = elementwiseShader(
 
 export const shaders = [shader];
 
-export function sigmoid(ctx: GpuContext, x: WebGpuTensor): WebGpuTensor {
-  return runUnary(ctx, 'sigmoid', shader, gpuTensor(x, 'x', ctx));
+export function sigmoid(ctx: KernelContext, x: WebGpuTensor): WebGpuTensor {
+  return runElementwise(ctx, 'sigmoid', shader, [gpuTensor(x, 'x', ctx)]);
 }

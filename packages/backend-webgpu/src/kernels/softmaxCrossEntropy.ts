@@ -1,8 +1,8 @@
 import type { SoftmaxCrossEntropyOutputs } from '@batchnorm/core';
-import type { GpuContext, Shader } from '../context.js';
+import type { KernelContext } from '../context.js';
 import { gpuTensor } from '../tensor.js';
 import type { WebGpuTensor } from '../types.js';
-import { directives, EXP_ACCURATE, laneArgs, laneParams, workgroupSum } from '../wgsl.js';
+import { EXP_ACCURATE, paramsStruct, read, shaderSource, written } from '../wgsl.js';
 
 /**
  * One workgroup: each invocation takes a stride of the rows (log-sum-exp from the row maximum, so
@@ -10,26 +10,16 @@ import { directives, EXP_ACCURATE, laneArgs, laneParams, workgroupSum } from '..
  * and the workgroup sums the rows' losses in a fixed order. Sized for a training step's batch
  * (tens to thousands of rows), one dispatch.
  */
-const shader: Shader = {
+const shader = shaderSource({
   label: 'softmaxCrossEntropy',
-  source: (config) => /* wgsl */ `
-${directives(config)}
-struct Params {
-  rows: u32,
-  cols: u32,
-}
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> logits: array<f32>;
-@group(0) @binding(2) var<storage, read> labels: array<f32>;
-@group(0) @binding(3) var<storage, read_write> loss: array<f32>;
-@group(0) @binding(4) var<storage, read_write> dLogits: array<f32>;
-${workgroupSum('f32', config)}
-${EXP_ACCURATE}
-@compute @workgroup_size(${config.workgroupSize})
-fn main(${laneParams(config)}) {
-  let rows = f32(p.rows);
+  params: paramsStruct('rows: u32', 'cols: u32'),
+  storage: [read('logits'), read('labels'), written('loss'), written('dLogits')],
+  helpers: EXP_ACCURATE,
+  sums: 'f32',
+  grid: false,
+  body: (workgroupSize, sum) => /* wgsl */ `  let rows = f32(p.rows);
   var own = 0.0;
-  for (var r = li; r < p.rows; r += ${config.workgroupSize}u) {
+  for (var r = li; r < p.rows; r += ${workgroupSize}u) {
     let o = r * p.cols;
     var top = logits[o];
     for (var k = 1u; k < p.cols; k++) {
@@ -46,18 +36,16 @@ fn main(${laneParams(config)}) {
       dLogits[o + k] = (expAccurate(logP) - labels[o + k]) / rows;
     }
   }
-  let total = workgroupSum(own, ${laneArgs(config)});
+  let total = ${sum('own')};
   if (li == 0u) {
     loss[0] = total / rows;
-  }
-}
-`,
-};
+  }`,
+});
 
 export const shaders = [shader];
 
 export function softmaxCrossEntropy(
-  ctx: GpuContext,
+  ctx: KernelContext,
   logitsHandle: WebGpuTensor,
   labelsHandle: WebGpuTensor,
 ): SoftmaxCrossEntropyOutputs<WebGpuTensor> {
@@ -74,12 +62,7 @@ export function softmaxCrossEntropy(
         ['u32', rows],
         ['u32', cols],
       ],
-      buffers: [
-        { buffer: logits.buffer(), bytes: logits.bytes },
-        { buffer: labels.buffer(), bytes: labels.bytes },
-        { buffer: loss.buffer(), bytes: loss.bytes },
-        { buffer: dLogits.buffer(), bytes: dLogits.bytes },
-      ],
+      buffers: [logits.binding, labels.binding, loss.binding, dLogits.binding],
       workgroups: 1,
       bytesRead: logits.bytes + labels.bytes,
       bytesWritten: loss.bytes + dLogits.bytes,

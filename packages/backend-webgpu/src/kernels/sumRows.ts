@@ -1,43 +1,32 @@
-import type { GpuContext, Shader } from '../context.js';
+import type { KernelContext } from '../context.js';
 import { gpuTensor } from '../tensor.js';
 import type { WebGpuTensor } from '../types.js';
-import { directives, laneArgs, laneParams, WORKGROUP_NUMBER, WORKGROUP_PARAMS, workgroupSum } from '../wgsl.js';
+import { paramsStruct, read, shaderSource, written } from '../wgsl.js';
 
 /** One workgroup per column: each invocation sums a stride of the rows, then the workgroup sum. */
-const shader: Shader = {
+const shader = shaderSource({
   label: 'sumRows',
-  source: (config) => /* wgsl */ `
-${directives(config)}
-struct Params {
-  rows: u32,
-  cols: u32,
-}
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
-${workgroupSum('f32', config)}
-@compute @workgroup_size(${config.workgroupSize})
-fn main(${WORKGROUP_PARAMS}, ${laneParams(config)}) {
-  ${WORKGROUP_NUMBER}
-  if (wid >= p.cols) {
+  params: paramsStruct('rows: u32', 'cols: u32'),
+  storage: [read('x'), written('out')],
+  sums: 'f32',
+  grid: true,
+  body: (workgroupSize, sum) => /* wgsl */ `  if (wid >= p.cols) {
     return;
   }
   var acc = 0.0;
-  for (var r = li; r < p.rows; r += ${config.workgroupSize}u) {
+  for (var r = li; r < p.rows; r += ${workgroupSize}u) {
     acc += x[r * p.cols + wid];
   }
-  let total = workgroupSum(acc, ${laneArgs(config)});
+  let total = ${sum('acc')};
   if (li == 0u) {
     out[wid] = total;
-  }
-}
-`,
-};
+  }`,
+});
 
 export const shaders = [shader];
 
 /** Column sums `[N, C] → [C]`. */
-export function sumRows(ctx: GpuContext, xHandle: WebGpuTensor): WebGpuTensor {
+export function sumRows(ctx: KernelContext, xHandle: WebGpuTensor): WebGpuTensor {
   const x = gpuTensor(xHandle, 'x', ctx);
   ctx.assertAlive();
   const [rows = 1, cols = 1] = x.shape;
@@ -49,10 +38,7 @@ export function sumRows(ctx: GpuContext, xHandle: WebGpuTensor): WebGpuTensor {
         ['u32', rows],
         ['u32', cols],
       ],
-      buffers: [
-        { buffer: x.buffer(), bytes: x.bytes },
-        { buffer: out.buffer(), bytes: out.bytes },
-      ],
+      buffers: [x.binding, out.binding],
       workgroups: cols,
       bytesRead: x.bytes,
       bytesWritten: out.bytes,
