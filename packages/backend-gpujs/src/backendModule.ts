@@ -1,5 +1,5 @@
 import type { BackendModule } from '@batchnorm/core';
-import { createBackend } from './createBackend.js';
+import { createBackend } from './backend.js';
 
 /**
  * The manifest the registry, the conformance CLI, the MNIST app and the bench load.

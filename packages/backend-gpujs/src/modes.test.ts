@@ -1,6 +1,7 @@
+import { createRequire } from 'node:module';
 import { BatchNormError } from '@batchnorm/core';
 import { describe, expect, it } from 'vitest';
-import { createBackend } from './createBackend.js';
+import { createBackend } from './backend.js';
 import { describeHeadlessGlProblem, resolveMode } from './modes.js';
 
 function errorOf(run: () => unknown): BatchNormError {
@@ -51,11 +52,21 @@ describe('modes', () => {
     expect(badDisplay.received).toContain('DISPLAY=:42');
   });
 
-  it('cpu mode always starts and says so', () => {
+  it('cpu mode always starts and says so, with the gpu.js version installed', () => {
     const backend = createBackend({ mode: 'cpu' });
     expect(backend.mode).toBe('cpu');
     expect(backend.details['mode']).toBe('cpu');
+    const { version } = createRequire(import.meta.url)('gpu.js/package.json') as { version: string };
+    expect(backend.details['engine']).toBe(`gpu.js ${version}`);
     backend.destroy();
+  });
+
+  // core's checkedOptions is tested in core: here only that this factory calls it with its keys
+  it('refuses an unknown option key, naming it and the known one', () => {
+    // @ts-expect-error -- `mdoe` is not an option: the type says so too
+    const error = errorOf(() => createBackend({ mdoe: 'cpu' }));
+    expect(error.argument).toBe('options.mdoe');
+    expect(error.expected).toContain('"mode"');
   });
 
   // The test command runs under `xvfb-run -a` with gl built: auto must then find the GPU.

@@ -1,4 +1,3 @@
-import { BatchNormError } from '@batchnorm/core';
 import type { GpuTensor } from './tensor.js';
 
 /**
@@ -17,24 +16,9 @@ export interface GpujsSaved {
   readonly variance: GpuTensor;
 }
 
-/** The saved tensors, checked live: a disposed `saved` is refused with a typed error. */
-export function savedTensors(saved: GpujsSaved): GpujsSaved {
-  for (const t of [saved.shift, saved.shiftedMean, saved.variance]) {
-    if (t.value === null) {
-      throw new BatchNormError({
-        code: 'INVALID_STATE',
-        argument: 'saved',
-        expected: 'the saved value of a training forward that has not been disposed',
-        received: 'a saved value released by disposeSaved',
-      });
-    }
-  }
-  return saved;
-}
-
 /** Releases the saved textures; twice is allowed (a released tensor's value is already null). */
-export function disposeSaved(device: { release(t: GpuTensor): void }, saved: GpujsSaved): void {
-  device.release(saved.shift);
-  device.release(saved.shiftedMean);
-  device.release(saved.variance);
+export function disposeSaved(ctx: { release(t: GpuTensor): void }, saved: GpujsSaved): void {
+  ctx.release(saved.shift);
+  ctx.release(saved.shiftedMean);
+  ctx.release(saved.variance);
 }

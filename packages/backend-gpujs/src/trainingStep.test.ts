@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { backendFor, closeness, reference, TESTED_MODES } from './__tests__/helpers.js';
 import { trainingStep } from './__tests__/trainingStep.js';
-import type { GpuJsBackend } from './createBackend.js';
+import type { GpuJsBackend } from './backend.js';
 
 for (const mode of TESTED_MODES) {
   describe(`an MLP training step with BatchNorm on gpujs, mode ${mode}`, () => {

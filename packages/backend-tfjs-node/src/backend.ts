@@ -1,5 +1,5 @@
 import { assertTensorData, checkedOptions, HandleRegistry, SPECIFICATION_VERSION, type SyncBackend } from '@batchnorm/core';
-import { createKernelContext } from './context.js';
+import { createTensorFlowOps } from './tensorFlowOps.js';
 import { addBias } from './kernels/addBias.js';
 import { batchNormBackward } from './kernels/batchNormBackward.js';
 import { batchNormForwardInference } from './kernels/batchNormForwardInference.js';
@@ -52,7 +52,7 @@ export function createBackend(options: TfjsNodeBackendOptions = {}): TfjsNodeBac
   checkedOptions(options, [], 'createBackend() (tfjs-node takes no options)');
   const loaded = loadTensorFlow();
   const { tf, native } = loaded;
-  const ctx = createKernelContext(loaded);
+  const ops = createTensorFlowOps(loaded);
   const details = {
     tfjsNode: tf.version['tfjs-node'] ?? 'unknown',
     tensorflow: native.binding.TF_Version,
@@ -69,6 +69,8 @@ export function createBackend(options: TfjsNodeBackendOptions = {}): TfjsNodeBac
     specificationVersion: SPECIFICATION_VERSION,
     dtype: 'float32',
     details,
+    // eager CPU ops run inside the call; on a GPU (tfjs-node-gpu) they go to a CUDA stream
+    completion: native.isUsingGpuDevice ? 'queued' : 'on-return',
     upload(data, shape) {
       assertTensorData(data, shape);
       // tfjs-node hands the JS array's memory to TensorFlow without copying: copy it first so the
@@ -76,7 +78,7 @@ export function createBackend(options: TfjsNodeBackendOptions = {}): TfjsNodeBac
       // returns this private copy itself.
       const copy = data instanceof Float32Array ? data.slice() : Float32Array.from(data);
       const staged = tf.tensor(copy, [...shape], 'float32');
-      const [tensor] = ctx.runOp('Identity', [staged], 1);
+      const [tensor] = ops.runOp('Identity', [staged], 1);
       staged.dispose();
       return wrap(tensor!, shape);
     },
@@ -89,18 +91,18 @@ export function createBackend(options: TfjsNodeBackendOptions = {}): TfjsNodeBac
     // Tensors belong to their callers and tfjs-node's engine is process-wide (shared with the
     // user's own tfjs code): there is nothing of ours to release.
     destroy() {},
-    batchNormForwardTraining: (inputs, attrs) => batchNormForwardTraining(ctx, inputs, attrs),
-    batchNormForwardInference: (inputs, attrs) => batchNormForwardInference(ctx, inputs, attrs),
-    batchNormBackward: (inputs, attrs) => batchNormBackward(ctx, inputs, attrs),
-    runningAverage: (inputs, attrs) => runningAverage(ctx, inputs, attrs),
-    matMul: (a, b, attrs) => matMul(ctx, a, b, attrs),
-    addBias: (x, bias) => addBias(ctx, x, bias),
-    sumRows: (x) => sumRows(ctx, x),
-    sigmoid: (x) => sigmoid(ctx, x),
-    sigmoidBackward: (dy, y) => sigmoidBackward(ctx, dy, y),
-    relu: (x) => relu(ctx, x),
-    reluBackward: (dy, x) => reluBackward(ctx, dy, x),
-    softmaxCrossEntropy: (logits, labels) => softmaxCrossEntropy(ctx, logits, labels),
-    sgdUpdate: (param, grad, attrs) => sgdUpdate(ctx, param, grad, attrs),
+    batchNormForwardTraining: (inputs, attrs) => batchNormForwardTraining(ops, inputs, attrs),
+    batchNormForwardInference: (inputs, attrs) => batchNormForwardInference(ops, inputs, attrs),
+    batchNormBackward: (inputs, attrs) => batchNormBackward(ops, inputs, attrs),
+    runningAverage: (inputs, attrs) => runningAverage(ops, inputs, attrs),
+    matMul: (a, b, attrs) => matMul(ops, a, b, attrs),
+    addBias: (x, bias) => addBias(ops, x, bias),
+    sumRows: (x) => sumRows(ops, x),
+    sigmoid: (x) => sigmoid(ops, x),
+    sigmoidBackward: (dy, y) => sigmoidBackward(ops, dy, y),
+    relu: (x) => relu(ops, x),
+    reluBackward: (dy, x) => reluBackward(ops, dy, x),
+    softmaxCrossEntropy: (logits, labels) => softmaxCrossEntropy(ops, logits, labels),
+    sgdUpdate: (param, grad, attrs) => sgdUpdate(ops, param, grad, attrs),
   } satisfies Omit<InternalBackend, 'isTensor'>) satisfies InternalBackend;
 }

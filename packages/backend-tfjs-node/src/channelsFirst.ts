@@ -2,10 +2,9 @@
  * Channels-first tensors with a spatial extent (`NCL`, `NCHW`, `NCDHW`) go through tfjs ops, not
  * the fused op, on the view `[N, C, S, 1]` (`S` = the product of the spatial axes).
  * TensorFlow's CPU FusedBatchNormV3/GradV3 accept NCHW only by transposing to NHWC and back
- * inside, which made them slower than composing here (CPU ms per call at [32,64,56,56], pooled
- * allocator: forward fused 47 vs composed 23, backward fused 66 vs composed 51); on NHWC and NC
- * the fused ops win (forward 15 vs 19, backward 17 vs 33 at [32,56,56,64]). The same transpose
- * would happen at every rank, so every channels-first rank takes this route. Per-feature vectors
+ * inside, which made them slower than composing; on NHWC and NC the fused ops win (timings in
+ * the README's "How the kernels map to TensorFlow"). The same transpose would happen at every
+ * rank, so every channels-first rank takes this route. Per-feature vectors
  * broadcast as [1, C, 1, 1].
  */
 import type { Tensor } from '@tensorflow/tfjs-node';
@@ -19,8 +18,7 @@ export function perFeature(tf: TfModule, v: Tensor, c: number): Tensor {
  * Per-feature sums of a `[N, C, S, 1]` view, `→ [C]`: first along each contiguous row of S
  * values, then over N. TensorFlow's single `Sum`/`Mean` over axes [0, 2, 3] accumulates naively
  * in float32: at [32,64,56,56] with values 1e4 + sin(i) its mean was off by 7.4 and the variance
- * came out 55.8 instead of 0.5; the row-wise sums are exact there, and 3× faster (5.6 vs 15.6 CPU
- * ms for mean and variance).
+ * came out 55.8 instead of 0.5; the row-wise sums are exact there, and faster (README).
  */
 export function sumPerFeature(tf: TfModule, t: Tensor): Tensor {
   const [n = 1, c = 1, h = 1, w = 1] = t.shape;

@@ -1,6 +1,6 @@
 import type { Geometry, Shape } from '@batchnorm/core';
 import type { Tensor } from '@tensorflow/tfjs-node';
-import type { DataFormat } from './context.js';
+import type { DataFormat } from './tensorFlowOps.js';
 import type { TfModule } from './loader.js';
 
 /**

@@ -171,28 +171,26 @@ export function toPyTorch(ours: BatchNormConventions): PyTorchBatchNormOptions {
   return { momentum: ours.momentum, eps: ours.epsilon };
 }
 
-/** Keras's `BatchNormalization(momentum, epsilon)` for our options: biased, momentum not null. */
-export function toKeras(ours: BatchNormConventions): KerasBatchNormOptions {
+/** Keras and ONNX alike keep a biased running variance by an exponential average whose weight is on the old value. */
+function complementedFor(library: 'Keras' | 'ONNX', ours: BatchNormConventions): { momentum: number; epsilon: number } {
   assertConventions(ours, 'conventions');
   if (ours.varianceCorrection !== 'biased') {
-    throw cannot('conventions.varianceCorrection', 'Keras', '"biased"', ours.varianceCorrection, RUNNING_VAR_HINT);
+    throw cannot('conventions.varianceCorrection', library, '"biased"', ours.varianceCorrection, RUNNING_VAR_HINT);
   }
   if (ours.momentum === null) {
-    throw cannot('conventions.momentum', 'Keras', 'a number', null, 'Keras has no cumulative average: pick a momentum.');
+    throw cannot('conventions.momentum', library, 'a number', null, `${library} has no cumulative average: pick a momentum.`);
   }
   return { momentum: complementMomentum(ours.momentum), epsilon: ours.epsilon };
 }
 
+/** Keras's `BatchNormalization(momentum, epsilon)` for our options: biased, momentum not null. */
+export function toKeras(ours: BatchNormConventions): KerasBatchNormOptions {
+  return complementedFor('Keras', ours);
+}
+
 /** ONNX `BatchNormalization` attributes for our options: biased, momentum not null. */
 export function toOnnx(ours: BatchNormConventions): OnnxBatchNormAttributes {
-  assertConventions(ours, 'conventions');
-  if (ours.varianceCorrection !== 'biased') {
-    throw cannot('conventions.varianceCorrection', 'ONNX', '"biased"', ours.varianceCorrection, RUNNING_VAR_HINT);
-  }
-  if (ours.momentum === null) {
-    throw cannot('conventions.momentum', 'ONNX', 'a number', null, 'ONNX has no cumulative average: pick a momentum.');
-  }
-  return { momentum: complementMomentum(ours.momentum), epsilon: ours.epsilon };
+  return complementedFor('ONNX', ours);
 }
 
 /**

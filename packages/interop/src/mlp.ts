@@ -1,6 +1,6 @@
 import { BatchNormError, describeValue, type BatchNormState } from '@batchnorm/core';
 import { batchNormTensors, mergeSafetensors, type BatchNormWriteOptions } from './pytorch.js';
-import type { SafetensorsContent } from './safetensors.js';
+import type { SafetensorsContent } from './safetensorsEncode.js';
 
 function invalid(argument: string, expected: string, value: unknown): BatchNormError {
   return new BatchNormError({ code: 'INVALID_ARGUMENT', argument, expected, received: describeValue(value) });

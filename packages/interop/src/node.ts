@@ -5,29 +5,31 @@
  * target, then a rename; on failure no temporary file is left and the target is untouched), ONNX
  * models and ONNX backend-test directories.
  */
-import { open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { writeFileAtomic as writeFileAtomicSync } from '@batchnorm/core/node';
 import { BatchNorm, BatchNormError, describeValue, type Backend, type BatchNormState, type TensorHandle } from '@batchnorm/core';
 import { InteropError, malformed } from './errors.js';
-import { decodeOnnxBackendTest, onnxTestCases, runOnnxCases, type OnnxBackendTest, type OnnxCaseResult, type OnnxTestCaseOptions, type OnnxVectorCase, type RunOnnxOptions } from './onnx/backendTest.js';
-import { decodeOnnxModel, encodeOnnxModel, type OnnxModel } from './onnx/model.js';
+import { decodeOnnxBackendTest, onnxTestCases, type OnnxBackendTest, type OnnxTestCaseOptions, type OnnxVectorCase } from './onnx/backendTest.js';
+import { runOnnxCases, type OnnxCaseResult, type RunOnnxOptions } from './onnx/backendTestRun.js';
+import { decodeOnnxModel } from './onnx/decode.js';
+import { encodeOnnxModel } from './onnx/encode.js';
+import type { OnnxModel } from './onnx/model.js';
+import { encodeBatchNormSafetensors, type BatchNormWriteOptions } from './pytorch.js';
 import {
   batchNormLayersFromSafetensors,
   batchNormStateFromSafetensors,
-  encodeBatchNormSafetensors,
   type BatchNormLayersReadOptions,
   type BatchNormReadOptions,
-  type BatchNormWriteOptions,
-} from './pytorch.js';
+} from './pytorchDecode.js';
 import {
-  encodeSafetensors,
   parseSafetensorsHeader,
   safetensorsFromParts,
   safetensorsHeaderLength,
-  type SafetensorsContent,
   type SafetensorsFile,
   type SafetensorsReadOptions,
 } from './safetensors.js';
+import { encodeSafetensors, type SafetensorsContent } from './safetensorsEncode.js';
 
 function ioError(path: string, error: unknown, what: string): InteropError {
   const code = (error as NodeJS.ErrnoException)?.code;
@@ -44,25 +46,12 @@ function ioError(path: string, error: unknown, what: string): InteropError {
 }
 
 /**
- * Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed, then
- * renamed over the target. If anything fails the temporary file is removed and the target is as
- * it was.
+ * Writes `bytes` to `path` atomically with `@batchnorm/core/node`'s `writeFileAtomic`: a temporary
+ * file beside the target, flushed, then renamed over it (missing directories are made). If
+ * anything fails the temporary file is removed and the target is as it was.
  */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
-  let handle;
-  try {
-    handle = await open(temporary, 'wx');
-    await handle.writeFile(bytes);
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    await rename(temporary, path);
-  } catch (error) {
-    await handle?.close().catch(() => {});
-    await rm(temporary, { force: true });
-    throw error;
-  }
+  writeFileAtomicSync(path, bytes);
 }
 
 /**

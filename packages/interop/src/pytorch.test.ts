@@ -5,14 +5,10 @@ import { BatchNorm, createReferenceBackend, type BatchNormState } from '@batchno
 import { afterAll, describe, expect, it } from 'vitest';
 import { FIXTURES, testBackends, toleranceRatio } from './__tests__/helpers.js';
 import { loadBatchNorm, loadBatchNormLayers, saveBatchNorm } from './node.js';
-import {
-  batchNormPrefixes,
-  batchNormStateFromSafetensors,
-  batchNormTensors,
-  decodeBatchNormSafetensors,
-  encodeBatchNormSafetensors,
-} from './pytorch.js';
-import { decodeSafetensors, encodeSafetensors, safetensorsValues } from './safetensors.js';
+import { batchNormTensors, encodeBatchNormSafetensors } from './pytorch.js';
+import { batchNormPrefixes, batchNormStateFromSafetensors, decodeBatchNormSafetensors } from './pytorchDecode.js';
+import { decodeSafetensors, safetensorsValues } from './safetensors.js';
+import { encodeSafetensors } from './safetensorsEncode.js';
 
 const state = (overrides: Partial<BatchNormState> = {}): BatchNormState => ({
   schema: 'batchnorm-state/1',

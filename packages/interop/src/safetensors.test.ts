@@ -7,11 +7,11 @@ import { InteropError } from './errors.js';
 import { readSafetensorsFile, writeSafetensorsFile } from './node.js';
 import {
   decodeSafetensors,
-  encodeSafetensors,
   safetensorsValues,
   SAFETENSORS_MAX_HEADER_BYTES,
   type SafetensorsFile,
 } from './safetensors.js';
+import { encodeSafetensors } from './safetensorsEncode.js';
 
 /** A safetensors file from its parts: a header (object or raw text), data, and an optional lying length. */
 function raw(header: unknown, data: Uint8Array = new Uint8Array(0), headerLength?: bigint): Uint8Array {

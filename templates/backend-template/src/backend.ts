@@ -38,6 +38,9 @@ export function createBackend(): TemplateBackend {
     specificationVersion: SPECIFICATION_VERSION,
     dtype: 'float64',
     details: { precision: 'float64' },
+    // How a call completes: 'on-return' when the work is done as the call returns (as here,
+    // loops on the host); 'queued' for a device queue (then add onSubmittedWorkDone if it can wait)
+    completion: 'on-return',
     upload(data, shape) {
       assertTensorData(data, shape);
       return templateTensor(Float64Array.from(data), shape);

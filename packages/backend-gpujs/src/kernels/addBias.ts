@@ -1,8 +1,8 @@
-import type { Device } from '../device.js';
+import type { KernelContext } from '../context.js';
 import type { GpuTensor } from '../tensor.js';
-import { addBiasProgram } from './addBias_gpu.js';
+import { addBiasPerColumn } from './addBias_gpu.js';
 
-export function addBias(device: Device, x: GpuTensor, bias: GpuTensor): GpuTensor {
+export function addBias(ctx: KernelContext, x: GpuTensor, bias: GpuTensor): GpuTensor {
   const [rows = 0, cols = 0] = x.shape;
-  return device.run(`addBiasProgram:${rows}x${cols}`, addBiasProgram, { output: [cols, rows], constants: { cols } }, [x, bias], x.shape);
+  return ctx.run(`addBiasPerColumn:${rows}x${cols}`, addBiasPerColumn, { output: [cols, rows], constants: { cols } }, [x, bias], x.shape);
 }

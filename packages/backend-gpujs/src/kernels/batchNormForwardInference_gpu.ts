@@ -2,7 +2,7 @@ import type { IKernelFunctionThis } from 'gpu.js';
 import type { BatchNormGridConstants } from './batchNormGrid.js';
 
 /** `y = γ·(x − E[x])/√(Var[x] + ε) + β` (paper Algorithm 2). */
-export function batchNormForwardInferenceProgram(
+export function normalizeWithRunningStatistics(
   this: IKernelFunctionThis<BatchNormGridConstants>,
   x: number[],
   gamma: number[],

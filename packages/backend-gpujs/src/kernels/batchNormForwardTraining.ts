@@ -4,7 +4,7 @@ import {
   type BatchNormForwardTrainingInputs,
   type BatchNormForwardTrainingOutputs,
 } from '@batchnorm/core';
-import type { Device } from '../device.js';
+import type { KernelContext } from '../context.js';
 import type { GpujsSaved } from '../saved.js';
 import type { GpuTensor } from '../tensor.js';
 import { batchNormGrid, gridKey } from './batchNormGrid.js';
@@ -19,24 +19,24 @@ import { featureLayoutOf, featureSums, firstValues } from './featureSums.js';
  * into `saved`, so backward needs no reduction over `x` of its own.
  */
 export function batchNormForwardTraining(
-  device: Device,
+  ctx: KernelContext,
   { x, gamma, beta }: BatchNormForwardTrainingInputs<GpuTensor>,
   { layout, epsilon }: BatchNormAttrs,
 ): BatchNormForwardTrainingOutputs<GpuTensor, GpujsSaved> {
   const g = geometryOf(layout, x.shape);
   const features = featureLayoutOf(g);
-  const shift = firstValues(device, x, features);
-  const shiftedMean = featureSums(device, { kind: 'shifted', x, shift }, features, g.m);
-  const variance = featureSums(device, { kind: 'squaredDeviations', x, shift, shiftedMean }, features, g.m);
-  const y = device.run(
+  const shift = firstValues(ctx, x, features);
+  const shiftedMean = featureSums(ctx, { kind: 'shifted', x, shift }, features, g.m);
+  const variance = featureSums(ctx, { kind: 'squaredDeviations', x, shift, shiftedMean }, features, g.m);
+  const y = ctx.run(
     `normalizeWithBatchStatistics:${gridKey(g)}`,
     normalizeWithBatchStatistics,
     batchNormGrid(g),
     [x, shift, shiftedMean, variance, gamma, beta, epsilon],
     x.shape,
   );
-  const mean = device.run(`addShift:${g.c}`, addShift, { output: [g.c] }, [shift, shiftedMean], [g.c]);
+  const mean = ctx.run(`addShift:${g.c}`, addShift, { output: [g.c] }, [shift, shiftedMean], [g.c]);
   // The caller owns `variance` and may dispose it: `saved` keeps a texture of its own.
-  const savedVariance = device.run(`copyValues:${g.c}`, copyValues, { output: [g.c] }, [variance], [g.c]);
+  const savedVariance = ctx.run(`copyValues:${g.c}`, copyValues, { output: [g.c] }, [variance], [g.c]);
   return { y, mean, variance, saved: { shift, shiftedMean, variance: savedVariance } };
 }

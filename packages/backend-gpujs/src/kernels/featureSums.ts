@@ -1,14 +1,12 @@
 import type { Geometry } from '@batchnorm/core';
-import type { Device } from '../device.js';
+import type { KernelContext } from '../context.js';
 import type { GpuTensor } from '../tensor.js';
 import {
-  firstValueOfFeature,
-  sumCenteredProducts,
-  sumPartials,
-  sumShifted,
-  sumSquaredDeviations,
-  sumValues,
+  FEATURE_TERMS,
   featureValueIndex,
+  firstValueOfFeature,
+  sumFeatureTerms,
+  sumPartials,
   type FeaturePassConstants,
 } from './featureSums_gpu.js';
 
@@ -66,7 +64,7 @@ function layoutKey(l: FeatureLayout): string {
   return `${l.c}x${l.m}:${l.spatial}:${l.strideN},${l.strideC},${l.strideS}`;
 }
 
-function firstPass(device: Device, term: FeatureTerm, layout: FeatureLayout, groups: number): GpuTensor {
+function firstPass(ctx: KernelContext, term: FeatureTerm, layout: FeatureLayout, groups: number): GpuTensor {
   const constants: FeaturePassConstants = {
     block: REDUCTION_BLOCK,
     count: layout.m,
@@ -74,40 +72,41 @@ function firstPass(device: Device, term: FeatureTerm, layout: FeatureLayout, gro
     strideN: layout.strideN,
     strideC: layout.strideC,
     strideS: layout.strideS,
+    term: FEATURE_TERMS[term.kind],
   };
   const spec = { output: [groups, layout.c], constants, functions: [featureValueIndex] };
   const key = `featureSums:${term.kind}:${layoutKey(layout)}`;
   const shape = [layout.c, groups];
-  switch (term.kind) {
-    case 'values':
-      return device.run(key, sumValues, spec, [term.x], shape);
-    case 'shifted':
-      return device.run(key, sumShifted, spec, [term.x, term.shift], shape);
-    case 'squaredDeviations':
-      return device.run(key, sumSquaredDeviations, spec, [term.x, term.shift, term.shiftedMean], shape);
-    case 'centeredProducts':
-      return device.run(key, sumCenteredProducts, spec, [term.dy, term.x, term.shift, term.shiftedMean], shape);
-  }
+  // the arguments of sumFeatureTerms: (x, dy, shift, shiftedMean), `x` where a term has none
+  const args =
+    term.kind === 'values'
+      ? [term.x, term.x, term.x, term.x]
+      : term.kind === 'shifted'
+        ? [term.x, term.x, term.shift, term.x]
+        : term.kind === 'squaredDeviations'
+          ? [term.x, term.x, term.shift, term.shiftedMean]
+          : [term.x, term.dy, term.shift, term.shiftedMean];
+  return ctx.run(key, sumFeatureTerms, spec, args, shape);
 }
 
 /**
  * Per-feature `Σ term / divisor` as a `[C]` tensor, by a multi-pass tree reduction that stays
  * on the device.
  */
-export function featureSums(device: Device, term: FeatureTerm, layout: FeatureLayout, divisor = 1): GpuTensor {
+export function featureSums(ctx: KernelContext, term: FeatureTerm, layout: FeatureLayout, divisor = 1): GpuTensor {
   let groups = Math.ceil(layout.m / REDUCTION_BLOCK);
-  let partials = firstPass(device, term, layout, groups);
+  let partials = firstPass(ctx, term, layout, groups);
   for (;;) {
     const next = Math.ceil(groups / REDUCTION_BLOCK);
     const last = next === 1;
-    const reduced = device.run(
+    const reduced = ctx.run(
       `sumPartials:${layout.c}:${groups}`,
       sumPartials,
       { output: [next, layout.c], constants: { block: REDUCTION_BLOCK, groups } },
       [partials, last ? divisor : 1],
       last ? [layout.c] : [layout.c, next],
     );
-    device.release(partials);
+    ctx.release(partials);
     if (last) return reduced;
     partials = reduced;
     groups = next;
@@ -115,8 +114,8 @@ export function featureSums(device: Device, term: FeatureTerm, layout: FeatureLa
 }
 
 /** `shift[c]`: the first value of each feature, the origin its sums are taken from. */
-export function firstValues(device: Device, x: GpuTensor, layout: FeatureLayout): GpuTensor {
-  return device.run(
+export function firstValues(ctx: KernelContext, x: GpuTensor, layout: FeatureLayout): GpuTensor {
+  return ctx.run(
     `firstValueOfFeature:${layout.c}:${layout.strideC}:${x.size}`,
     firstValueOfFeature,
     { output: [layout.c], constants: { strideC: layout.strideC } },

@@ -12,6 +12,8 @@ export interface FeaturePassConstants {
   strideN: number;
   strideC: number;
   strideS: number;
+  /** Which term: one of `FEATURE_TERMS`. */
+  term: number;
 }
 
 export interface PartialsPassConstants {
@@ -40,64 +42,22 @@ export function featureValueIndex(
   return n * strideN + c * strideC + s * strideS;
 }
 
-// First passes: output [groups, C]; thread (g, c) adds `block` terms of feature c.
+/** What a first pass adds up: the `term` constant of `sumFeatureTerms`. */
+export const FEATURE_TERMS = { values: 0, shifted: 1, squaredDeviations: 2, centeredProducts: 3 } as const;
 
-/** Partial sums of `x`. */
-export function sumValues(this: IKernelFunctionThis<FeaturePassConstants>, x: number[]): number {
-  const c = this.thread.y;
-  const start = this.thread.x * this.constants.block;
-  let sum = 0;
-  for (let k = 0; k < this.constants.block; k++) {
-    const j = start + k;
-    if (j < this.constants.count) {
-      sum += x[featureValueIndex(c, j, this.constants.spatial, this.constants.strideN, this.constants.strideC, this.constants.strideS)];
-    }
-  }
-  return sum;
-}
-
-/** Partial sums of `x − shift`: shifting by a sample of the feature keeps float32 sums small. */
-export function sumShifted(this: IKernelFunctionThis<FeaturePassConstants>, x: number[], shift: number[]): number {
-  const c = this.thread.y;
-  const start = this.thread.x * this.constants.block;
-  const origin = shift[c];
-  let sum = 0;
-  for (let k = 0; k < this.constants.block; k++) {
-    const j = start + k;
-    if (j < this.constants.count) {
-      sum += x[featureValueIndex(c, j, this.constants.spatial, this.constants.strideN, this.constants.strideC, this.constants.strideS)] - origin;
-    }
-  }
-  return sum;
-}
-
-/** Partial sums of `((x − shift) − shiftedMean)²`: the second pass of a two-pass variance. */
-export function sumSquaredDeviations(
+/**
+ * First passes: output [groups, C]; thread (g, c) adds `block` terms of feature c, the term
+ * chosen by the `term` constant (compiled in: one shader per term):
+ * - `values`: `x`;
+ * - `shifted`: `x − shift` (shifting by a sample of the feature keeps float32 sums small);
+ * - `squaredDeviations`: `((x − shift) − shiftedMean)²`, the second pass of a two-pass variance;
+ * - `centeredProducts`: `dy·((x − shift) − shiftedMean)`, i.e. `dy·(x − μ)`.
+ * A term that does not read `dy`, `shift` or `shiftedMean` is given `x` in its place.
+ */
+export function sumFeatureTerms(
   this: IKernelFunctionThis<FeaturePassConstants>,
   x: number[],
-  shift: number[],
-  shiftedMean: number[],
-): number {
-  const c = this.thread.y;
-  const start = this.thread.x * this.constants.block;
-  const origin = shift[c];
-  const center = shiftedMean[c];
-  let sum = 0;
-  for (let k = 0; k < this.constants.block; k++) {
-    const j = start + k;
-    if (j < this.constants.count) {
-      const d = x[featureValueIndex(c, j, this.constants.spatial, this.constants.strideN, this.constants.strideC, this.constants.strideS)] - origin - center;
-      sum += d * d;
-    }
-  }
-  return sum;
-}
-
-/** Partial sums of `dy·((x − shift) − shiftedMean)`, i.e. of `dy·(x − μ)`. */
-export function sumCenteredProducts(
-  this: IKernelFunctionThis<FeaturePassConstants>,
   dy: number[],
-  x: number[],
   shift: number[],
   shiftedMean: number[],
 ): number {
@@ -110,7 +70,16 @@ export function sumCenteredProducts(
     const j = start + k;
     if (j < this.constants.count) {
       const i = featureValueIndex(c, j, this.constants.spatial, this.constants.strideN, this.constants.strideC, this.constants.strideS);
-      sum += dy[i] * (x[i] - origin - center);
+      if (this.constants.term === 0) {
+        sum += x[i];
+      } else if (this.constants.term === 1) {
+        sum += x[i] - origin;
+      } else if (this.constants.term === 2) {
+        const d = x[i] - origin - center;
+        sum += d * d;
+      } else {
+        sum += dy[i] * (x[i] - origin - center);
+      }
     }
   }
   return sum;

@@ -1,9 +1,9 @@
 import type { MatMulAttrs } from '@batchnorm/core';
-import type { Device } from '../device.js';
+import type { KernelContext } from '../context.js';
 import type { GpuTensor } from '../tensor.js';
-import { matMulProgram, type MatMulConstants } from './matMul_gpu.js';
+import { dotRowColumn, type MatMulConstants } from './matMul_gpu.js';
 
-export function matMul(device: Device, a: GpuTensor, b: GpuTensor, attrs: MatMulAttrs = {}): GpuTensor {
+export function matMul(ctx: KernelContext, a: GpuTensor, b: GpuTensor, attrs: MatMulAttrs = {}): GpuTensor {
   const [aRows = 0, aCols = 0] = a.shape;
   const [bRows = 0, bCols = 0] = b.shape;
   const transposeA = attrs.transposeA === true;
@@ -18,9 +18,9 @@ export function matMul(device: Device, a: GpuTensor, b: GpuTensor, attrs: MatMul
     bStrideInner: transposeB ? 1 : bCols,
     bStrideCol: transposeB ? bCols : 1,
   };
-  return device.run(
-    `matMulProgram:${aRows}x${aCols}${transposeA ? 'T' : ''}:${bRows}x${bCols}${transposeB ? 'T' : ''}`,
-    matMulProgram,
+  return ctx.run(
+    `dotRowColumn:${aRows}x${aCols}${transposeA ? 'T' : ''}:${bRows}x${bCols}${transposeB ? 'T' : ''}`,
+    dotRowColumn,
     { output: [cols, rows], constants },
     [a, b],
     [rows, cols],

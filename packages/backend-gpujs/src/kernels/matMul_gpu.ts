@@ -14,7 +14,7 @@ export interface MatMulConstants {
 }
 
 /** Output `[cols, rows]` grid: thread (j, i) computes `Σ_p op(a)[i, p]·op(b)[p, j]`. */
-export function matMulProgram(this: IKernelFunctionThis<MatMulConstants>, a: number[], b: number[]): number {
+export function dotRowColumn(this: IKernelFunctionThis<MatMulConstants>, a: number[], b: number[]): number {
   const i = this.thread.y;
   const j = this.thread.x;
   let sum = 0;

@@ -1,7 +1,7 @@
-import type { Device } from '../device.js';
+import type { KernelContext } from '../context.js';
 import type { GpuTensor } from '../tensor.js';
-import { reluProgram } from './relu_gpu.js';
+import { positivePart } from './relu_gpu.js';
 
-export function relu(device: Device, x: GpuTensor): GpuTensor {
-  return device.run(`reluProgram:${x.size}`, reluProgram, { output: [x.size] }, [x], x.shape);
+export function relu(ctx: KernelContext, x: GpuTensor): GpuTensor {
+  return ctx.run(`positivePart:${x.size}`, positivePart, { output: [x.size] }, [x], x.shape);
 }

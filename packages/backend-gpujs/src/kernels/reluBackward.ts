@@ -1,7 +1,7 @@
-import type { Device } from '../device.js';
+import type { KernelContext } from '../context.js';
 import type { GpuTensor } from '../tensor.js';
-import { reluBackwardProgram } from './reluBackward_gpu.js';
+import { passWherePositive } from './reluBackward_gpu.js';
 
-export function reluBackward(device: Device, dy: GpuTensor, x: GpuTensor): GpuTensor {
-  return device.run(`reluBackwardProgram:${x.size}`, reluBackwardProgram, { output: [x.size] }, [dy, x], x.shape);
+export function reluBackward(ctx: KernelContext, dy: GpuTensor, x: GpuTensor): GpuTensor {
+  return ctx.run(`passWherePositive:${x.size}`, passWherePositive, { output: [x.size] }, [dy, x], x.shape);
 }

@@ -1,6 +1,6 @@
 import type { IKernelFunctionThis } from 'gpu.js';
 
 /** `max(x, 0)`. */
-export function reluProgram(this: IKernelFunctionThis, x: number[]): number {
+export function positivePart(this: IKernelFunctionThis, x: number[]): number {
   return Math.max(x[this.thread.x], 0);
 }

@@ -1,16 +1,16 @@
 import type { RunningAverageAttrs, RunningAverageInputs } from '@batchnorm/core';
-import type { Device } from '../device.js';
+import type { KernelContext } from '../context.js';
 import type { GpuTensor } from '../tensor.js';
-import { runningAverageProgram } from './runningAverage_gpu.js';
+import { blendRunningAverage } from './runningAverage_gpu.js';
 
 export function runningAverage(
-  device: Device,
+  ctx: KernelContext,
   { running, batch }: RunningAverageInputs<GpuTensor>,
   { factor, batchScale }: RunningAverageAttrs,
 ): GpuTensor {
-  return device.run(
-    `runningAverageProgram:${running.size}`,
-    runningAverageProgram,
+  return ctx.run(
+    `blendRunningAverage:${running.size}`,
+    blendRunningAverage,
     { output: [running.size] },
     [running, batch, factor, batchScale],
     running.shape,

@@ -1,7 +1,7 @@
 import type { IKernelFunctionThis } from 'gpu.js';
 
 /** `(1 − factor)·running + factor·batchScale·batch`. */
-export function runningAverageProgram(
+export function blendRunningAverage(
   this: IKernelFunctionThis,
   running: number[],
   batch: number[],

@@ -1,6 +1,6 @@
 import type { IKernelFunctionThis } from 'gpu.js';
 
 /** `param − learningRate·grad`. */
-export function sgdUpdateProgram(this: IKernelFunctionThis, param: number[], grad: number[], learningRate: number): number {
+export function stepAgainstGradient(this: IKernelFunctionThis, param: number[], grad: number[], learningRate: number): number {
   return param[this.thread.x] - learningRate * grad[this.thread.x];
 }

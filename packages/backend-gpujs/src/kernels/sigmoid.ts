@@ -1,8 +1,8 @@
-import type { Device } from '../device.js';
+import type { KernelContext } from '../context.js';
 import type { GpuTensor } from '../tensor.js';
 import { EXP_REDUCTION } from './expReduction.js';
-import { sigmoidProgram } from './sigmoid_gpu.js';
+import { logistic } from './sigmoid_gpu.js';
 
-export function sigmoid(device: Device, x: GpuTensor): GpuTensor {
-  return device.run(`sigmoidProgram:${x.size}`, sigmoidProgram, { output: [x.size], constants: EXP_REDUCTION }, [x], x.shape);
+export function sigmoid(ctx: KernelContext, x: GpuTensor): GpuTensor {
+  return ctx.run(`logistic:${x.size}`, logistic, { output: [x.size], constants: EXP_REDUCTION }, [x], x.shape);
 }

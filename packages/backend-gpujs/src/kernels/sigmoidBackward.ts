@@ -1,7 +1,7 @@
-import type { Device } from '../device.js';
+import type { KernelContext } from '../context.js';
 import type { GpuTensor } from '../tensor.js';
-import { sigmoidBackwardProgram } from './sigmoidBackward_gpu.js';
+import { logisticGradient } from './sigmoidBackward_gpu.js';
 
-export function sigmoidBackward(device: Device, dy: GpuTensor, y: GpuTensor): GpuTensor {
-  return device.run(`sigmoidBackwardProgram:${y.size}`, sigmoidBackwardProgram, { output: [y.size] }, [dy, y], y.shape);
+export function sigmoidBackward(ctx: KernelContext, dy: GpuTensor, y: GpuTensor): GpuTensor {
+  return ctx.run(`logisticGradient:${y.size}`, logisticGradient, { output: [y.size] }, [dy, y], y.shape);
 }

@@ -5,7 +5,7 @@ import type { ExpReductionConstants } from './expReduction.js';
  * `1/(1 + e^(−x))` as `1/(1 + e)` or `e/(1 + e)` with `e = e^(−|x|) ≤ 1`, so nothing overflows;
  * `e` by the exp reduction of expReduction.ts.
  */
-export function sigmoidProgram(this: IKernelFunctionThis<ExpReductionConstants>, x: number[]): number {
+export function logistic(this: IKernelFunctionThis<ExpReductionConstants>, x: number[]): number {
   const v = x[this.thread.x];
   const a = -Math.abs(v);
   const k = Math.floor(a * this.constants.log2e + 0.5);

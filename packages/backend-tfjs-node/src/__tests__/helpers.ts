@@ -1,21 +1,17 @@
 import {
-  createRandom,
   createReferenceBackend,
   type Shape,
   type SyncBackend,
   type TensorData,
   type TensorHandle,
 } from '@batchnorm/core';
-import { expect } from 'vitest';
 import { createBackend } from '../backend.js';
+
+// seeded data and numpy's allclose, shared by every backend's tests
+export { expectAllClose as expectClose, randomValues } from '@batchnorm/conformance/testing';
 
 export const tfjs = createBackend();
 export const reference = createReferenceBackend();
-
-export function randomValues(seed: number, length: number, scale = 1, offset = 0): Float64Array {
-  const random = createRandom(seed);
-  return Float64Array.from({ length }, () => offset + scale * random.normal());
-}
 
 export interface HostTensor {
   readonly data: Float64Array;
@@ -41,22 +37,4 @@ export function runOn<T extends TensorHandle, S>(backend: SyncBackend<T, S>, inp
 export function compareWithReference(inputs: readonly HostTensor[], f: Computation): { got: TensorData[]; want: TensorData[] } {
   const rounded = inputs.map(({ data, shape }) => ({ data: Float64Array.from(Float32Array.from(data)), shape }));
   return { got: runOn(tfjs, rounded, f), want: runOn(reference, rounded, f) };
-}
-
-/** numpy's allclose, element by element, reporting the first failure. */
-export function expectClose(got: ArrayLike<number> | undefined, want: ArrayLike<number> | undefined, atol: number, rtol: number): void {
-  expect(got).toBeDefined();
-  expect(want).toBeDefined();
-  if (got === undefined || want === undefined) return;
-  expect(got.length).toBe(want.length);
-  let firstFailure: string | undefined;
-  let failures = 0;
-  for (let i = 0; i < want.length; i++) {
-    const error = Math.abs(got[i]! - want[i]!);
-    if (!(error <= atol + rtol * Math.abs(want[i]!))) {
-      failures++;
-      firstFailure ??= `[${i}]: got ${got[i]}, want ${want[i]}`;
-    }
-  }
-  expect(firstFailure, `${failures} of ${want.length} values outside atol ${atol} + rtol ${rtol}`).toBeUndefined();
 }

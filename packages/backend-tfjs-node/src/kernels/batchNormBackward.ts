@@ -1,7 +1,7 @@
 import { geometryOf, type BatchNormAttrs, type BatchNormBackwardInputs, type BatchNormBackwardOutputs } from '@batchnorm/core';
 import type { Tensor } from '@tensorflow/tfjs-node';
 import { backwardChannelsFirst } from '../channelsFirst.js';
-import { fusedAttrs, type KernelContext } from '../context.js';
+import { fusedAttrs, type TensorFlowOps } from '../tensorFlowOps.js';
 import { channelsFirstView, fusedView, routeOf, viewAs } from '../route.js';
 import { checkedSaved, type TfjsSaved } from '../saved.js';
 import { wrap, type TfjsNodeTensor } from '../tensor.js';
@@ -13,7 +13,7 @@ import { wrap, type TfjsNodeTensor } from '../tensor.js';
  * Both take `ε` from `attrs`, as the contract says.
  */
 export function batchNormBackward(
-  { tf, runOp, fusedBatchNormAttrs }: KernelContext,
+  { tf, runOp, fusedBatchNormAttrs }: TensorFlowOps,
   { dy, x, gamma, saved }: BatchNormBackwardInputs<TfjsNodeTensor, TfjsSaved>,
   attrs: BatchNormAttrs,
 ): BatchNormBackwardOutputs<TfjsNodeTensor> {

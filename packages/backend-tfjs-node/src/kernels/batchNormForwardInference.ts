@@ -1,6 +1,6 @@
 import { geometryOf, type BatchNormAttrs, type BatchNormForwardInferenceInputs } from '@batchnorm/core';
 import { affineChannelsFirst } from '../channelsFirst.js';
-import { fusedAttrs, type KernelContext } from '../context.js';
+import { fusedAttrs, type TensorFlowOps } from '../tensorFlowOps.js';
 import { channelsFirstView, fusedView, routeOf, viewAs } from '../route.js';
 import { wrap, type TfjsNodeTensor } from '../tensor.js';
 
@@ -9,7 +9,7 @@ import { wrap, type TfjsNodeTensor } from '../tensor.js';
  * folded affine map `a·x + b` on the `[N, C, S, 1]` view.
  */
 export function batchNormForwardInference(
-  { tf, runOp, fusedBatchNormAttrs }: KernelContext,
+  { tf, runOp, fusedBatchNormAttrs }: TensorFlowOps,
   { x, gamma, beta, mean, variance }: BatchNormForwardInferenceInputs<TfjsNodeTensor>,
   attrs: BatchNormAttrs,
 ): TfjsNodeTensor {

@@ -4,7 +4,7 @@ import {
   type BatchNormForwardTrainingInputs,
   type BatchNormForwardTrainingOutputs,
 } from '@batchnorm/core';
-import { fusedAttrs, type KernelContext } from '../context.js';
+import { fusedAttrs, type TensorFlowOps } from '../tensorFlowOps.js';
 import { affineChannelsFirst, momentsChannelsFirst } from '../channelsFirst.js';
 import { channelsFirstView, fusedView, routeOf, viewAs } from '../route.js';
 import type { TfjsSaved } from '../saved.js';
@@ -21,7 +21,7 @@ import { wrap, type TfjsNodeTensor } from '../tensor.js';
  * on the mean and variance.
  */
 export function batchNormForwardTraining(
-  { tf, runOp, fusedBatchNormAttrs }: KernelContext,
+  { tf, runOp, fusedBatchNormAttrs }: TensorFlowOps,
   { x, gamma, beta }: BatchNormForwardTrainingInputs<TfjsNodeTensor>,
   attrs: BatchNormAttrs,
 ): BatchNormForwardTrainingOutputs<TfjsNodeTensor, TfjsSaved> {

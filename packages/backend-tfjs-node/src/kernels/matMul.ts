@@ -1,10 +1,10 @@
 import type { MatMulAttrs } from '@batchnorm/core';
-import type { KernelContext } from '../context.js';
+import type { TensorFlowOps } from '../tensorFlowOps.js';
 import { wrap, type TfjsNodeTensor } from '../tensor.js';
 
 /** TensorFlow's BatchMatMul with its own transpose flags: no transposed copy is made. */
 export function matMul(
-  { tf }: KernelContext,
+  { tf }: TensorFlowOps,
   a: TfjsNodeTensor,
   b: TfjsNodeTensor,
   { transposeA = false, transposeB = false }: MatMulAttrs = {},

@@ -1,9 +1,9 @@
 import type { RunningAverageAttrs, RunningAverageInputs } from '@batchnorm/core';
-import type { KernelContext } from '../context.js';
+import type { TensorFlowOps } from '../tensorFlowOps.js';
 import { wrap, type TfjsNodeTensor } from '../tensor.js';
 
 export function runningAverage(
-  { tf }: KernelContext,
+  { tf }: TensorFlowOps,
   { running, batch }: RunningAverageInputs<TfjsNodeTensor>,
   { factor, batchScale }: RunningAverageAttrs,
 ): TfjsNodeTensor {

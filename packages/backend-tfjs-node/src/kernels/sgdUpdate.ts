@@ -1,9 +1,9 @@
-import type { KernelContext } from '../context.js';
+import type { TensorFlowOps } from '../tensorFlowOps.js';
 import { wrap, type TfjsNodeTensor } from '../tensor.js';
 
 /** `param − learningRate·grad` as a new tensor; `param` is consumed (disposed), as the contract allows. */
 export function sgdUpdate(
-  { tf }: KernelContext,
+  { tf }: TensorFlowOps,
   param: TfjsNodeTensor,
   grad: TfjsNodeTensor,
   { learningRate }: { readonly learningRate: number },

@@ -1,6 +1,6 @@
-import type { KernelContext } from '../context.js';
+import type { TensorFlowOps } from '../tensorFlowOps.js';
 import { wrap, type TfjsNodeTensor } from '../tensor.js';
 
-export function sigmoid({ tf }: KernelContext, x: TfjsNodeTensor): TfjsNodeTensor {
+export function sigmoid({ tf }: TensorFlowOps, x: TfjsNodeTensor): TfjsNodeTensor {
   return wrap(tf.sigmoid(x.tensor), x.shape);
 }

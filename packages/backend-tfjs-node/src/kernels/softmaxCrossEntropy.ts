@@ -1,5 +1,5 @@
 import type { SoftmaxCrossEntropyOutputs } from '@batchnorm/core';
-import type { KernelContext } from '../context.js';
+import type { TensorFlowOps } from '../tensorFlowOps.js';
 import { wrap, type TfjsNodeTensor } from '../tensor.js';
 
 /**
@@ -7,7 +7,7 @@ import { wrap, type TfjsNodeTensor } from '../tensor.js';
  * `dLogits = (exp(logP) − labels)/N`. Works for soft labels too.
  */
 export function softmaxCrossEntropy(
-  { tf }: KernelContext,
+  { tf }: TensorFlowOps,
   logits: TfjsNodeTensor,
   labels: TfjsNodeTensor,
 ): SoftmaxCrossEntropyOutputs<TfjsNodeTensor> {

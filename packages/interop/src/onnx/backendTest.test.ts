@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FIXTURES, testBackends } from '../__tests__/helpers.js';
 import { loadOnnxTest, readOnnxBackendTest, runOnnxTest } from '../node.js';
-import { ONNX_TEST_TOLERANCE, onnxTestCases, runOnnxCases } from './backendTest.js';
+import { ONNX_TEST_TOLERANCE, onnxTestCases } from './backendTest.js';
+import { runOnnxCases } from './backendTestRun.js';
 
 const ONNX_TESTS = join(FIXTURES, 'onnx-tests');
 const PYTORCH_CONVERTED = [

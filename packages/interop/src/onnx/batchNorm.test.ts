@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES } from '../__tests__/helpers.js';
 import { onnxBatchNormState, readOnnxBatchNorms } from './batchNorm.js';
-import { decodeOnnxModel, decodeOnnxTensor, ONNX_FLOAT, type OnnxModel, type OnnxNode } from './model.js';
+import { decodeOnnxModel } from './decode.js';
+import { ONNX_FLOAT, type OnnxModel, type OnnxNode } from './model.js';
+import { decodeOnnxTensor } from './tensor.js';
 
 const model = (test: string) => decodeOnnxModel(new Uint8Array(readFileSync(join(FIXTURES, 'onnx-tests', test, 'model.onnx'))));
 

@@ -5,7 +5,6 @@ import {
   ATTRIBUTE_FLOAT,
   ATTRIBUTE_INT,
   dataTypeName,
-  decodeOnnxModel,
   ONNX_DOUBLE,
   ONNX_FLOAT,
   type OnnxAttribute,
@@ -15,6 +14,7 @@ import {
   type OnnxTensor,
   type OnnxValueInfo,
 } from './model.js';
+import { decodeOnnxModel } from './decode.js';
 
 /** The opset version of the default domain (`""` or `"ai.onnx"`). */
 export function defaultOpset(model: OnnxModel): number | undefined {
@@ -78,22 +78,15 @@ function attribute(node: OnnxNode, name: string): OnnxAttribute | undefined {
   return node.attributes.find((a) => a.name === name);
 }
 
-function floatAttribute(node: OnnxNode, name: string, fallback: number, where: InteropLocation): number {
+/** A FLOAT or INT attribute's value, `fallback` when the node does not have it. */
+function numberAttribute(node: OnnxNode, name: string, type: 'FLOAT' | 'INT', fallback: number, where: InteropLocation): number {
   const a = attribute(node, name);
   if (a === undefined) return fallback;
-  if (a.type !== ATTRIBUTE_FLOAT || a.f === undefined) {
-    throw malformed({ ...where, field: `attribute ${JSON.stringify(name)}` }, 'a FLOAT attribute', `attribute type ${a.type}`);
+  const value = type === 'FLOAT' ? a.f : a.i;
+  if (a.type !== (type === 'FLOAT' ? ATTRIBUTE_FLOAT : ATTRIBUTE_INT) || value === undefined) {
+    throw malformed({ ...where, field: `attribute ${JSON.stringify(name)}` }, type === 'FLOAT' ? 'a FLOAT attribute' : 'an INT attribute', `attribute type ${a.type}`);
   }
-  return a.f;
-}
-
-function intAttribute(node: OnnxNode, name: string, fallback: number, where: InteropLocation): number {
-  const a = attribute(node, name);
-  if (a === undefined) return fallback;
-  if (a.type !== ATTRIBUTE_INT || a.i === undefined) {
-    throw malformed({ ...where, field: `attribute ${JSON.stringify(name)}` }, 'an INT attribute', `attribute type ${a.type}`);
-  }
-  return a.i;
+  return value;
 }
 
 function vectorOf(tensor: OnnxTensor, where: InteropLocation): Float64Array {
@@ -139,20 +132,20 @@ export function readOnnxBatchNorms(model: OnnxModel | Uint8Array, options: ReadO
     if (!allowed.includes(node.outputs.length) || node.outputs[0] === '') {
       throw malformed({ ...where, field: 'output' }, `Y, or Y and ${allowed[1]! - 1} optional outputs (BatchNormalization-${schemaVersion})`, `${node.outputs.length} outputs [${node.outputs.map((o) => JSON.stringify(o)).join(', ')}]`);
     }
-    if (schemaVersion < 9 && intAttribute(node, 'spatial', 1, where) !== 1) {
+    if (schemaVersion < 9 && numberAttribute(node, 'spatial', 'INT', 1, where) !== 1) {
       throw unsupported({ ...where, field: 'attribute "spatial"' }, 'spatial = 1 (one statistic per channel)', 'spatial = 0 (per activation)', 'Flatten the input to [N, C·D1·…·Dn] and use spatial = 1.');
     }
     const present = (k: number) => node.outputs[k] !== undefined && node.outputs[k] !== '';
     let trainingMode: boolean;
     if (schemaVersion >= 14) {
-      const mode = intAttribute(node, 'training_mode', 0, where);
+      const mode = numberAttribute(node, 'training_mode', 'INT', 0, where);
       if (mode !== 0 && mode !== 1) throw malformed({ ...where, field: 'attribute "training_mode"' }, '0 or 1', String(mode));
       trainingMode = mode === 1;
       if (node.outputs.length !== (trainingMode ? 3 : 1)) {
         throw malformed({ ...where, field: 'output' }, `${trainingMode ? 3 : 1} outputs with training_mode = ${mode}`, `${node.outputs.length} outputs`);
       }
     } else if (schemaVersion === 6) {
-      trainingMode = intAttribute(node, 'is_test', 0, where) === 0;
+      trainingMode = numberAttribute(node, 'is_test', 'INT', 0, where) === 0;
     } else {
       trainingMode = node.outputs.slice(1).some((o) => o !== '');
     }
@@ -178,8 +171,8 @@ export function readOnnxBatchNorms(model: OnnxModel | Uint8Array, options: ReadO
       });
     }
     const xShape = values.get(x)?.dims ?? shapes.get(x)?.shape;
-    const epsilon = floatAttribute(node, 'epsilon', 1e-5, where);
-    const momentum = floatAttribute(node, 'momentum', 0.9, where);
+    const epsilon = numberAttribute(node, 'epsilon', 'FLOAT', 1e-5, where);
+    const momentum = numberAttribute(node, 'momentum', 'FLOAT', 0.9, where);
     if (!(epsilon > 0) || !Number.isFinite(epsilon)) throw malformed({ ...where, field: 'attribute "epsilon"' }, 'a finite number > 0', String(epsilon));
     if (!(momentum >= 0 && momentum <= 1)) throw malformed({ ...where, field: 'attribute "momentum"' }, 'a number in [0, 1]', String(momentum));
     const output = (k: number) => (present(k) ? node.outputs[k] : undefined);

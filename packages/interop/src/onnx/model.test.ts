@@ -3,11 +3,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES } from '../__tests__/helpers.js';
 import { InteropError } from '../errors.js';
+import { decodeOnnxModel } from './decode.js';
+import { encodeOnnxModel } from './encode.js';
+import { decodeOnnxTensor, encodeOnnxTensor } from './tensor.js';
 import {
-  decodeOnnxModel,
-  decodeOnnxTensor,
-  encodeOnnxModel,
-  encodeOnnxTensor,
   ONNX_DOUBLE,
   ONNX_FLOAT,
   ONNX_INT64,

@@ -2,11 +2,15 @@ import { BatchNorm, LAYOUTS, type Backend, type BatchNormState, type Layout } fr
 import { afterAll, describe, expect, it } from 'vitest';
 import { runOrt, testBackends, toleranceRatio } from '../__tests__/helpers.js';
 import { mlpSafetensors, type MlpLayer, type MlpModel } from '../mlp.js';
-import { decodeSafetensors, encodeSafetensors, safetensorsValues } from '../safetensors.js';
+import { decodeSafetensors, safetensorsValues } from '../safetensors.js';
+import { encodeSafetensors } from '../safetensorsEncode.js';
 import { readOnnxBatchNorms, onnxBatchNormState } from './batchNorm.js';
 import { checkOnnxModel, onnxModelProblems } from './check.js';
-import { decodeOnnxModel, encodeOnnxModel, type OnnxModel } from './model.js';
-import { batchNormOnnxModel, encodeBatchNormOnnx, encodeMlpOnnx, mlpOnnxModel } from './write.js';
+import { decodeOnnxModel } from './decode.js';
+import { encodeOnnxModel } from './encode.js';
+import type { OnnxModel } from './model.js';
+import { batchNormOnnxModel, encodeBatchNormOnnx } from './write.js';
+import { encodeMlpOnnx, mlpOnnxModel } from './writeMlp.js';
 
 const SHAPES: Record<Layout, number[]> = {
   NC: [7, 3],

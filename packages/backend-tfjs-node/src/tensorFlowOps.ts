@@ -14,8 +14,8 @@ export interface FusedBatchNormAttrs {
   readonly isTraining: boolean;
 }
 
-/** What every kernel gets: the tfjs API and TensorFlow's raw ops. */
-export interface KernelContext {
+/** What every kernel gets: the tfjs API and TensorFlow's raw ops by name (the fused batch-norm ops among them). */
+export interface TensorFlowOps {
   readonly tf: TfModule;
   /** Runs a TensorFlow op by name (`FusedBatchNormV3`, `SigmoidGrad`, …) on float32 inputs. */
   runOp(name: string, inputs: readonly Tensor[], numOutputs: number, attrs?: readonly TFEOpAttr[]): Tensor[];
@@ -23,7 +23,7 @@ export interface KernelContext {
   fusedBatchNormAttrs(op: FusedBatchNormOp, attrs: FusedBatchNormAttrs): TFEOpAttr[];
 }
 
-export function createKernelContext({ tf, native }: LoadedTensorFlow): KernelContext {
+export function createTensorFlowOps({ tf, native }: LoadedTensorFlow): TensorFlowOps {
   const { binding } = native;
   const float32: TFEOpAttr = { name: 'T', type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT };
   return {

@@ -1,5 +1,5 @@
 import { assertTensorData, checkedOptions, HandleRegistry, SPECIFICATION_VERSION, type SyncBackend } from '@batchnorm/core';
-import { Device } from './device.js';
+import { KernelContext } from './context.js';
 import { addBias } from './kernels/addBias.js';
 import { batchNormBackward } from './kernels/batchNormBackward.js';
 import { batchNormForwardInference } from './kernels/batchNormForwardInference.js';
@@ -13,6 +13,7 @@ import { sigmoid } from './kernels/sigmoid.js';
 import { sigmoidBackward } from './kernels/sigmoidBackward.js';
 import { softmaxCrossEntropy } from './kernels/softmaxCrossEntropy.js';
 import { sumRows } from './kernels/sumRows.js';
+import gpuJsPackage from 'gpu.js/package.json' with { type: 'json' };
 import { resolveMode, type GpuJsMode, type GpuJsModeOption } from './modes.js';
 
 import { disposeSaved, type GpujsSaved } from './saved.js';
@@ -53,11 +54,12 @@ export interface GpuJsBackend extends SyncBackend<GpuTensor, GpujsSaved> {
 export function createBackend(options: GpuJsBackendOptions = {}): GpuJsBackend {
   const record = checkedOptions(options, OPTION_KEYS, "{ mode: 'cpu' }");
   const { mode, fallbackReason } = resolveMode(record['mode'] ?? 'auto');
-  const device = new Device(mode);
+  const ctx = new KernelContext(mode);
   const details: Record<string, string | number | boolean> = {
     mode,
     precision: 'single',
-    engine: 'gpu.js 2.24.1',
+    // The installed gpu.js, not the version this file was written against
+    engine: `gpu.js ${gpuJsPackage.version}`,
   };
   if (fallbackReason !== '') details['fallbackReason'] = fallbackReason;
   // This instance's tensors and saved values: every method refuses others in O(1), before a
@@ -68,39 +70,41 @@ export function createBackend(options: GpuJsBackendOptions = {}): GpuJsBackend {
     specificationVersion: SPECIFICATION_VERSION,
     dtype: 'float32',
     details,
+    // CPU mode runs the kernel in the call; WebGL queues draws, with no wait but a pixel read
+    completion: mode === 'cpu' ? 'on-return' : 'queued',
     mode,
     get readbacks() {
-      return device.downloads;
+      return ctx.downloads;
     },
     get pixelReads() {
-      return device.pixelReads;
+      return ctx.pixelReads;
     },
     get compiledKernels() {
-      return device.kernels.size;
+      return ctx.kernels.size;
     },
     upload(data, shape) {
       assertTensorData(data, shape);
-      return device.upload(data, shape);
+      return ctx.upload(data, shape);
     },
     // An async function runs its body up to the first await at once: the download happens in
     // the call, so the caller may dispose `t` as soon as `read` returns.
-    read: async (t) => device.download(t),
-    readSync: (t) => device.download(t),
-    dispose: (t) => device.release(t),
-    disposeSaved: (saved) => disposeSaved(device, saved),
-    destroy: () => device.destroy(),
-    batchNormForwardTraining: (inputs, attrs) => batchNormForwardTraining(device, inputs, attrs),
-    batchNormForwardInference: (inputs, attrs) => batchNormForwardInference(device, inputs, attrs),
-    batchNormBackward: (inputs, attrs) => batchNormBackward(device, inputs, attrs),
-    runningAverage: (inputs, attrs) => runningAverage(device, inputs, attrs),
-    matMul: (a, b, attrs) => matMul(device, a, b, attrs),
-    addBias: (x, bias) => addBias(device, x, bias),
-    sumRows: (x) => sumRows(device, x),
-    sigmoid: (x) => sigmoid(device, x),
-    sigmoidBackward: (dy, y) => sigmoidBackward(device, dy, y),
-    relu: (x) => relu(device, x),
-    reluBackward: (dy, x) => reluBackward(device, dy, x),
-    softmaxCrossEntropy: (logits, labels) => softmaxCrossEntropy(device, logits, labels),
-    sgdUpdate: (param, grad, attrs) => sgdUpdate(device, param, grad, attrs),
+    read: async (t) => ctx.download(t),
+    readSync: (t) => ctx.download(t),
+    dispose: (t) => ctx.release(t),
+    disposeSaved: (saved) => disposeSaved(ctx, saved),
+    destroy: () => ctx.destroy(),
+    batchNormForwardTraining: (inputs, attrs) => batchNormForwardTraining(ctx, inputs, attrs),
+    batchNormForwardInference: (inputs, attrs) => batchNormForwardInference(ctx, inputs, attrs),
+    batchNormBackward: (inputs, attrs) => batchNormBackward(ctx, inputs, attrs),
+    runningAverage: (inputs, attrs) => runningAverage(ctx, inputs, attrs),
+    matMul: (a, b, attrs) => matMul(ctx, a, b, attrs),
+    addBias: (x, bias) => addBias(ctx, x, bias),
+    sumRows: (x) => sumRows(ctx, x),
+    sigmoid: (x) => sigmoid(ctx, x),
+    sigmoidBackward: (dy, y) => sigmoidBackward(ctx, dy, y),
+    relu: (x) => relu(ctx, x),
+    reluBackward: (dy, x) => reluBackward(ctx, dy, x),
+    softmaxCrossEntropy: (logits, labels) => softmaxCrossEntropy(ctx, logits, labels),
+    sgdUpdate: (param, grad, attrs) => sgdUpdate(ctx, param, grad, attrs),
   } satisfies Omit<GpuJsBackend, 'isTensor'>) satisfies GpuJsBackend;
 }

@@ -31,7 +31,7 @@ function flatten(output: unknown, size: number): Float32Array {
  * The GPU behind a backend: one gpu.js instance, its compiled kernels and the tensors' life cycle.
  * Kernel wrappers call `run`, which keeps results on the device (textures in GL modes).
  */
-export class Device {
+export class KernelContext {
   readonly mode: GpuJsMode;
   readonly gpu: GPU;
   readonly kernels: KernelCache;
