@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import {
   KNOWN_BACKENDS,
   loadBackend,
@@ -70,4 +71,27 @@ export async function openBackend(name: string, options: BackendOptions = {}): P
  */
 export function cheapFiniteCheck(module: BackendModule): boolean {
   return module.traits.residence === 'host';
+}
+
+/**
+ * Options that make a backend's results independent of how many variants run at once: `js`
+ * computes each output row whole on one thread, so one thread gives the bits of two
+ * (`parallel.test.ts` checks a run against one in this thread on the default two).
+ */
+const ONE_CORE_OPTIONS: Readonly<Record<string, BackendOptions>> = { js: { threads: 1 } };
+
+/**
+ * How the variants of a run may train at once, each in a worker thread on a backend of its own with
+ * one core (the backend's name and options), or undefined: one variant, fewer cores than variants,
+ * or a backend not known to give the same bits that way.
+ */
+export function variantWorkers(
+  name: string,
+  options: BackendOptions,
+  variants: number,
+  cores = availableParallelism(),
+): { readonly name: string; readonly options: BackendOptions } | undefined {
+  const oneCore = ONE_CORE_OPTIONS[name];
+  if (oneCore === undefined || variants < 2 || cores < variants) return undefined;
+  return { name, options: { ...options, ...oneCore } };
 }

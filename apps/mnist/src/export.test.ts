@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readOnnxFile, readSafetensorsFile } from '@batchnorm/interop/node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { QUICK, runCli } from './__tests__/cliProcess.js';
+import { temporaryDirectories } from './__tests__/temp.js';
 import { loadDataset, type Dataset } from './data.js';
 import { valuesOf, type MlpSnapshot } from './model.js';
 import type { Checkpoint, Metrics } from './trainer.js';
@@ -12,14 +12,7 @@ import type { Checkpoint, Metrics } from './trainer.js';
 // onnxruntime-node 1.30.0 bundles its CPU binding; its install script (CUDA downloads) is skipped.
 const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
 
-const temps: string[] = [];
-const temp = () => {
-  temps.push(mkdtempSync(join(tmpdir(), 'mnist-export-')));
-  return temps.at(-1)!;
-};
-afterAll(() => {
-  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
-});
+const temp = temporaryDirectories('mnist-export-');
 
 let mnist: Dataset;
 beforeAll(async () => {

@@ -1,28 +1,16 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileAtomic as writeAtomically } from '@batchnorm/core/node';
 
-/** The temporary file `writeFileAtomic` writes before renaming it over `path`. */
-export function temporaryPathOf(path: string): string {
-  return `${path}.${process.pid}.tmp`;
-}
+export { temporaryPathOf } from '@batchnorm/core/node';
 
 /**
- * Writes a file atomically: readers see the old content or the new, never a torn one. When the
- * write fails (a full disk), the old file is untouched and the temporary file is removed.
+ * Writes a file atomically (core's write: readers see the old content or the new, never a torn
+ * one). When the write fails (a full disk), the old file is untouched, the temporary file is
+ * removed, and the error names the file and says so.
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const temporary = temporaryPathOf(path);
   try {
-    const fd = openSync(temporary, 'w');
-    try {
-      writeFileSync(fd, data);
-      // On disk before the rename, so a crash cannot leave the new name on an empty file.
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temporary, path);
+    writeAtomically(path, data);
   } catch (error) {
-    rmSync(temporary, { force: true });
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(`${path}: cannot write it (${reason}); the previous version, if any, is unchanged`, { cause: error });
   }

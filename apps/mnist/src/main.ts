@@ -1,48 +1,17 @@
-import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { BatchNormError, type Backend } from '@batchnorm/core';
-import { cheapFiniteCheck, openBackend, type OpenedBackend } from './backends.js';
+import { cheapFiniteCheck, openBackend, variantWorkers, type OpenedBackend } from './backends.js';
 import { exportModel, modelFileNames } from './export.js';
 import { RunLock } from './lock.js';
+import type { Variant } from './model.js';
 import { HELP, parseCommand, UsageError, type Command, type NewRun, type ResumeRun } from './options.js';
 import { Progress } from './progress.js';
 import { startSession } from './provenance.js';
-import { CHECKPOINT_FILE, Experiment, METRICS_FILE, stepsDoneOf, type ExperimentConfig, type Metrics } from './trainer.js';
+import { outDirectoryOf, removeIfEmpty, requireDirectory, RUN_FILES, shellWord } from './runDirectory.js';
+import { CHECKPOINT_FILE, Experiment, stepsDoneOf, type ExperimentConfig, type Metrics, type RunOptions } from './trainer.js';
 
-/** `runs/` at the repository root (apps/mnist/dist/ → ../../..), git-ignored. */
-export function defaultRunsDirectory(): string {
-  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'runs');
-}
-
-function timestamp(date = new Date()): string {
-  return date.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-}
-
-/** Creates a new `runs/<timestamp>[-N]`; creating it is what claims the name, so two runs never share one. */
-function createRunDirectory(): string {
-  const base = join(defaultRunsDirectory(), timestamp());
-  mkdirSync(dirname(base), { recursive: true });
-  for (let i = 1; ; i++) {
-    const dir = i === 1 ? base : `${base}-${i}`;
-    try {
-      mkdirSync(dir);
-      return dir;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-  }
-}
-
-/** The files a run writes into its directory. A directory with either of the first two holds a run. */
-const RUN_FILES = [
-  CHECKPOINT_FILE,
-  METRICS_FILE,
-  'report.html',
-  'figure1.svg',
-  'figure1.png',
-  ...(['bn', 'plain'] as const).flatMap((variant) => Object.values(modelFileNames(variant))),
-] as const;
+export { defaultRunsDirectory } from './runDirectory.js';
 
 /** Exit codes of a run stopped by a signal: 128 + the signal's number, as shells report it. */
 const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
@@ -53,9 +22,19 @@ interface Io {
   readonly stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 }
 
-/** `path` as one shell word, for a command the user can paste. */
-function shellWord(path: string): string {
-  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
+/**
+ * The backend `name` (with `--backend-mode`), opened with one core when the variants can train
+ * at once in worker threads (`workers`: the backend each worker creates), else as asked.
+ */
+async function backendFor(
+  name: string,
+  mode: string | undefined,
+  variants: readonly Variant[],
+): Promise<OpenedBackend & Pick<RunOptions, 'workers'>> {
+  const options = mode === undefined ? {} : { mode };
+  const workers = variantWorkers(name, options, variants.length);
+  const opened = await openBackend(name, workers?.options ?? options);
+  return workers === undefined ? opened : { ...opened, workers };
 }
 
 const VARIANT_NAMES = { bn: 'with BN', plain: 'without BN' } as const;
@@ -77,46 +56,6 @@ function summary(metrics: Metrics, outDir: string, models: readonly string[]): s
       `${models.map((name) => `, ${name}`).join('')}`,
     '',
   ].join('\n');
-}
-
-async function backendFor(name: string, mode: string | undefined): Promise<OpenedBackend> {
-  return openBackend(name, mode === undefined ? {} : { mode });
-}
-
-/** Throws a `UsageError` unless `path`, given to `flag`, is an existing directory. */
-function requireDirectory(flag: string, path: string): void {
-  let isDirectory: boolean;
-  try {
-    isDirectory = statSync(path).isDirectory();
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`${flag} ${path}: ${code === 'ENOENT' ? 'no such directory (it does not exist)' : `cannot use it (${code})`}`);
-  }
-  if (!isDirectory) throw new UsageError(`${flag} ${path}: not a directory`);
-}
-
-/** Where a new run writes: `--out` (created if needed) or a fresh `runs/<timestamp>`. */
-function outDirectoryOf(command: NewRun): { dir: string; created: boolean } {
-  if (command.outDir === undefined) return { dir: createRunDirectory(), created: true };
-  const dir = resolve(command.outDir);
-  if (existsSync(dir) && !statSync(dir).isDirectory()) {
-    throw new UsageError(`--out ${command.outDir}: expected a directory, but it is a file`);
-  }
-  const created = !existsSync(dir);
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (error) {
-    throw new UsageError(`--out ${command.outDir}: cannot create it (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-  }
-  return { dir, created };
-}
-
-function removeIfEmpty(dir: string): void {
-  try {
-    if (readdirSync(dir).length === 0) rmdirSync(dir);
-  } catch {
-    // Gone, or no longer empty (another process wrote into it): leave it.
-  }
 }
 
 /**
@@ -202,17 +141,18 @@ async function train(
             `give --steps ${done} or more, or leave --steps out to train to its ${checkpoint.config.steps}`,
         );
       }
-      const opened = await backendFor(checkpoint.config.backend, command.backendMode);
+      const opened = await backendFor(checkpoint.config.backend, command.backendMode, checkpoint.config.variants);
       backend = opened.backend;
       experiment = await Experiment.resume(checkpoint, {
         outDir,
         backend,
         session: startSession(invocation.argv, opened.module.packageName, invocation.started),
+        ...(opened.workers === undefined ? {} : { workers: opened.workers }),
         ...(command.steps === undefined ? {} : { steps: command.steps }),
       });
       io.stderr.write(`Resuming ${outDir} at step ${Math.min(...experiment.metrics.runs.map((r) => r.stepsDone))}\n`);
     } else {
-      const opened = await backendFor(command.backend, command.backendMode);
+      const opened = await backendFor(command.backend, command.backendMode, command.variants);
       backend = opened.backend;
       const config: ExperimentConfig = {
         backend: command.backend,
@@ -235,6 +175,7 @@ async function train(
         outDir,
         backend,
         session: startSession(invocation.argv, opened.module.packageName, invocation.started),
+        ...(opened.workers === undefined ? {} : { workers: opened.workers }),
       });
     }
     const details = Object.entries(backend.details).map(([k, v]) => `${k} ${String(v)}`).join(', ');

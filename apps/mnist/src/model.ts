@@ -1,5 +1,8 @@
-import { BatchNorm, hasSyncReads, type Backend, type BatchNormState, type TensorData, type TensorHandle } from '@batchnorm/core';
+import { BatchNorm, type Backend, type BatchNormState, type TensorHandle } from '@batchnorm/core';
+import { forBackend, readValues, snapshotOf, valuesOf, type TensorSnapshot } from './hostValues.js';
 import { Rng, deriveSeed } from './rng.js';
+
+export { forBackend, readValues, snapshotOf, valuesOf, type TensorSnapshot } from './hostValues.js';
 
 /** `bn`: Batch Normalization after each hidden layer's `Wu` (bias dropped); `plain`: `Wu + b`. */
 export type Variant = 'bn' | 'plain';
@@ -26,14 +29,6 @@ export type WeightInit =
   | { readonly kind: 'glorot' }
   | { readonly kind: 'gaussian'; readonly std: number };
 
-/** Host copy of a tensor, exact: float32 or float64 as the backend keeps it. */
-export interface TensorSnapshot {
-  readonly dtype: 'float32' | 'float64';
-  readonly shape: number[];
-  /** Little-endian bytes of the values, base64. */
-  readonly base64: string;
-}
-
 export interface MlpSnapshot {
   readonly variant: Variant;
   readonly layerSizes: number[];
@@ -41,36 +36,6 @@ export interface MlpSnapshot {
   /** One per layer; `null` where BN replaces the bias. */
   readonly biases: (TensorSnapshot | null)[];
   readonly batchNorm: BatchNormState[];
-}
-
-export function snapshotOf(data: Float32Array | Float64Array, shape: readonly number[]): TensorSnapshot {
-  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return {
-    dtype: data instanceof Float64Array ? 'float64' : 'float32',
-    shape: [...shape],
-    base64: bytes.toString('base64'),
-  };
-}
-
-export function valuesOf(snapshot: TensorSnapshot): Float32Array | Float64Array {
-  const bytes = Buffer.from(snapshot.base64, 'base64');
-  const copy = new Uint8Array(bytes).buffer; // aligned
-  return snapshot.dtype === 'float64' ? new Float64Array(copy) : new Float32Array(copy);
-}
-
-/** Converts host values to what `backend.upload` takes natively. */
-export function forBackend(backend: Backend, data: Float32Array | Float64Array): Float32Array | Float64Array {
-  if (backend.dtype === 'float64') return data instanceof Float64Array ? data : Float64Array.from(data);
-  return data instanceof Float32Array ? data : Float32Array.from(data);
-}
-
-/**
- * `t`'s values on the host: through `readSync` where the backend has it (no promise to settle on
- * a later task), else through `read`. The same values either way. `t` may be disposed as soon as
- * this returns.
- */
-export function readValues<T extends TensorHandle>(backend: Backend<T>, t: T): TensorData | Promise<TensorData> {
-  return hasSyncReads(backend) ? backend.readSync(t) : backend.read(t);
 }
 
 /**
@@ -130,14 +95,21 @@ export class Mlp<T extends TensorHandle = TensorHandle> {
   }
 
   /**
-   * Hidden layer `l` on its input `h`: `z = h·W`, `s = BN(z)` (through `layers[l]`) for `bn` or
-   * `z + b` for `plain`, and the activation `a = sigmoid(s)`. The caller disposes what it does not keep.
+   * The hidden layers on `x`: layer `l` computes `z = h·W` (layer 0 takes `z0` when given, a
+   * product already made), `s = BN(z)` (through `layers[l]`) for `bn` or `z + b` for `plain`, and
+   * `a = sigmoid(s)`, then hands `{ z, s, a }` to `use`, which keeps or disposes each. Returns the
+   * last activation (`x` when there is no hidden layer).
    */
-  #hiddenLayer(l: number, h: T, layers: readonly BatchNorm<T>[]): { z: T; s: T; a: T } {
+  #hidden(x: T, layers: readonly BatchNorm<T>[], use: (l: number, out: { z: T; s: T; a: T }) => void, z0?: T): T {
     const b = this.backend;
-    const z = b.matMul(h, this.weights[l]!);
-    const s = this.variant === 'bn' ? layers[l]!.forward(z) : b.addBias(z, this.biases[l]!);
-    return { z, s, a: b.sigmoid(s) };
+    let h = x;
+    for (let l = 0; l < this.hiddenLayers; l++) {
+      const z = l === 0 && z0 !== undefined ? z0 : b.matMul(h, this.weights[l]!);
+      const s = this.variant === 'bn' ? layers[l]!.forward(z) : b.addBias(z, this.biases[l]!);
+      h = b.sigmoid(s);
+      use(l, { z, s, a: h });
+    }
+    return h;
   }
 
   /**
@@ -151,15 +123,12 @@ export class Mlp<T extends TensorHandle = TensorHandle> {
     const activations: T[] = [];
     const bnInputs: T[] = [];
     for (const layer of this.batchNorm) layer.train();
-    let h = x;
-    for (let l = 0; l < hidden; l++) {
-      const { z, s, a } = this.#hiddenLayer(l, h, this.batchNorm);
+    const h = this.#hidden(x, this.batchNorm, (_, { z, s, a }) => {
       if (this.variant === 'bn') bnInputs.push(z); // BN's backward needs it
       else b.dispose(z);
       b.dispose(s);
-      h = a;
-      activations.push(h);
-    }
+      activations.push(a);
+    });
     const zOut = b.matMul(h, this.weights[last]!);
     const logits = b.addBias(zOut, this.biases[last]!);
     b.dispose(zOut);
@@ -207,26 +176,40 @@ export class Mlp<T extends TensorHandle = TensorHandle> {
    * for `bn`), both for the caller to dispose.
    */
   infer(x: T, layers: readonly BatchNorm<T>[] = this.batchNorm): { logits: T; lastSigmoidInput: T } {
+    return this.inferEach(x, [layers])[0]!;
+  }
+
+  /**
+   * {@link infer} with each set of BN layers in turn. The first product `x·W₁`, most of the work,
+   * does not depend on the layers: it is computed once and serves every set (the same values).
+   */
+  inferEach(x: T, layerSets: readonly (readonly BatchNorm<T>[])[]): { logits: T; lastSigmoidInput: T }[] {
     const b = this.backend;
     const hidden = this.hiddenLayers;
-    for (const layer of layers) layer.eval();
-    let h = x;
-    let lastSigmoidInput: T | undefined;
-    for (let l = 0; l < hidden; l++) {
-      const { z, s, a } = this.#hiddenLayer(l, h, layers);
-      b.dispose(z);
-      if (h !== x) b.dispose(h);
-      h = a;
-      if (l === hidden - 1) lastSigmoidInput = s;
-      else b.dispose(s);
-    }
     const last = this.weights.length - 1;
-    const zOut = b.matMul(h, this.weights[last]!);
-    if (h !== x) b.dispose(h);
-    const logits = b.addBias(zOut, this.biases[last]!);
-    b.dispose(zOut);
-    for (const layer of layers) layer.train();
-    return { logits, lastSigmoidInput: lastSigmoidInput! };
+    const z0 = b.matMul(x, this.weights[0]!);
+    try {
+      return layerSets.map((layers) => {
+        for (const layer of layers) layer.eval();
+        let lastSigmoidInput: T | undefined;
+        let previous: T | undefined;
+        const h = this.#hidden(x, layers, (l, { z, s, a }) => {
+          if (z !== z0) b.dispose(z);
+          if (previous !== undefined) b.dispose(previous);
+          previous = a;
+          if (l === hidden - 1) lastSigmoidInput = s;
+          else b.dispose(s);
+        }, z0);
+        const zOut = hidden === 0 ? z0 : b.matMul(h, this.weights[last]!);
+        if (h !== x) b.dispose(h);
+        const logits = b.addBias(zOut, this.biases[last]!);
+        if (zOut !== z0) b.dispose(zOut);
+        for (const layer of layers) layer.train();
+        return { logits, lastSigmoidInput: lastSigmoidInput! };
+      });
+    } finally {
+      b.dispose(z0);
+    }
   }
 
   /**
@@ -252,14 +235,13 @@ export class Mlp<T extends TensorHandle = TensorHandle> {
     );
     try {
       for (const x of batches) {
-        let h = x;
-        for (let l = 0; l < layers.length; l++) {
-          const { z, s, a } = this.#hiddenLayer(l, h, layers);
+        let previous: T | undefined;
+        const h = this.#hidden(x, layers, (_, { z, s, a }) => {
           b.dispose(z);
-          if (h !== x) b.dispose(h);
-          h = a;
           b.dispose(s);
-        }
+          if (previous !== undefined) b.dispose(previous);
+          previous = a;
+        });
         if (h !== x) b.dispose(h);
       }
       // On a backend that reads asynchronously the finite checks are still reading.

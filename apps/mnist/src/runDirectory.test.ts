@@ -1,18 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CliProcess, outcomeOf, QUICK, runCli, stepsDoneIn } from './__tests__/cliProcess.js';
+import { temporaryDirectories } from './__tests__/temp.js';
 
-const temps: string[] = [];
-const temp = () => {
-  temps.push(mkdtempSync(join(tmpdir(), 'mnist-rundir-')));
-  return temps.at(-1)!;
-};
-afterAll(() => {
-  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
-});
+const temp = temporaryDirectories('mnist-rundir-');
 const LOCK = 'run.lock';
 
 /** The pid of a process that has exited (its pid is, for now, not in use). */

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { cheapFiniteCheck, openBackend } from './backends.js';
 import { loadDataset } from './data.js';
 import { writeFileAtomic } from './files.js';
-import { defaultRunsDirectory } from './main.js';
+import { defaultRunsDirectory } from './runDirectory.js';
 import type { Variant } from './model.js';
 import { DEFAULTS } from './options.js';
 import { Experiment, type RunRecord } from './trainer.js';
