@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import process from 'node:process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BatchNorm, createReferenceBackend } from '@batchnorm/core';
+import { BatchNorm, createReferenceBackend, Mulberry32 } from '@batchnorm/core';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
@@ -22,16 +22,10 @@ if (out === undefined) {
 const backend = createReferenceBackend();
 const manifest = { layers: [], model: undefined, mlps: [], onnx: [] };
 
-/** Seeded uniform numbers in [0, 1) (mulberry32), so every run writes the same files. */
+/** Seeded uniform numbers in [0, 1) (core's mulberry32), so every run writes the same files. */
 function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const source = new Mulberry32(seed);
+  return () => source.uniform();
 }
 
 async function run(layer, x, shape) {

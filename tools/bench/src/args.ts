@@ -1,4 +1,5 @@
 import { BatchNormError } from '@batchnorm/core';
+import { usageLine, UsageError } from '@batchnorm/core/node';
 import { KERNEL_OPS, type KernelOp } from './byteModel.js';
 import { FULL_SHAPES, QUICK_SHAPES, parseShapes, type BenchShape } from './shapes.js';
 import { ANCHOR_ENGINES, OUR_BACKENDS, PYTORCH_NAME, TFJS_ANCHOR_NAMES, TFJS_LAYERS_NAMES } from './names.js';
@@ -39,9 +40,13 @@ export interface CliOptions {
   readonly torchThreads?: number;
 }
 
-export const USAGE = `Usage: pnpm bench [--quick] [--json] [--out FILE] [--only name,...] [--shapes LIST]
-                  [--ops LIST] [--mode both|resident|read-back] [--rounds N] [--no-mnist]
-                  [--python PATH] [--torch-threads N]
+/** The command's name, as installed (`pnpm bench` runs it). */
+export const TOOL = 'batchnorm-bench';
+
+export const USAGE = `${usageLine(TOOL, `[--quick] [--json] [--out FILE] [--only name,...] [--shapes LIST]
+                       [--ops LIST] [--mode both|resident|read-back] [--rounds N] [--no-mnist]
+                       [--python PATH] [--torch-threads N]`)}
+(pnpm bench from the repository root)
 
   --quick        fewer shapes and samples (under a minute); skips tfjs-cpu on large shapes
   --json         print exactly one JSON document on stdout (progress goes to stderr);
@@ -59,7 +64,8 @@ export const USAGE = `Usage: pnpm bench [--quick] [--json] [--out FILE] [--only 
                  without torch there, pytorch is skipped with one line saying why
   --torch-threads N  PyTorch's threads (default: backend-js's thread count)
 
-Exit status 1 when a backend computes a wrong result or fails; targets never change it.`;
+Exit status (docs/cli.md): 0 ok, 1 a backend computed a wrong result or failed (targets never
+change it), 2 usage error, 130/143 stopped by SIGINT/SIGTERM.`;
 
 function usageError(argument: string, expected: string, received: string): BatchNormError {
   return new BatchNormError({ code: 'INVALID_ARGUMENT', argument, expected, received });
@@ -146,7 +152,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         break;
       }
       default:
-        throw usageError('arguments', 'options as listed by --help', JSON.stringify(arg));
+        throw new UsageError(`unknown option ${JSON.stringify(arg)}`);
     }
   }
   return {

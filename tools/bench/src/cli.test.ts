@@ -79,15 +79,24 @@ describe('the CLI (built dist/cli.js)', () => {
   }, 120_000);
 
   it('refuses an --out path it could not write before running anything', async () => {
-    const error = await runFailing(['--out', '/nonexistent-dir/bench.json']);
+    // a missing directory is made (even as root), so the path runs through a file instead
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'bench-out-')), 'a-file');
+    writeFileSync(file, '');
+    const error = await runFailing(['--out', path.join(file, 'bench.json')]);
     expect(error?.code).toBe(2);
-    expect(error?.stderr).toContain('--out: expected a file path in a writable directory');
-    expect(error?.stderr).toContain('/nonexistent-dir/bench.json');
+    expect(error?.stderr).toContain(`batchnorm-bench: error: --out: expected a file path it can write`);
+    expect(error?.stderr).toContain(`${file} is not a directory`);
+  }, 60_000);
+
+  it('says an unknown option in the shared error form', async () => {
+    const error = await runFailing(['--frobnicate']);
+    expect(error?.code).toBe(2);
+    expect(error?.stderr).toBe(`batchnorm-bench: error: unknown option "--frobnicate"\nUsage: batchnorm-bench [options]\nRun 'batchnorm-bench --help' for the options.\n`);
   }, 60_000);
 
   it('rejects an unknown backend name with a usage message and exit status 2', async () => {
     const error = await runFailing(['--only', 'nope']);
     expect(error?.code).toBe(2);
-    expect(error?.stderr).toContain('--only: expected names among js');
+    expect(error?.stderr).toContain('batchnorm-bench: error: --only: expected names among js');
   }, 60_000); // a cold Node start that loads TensorFlow.js takes seconds on a busy machine
 });

@@ -1,56 +1,51 @@
 #!/usr/bin/env node
-import { parseArgs, USAGE } from './args.js';
+import { BatchNormError } from '@batchnorm/core';
+import { EXIT_CODES, handleClosedOutput, outputPathProblem, runCli, UsageError, writeFileAtomic } from '@batchnorm/core/node';
+import { parseArgs, TOOL, USAGE } from './args.js';
 import { hasFailures, runBench } from './bench.js';
-import { checkWritable, writeAtomically } from './output.js';
 import { renderReport } from './report.js';
 
 // TensorFlow reads this when it loads (tfjs-node is imported later, dynamically): oneDNN's
 // reordering makes results and timings vary between runs.
 process.env.TF_ENABLE_ONEDNN_OPTS ??= '0';
 
-async function main(): Promise<number> {
-  let options;
+/** The options, or a `UsageError` for bad ones (an `--out` that cannot be written included). */
+function options() {
+  let parsed;
   try {
-    options = parseArgs(process.argv.slice(2));
-    if (options.out !== undefined) checkWritable(options.out);
+    parsed = parseArgs(process.argv.slice(2));
   } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}\n`);
-    return 2;
+    if (error instanceof BatchNormError) throw new UsageError(error.message);
+    throw error;
   }
-  if (options.help) {
+  // found now rather than after a run of minutes, whose results would then be lost
+  const problem = parsed.out === undefined ? undefined : outputPathProblem(parsed.out);
+  if (problem !== undefined) throw new UsageError(`--out: expected a file path it can write (missing directories are made), received ${JSON.stringify(parsed.out)}: ${problem}`);
+  return parsed;
+}
+
+async function main(): Promise<number> {
+  const parsed = options();
+  if (parsed.help) {
     process.stdout.write(`${USAGE}\n`);
-    return 0;
+    return EXIT_CODES.ok;
   }
   const writeOut = process.stdout.write.bind(process.stdout);
-  if (options.json) {
+  if (parsed.json) {
     // Libraries print banners and warnings through console: keep stdout for the one document.
     console.log = console.info = console.debug = (...args: unknown[]) => console.error(...args);
   }
   const start = performance.now();
   const log = (line: string) => process.stderr.write(`[${((performance.now() - start) / 1000).toFixed(1)}s] ${line}\n`);
-  const doc = await runBench(options, log);
+  const doc = await runBench(parsed, log);
   const json = `${JSON.stringify(doc, null, 2)}\n`;
-  if (options.out !== undefined) writeAtomically(options.out, json);
-  writeOut(options.json ? json : `${renderReport(doc)}\n`);
-  if (options.json) process.stderr.write(`\n${renderReport(doc)}\n`);
-  return hasFailures(doc) ? 1 : 0;
+  if (parsed.out !== undefined) writeFileAtomic(parsed.out, json);
+  writeOut(parsed.json ? json : `${renderReport(doc)}\n`);
+  if (parsed.json) process.stderr.write(`\n${renderReport(doc)}\n`);
+  return hasFailures(doc) ? EXIT_CODES.failed : EXIT_CODES.ok;
 }
 
-// A reader that went away (`pnpm -s bench --json | head`): Node ignores SIGPIPE, so the write
-// fails with EPIPE, a stack trace when unhandled. The document is written last (and to --out
-// first), so end quietly with the run's own status; logs on stderr are not worth a crash either.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') process.exitCode = 1;
-  });
-}
-
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+// `pnpm -s bench --json | head`: the document is written last (and to --out first), so a reader
+// that went away ends the run quietly with its own status.
+handleClosedOutput();
+await runCli(TOOL, main);

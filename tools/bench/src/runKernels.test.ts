@@ -55,6 +55,7 @@ function instrumented(gpu: boolean) {
     ...(gpu
       ? {
           name: 'gpu',
+          completion: 'queued',
           onSubmittedWorkDone: async () => void counts.waits++,
           stats: () => ({ kernels: { batchNormForwardTraining: { calls: counts.kernelCalls, dispatches: 2 * counts.kernelCalls, gpuMs: 0.5 } }, submits: 7 }),
           resetStats: () => void (counts.kernelCalls = 0),
@@ -135,15 +136,33 @@ describe('the correctness gate', () => {
     for (const r of results) expect(r.counters).toEqual({ kernel: { calls: 1, dispatches: 2, gpuMs: 0.5 }, submits: 7 });
   });
 
-  it('a backend with no way to wait for its work is timed read back only, with the reason as a skip', async () => {
+  it('a backend that says its calls complete on return is timed resident with no wait, whatever its name', () => {
     const ref = createReferenceBackend();
-    const gl = { ...ref, name: 'gpujs', details: { mode: 'headlessgl' } } as unknown as Backend;
-    expect(residentWait(gl)).toEqual({ unavailable: expect.stringContaining('pixel read') });
+    for (const b of [
+      { ...ref, name: 'somecpu' },
+      { ...ref, name: 'gpujs', details: { mode: 'cpu' } },
+    ] as unknown as Backend[]) {
+      expect(b.completion).toBe('on-return');
+      const wait = residentWait(b, 'device');
+      expect(wait).toMatchObject({ how: expect.stringContaining('synchronous') });
+      expect('wait' in wait && wait.wait !== undefined).toBe(false);
+    }
+  });
+
+  it('a backend with no way to wait for its work is timed read back only, with the reason as a skip', async () => {
+    const { completion: _, ...ref } = createReferenceBackend();
+    const gl = { ...ref, name: 'gpujs', details: { mode: 'headlessgl' }, completion: 'queued' } as unknown as Backend;
+    expect(residentWait(gl)).toEqual({ unavailable: expect.stringContaining('gpujs queues its work') });
     const unknown = { ...ref, name: 'somegpu' } as unknown as Backend;
-    expect('unavailable' in residentWait(unknown)).toBe(true);
-    // a backend the bench has no entry for, whose manifest says host-resident (the template's)
+    expect(residentWait(unknown)).toEqual({ unavailable: expect.stringContaining('says not how its calls complete') });
+    // a backend that predates `completion`, whose manifest says host-resident
     expect(residentWait(unknown, 'host')).toMatchObject({ how: expect.stringContaining('host-resident') });
     expect('unavailable' in residentWait(unknown, 'device')).toBe(true);
+    // a queued backend is not taken for a host one by its manifest
+    expect('unavailable' in residentWait(gl, 'host')).toBe(true);
+    // one that predates `completion` but can wait for its work is waited for
+    const waits = { ...ref, name: 'oldgpu', onSubmittedWorkDone: async () => {} } as unknown as Backend;
+    expect(residentWait(waits, 'device')).toMatchObject({ wait: expect.any(Function), how: expect.stringContaining('onSubmittedWorkDone') });
     const inputs = makeInputs({ layout: 'NC', shape: [6, 3] });
     const { results, skipped } = await runKernelCase(contractSubject(gl), 'forwardInference', inputs, expectationsFor(inputs), 1, options);
     expect(results.map((r) => [r.readBack, r.error])).toEqual([[true, undefined]]);

@@ -38,8 +38,10 @@ export async function buildConformancePage(backend: string): Promise<string | un
         target: 'es2022',
         // the page carries the shipped vectors (JSON): large by design
         chunkSizeWarningLimit: 4096,
-        rollupOptions: { input: join(pageDir, `${backend}.html`) },
+        rollupOptions: { input: join(pageDir, 'index.html') },
       },
+      // one page for every backend: its entry (`<backend>.ts`) is put into the page's script tag
+      plugins: [{ name: 'backend-entry', transformIndexHtml: { order: 'pre', handler: (html) => html.replace('./BACKEND_ENTRY.ts', `./${backend}.ts`) } }],
     });
   } catch (thrown) {
     log.push(`error: ${(thrown as Rollup.RollupError).message}`);

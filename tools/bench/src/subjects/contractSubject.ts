@@ -3,37 +3,28 @@ import type { KernelOp } from '../byteModel.js';
 import type { KernelInputs } from '../data.js';
 import type { KernelOutputs, KernelSubject, PreparedKernel, ResidentRun, SubjectCounters } from './subject.js';
 
-/** Backends whose kernels compute inside the call: when it returns, the work is done. */
-const SYNCHRONOUS: Readonly<Record<string, string>> = {
-  js: 'synchronous kernels (helper threads joined before the call returns)',
-  reference: 'synchronous kernels (float64 loops in the call)',
-  'tfjs-node': "synchronous kernels (TensorFlow's eager CPU ops run inside the call)",
-};
-
 /**
- * How a resident call of `b` waits for its work to finish without reading anything: the call
- * itself for a synchronous backend, the queue's `onSubmittedWorkDone()` for a backend that
- * offers it (webgpu); otherwise there is no honest resident time (gpu.js on WebGL queues draws
- * and offers no `finish`; its only wait is a pixel read, which is the read-back).
+ * How a resident call of `b` waits for its work to finish without reading anything, from what
+ * the backend says of itself (core's `completion`): the call itself when its kernels complete on
+ * return, `onSubmittedWorkDone()` when queued work can be awaited (webgpu); otherwise there is
+ * no honest resident time (gpu.js on WebGL queues draws and offers no wait but a pixel read,
+ * which is the read-back). `residence` (the manifest's) only serves a backend that predates
+ * `completion`: a host-resident one's outputs are in host memory when its call returns.
  */
 export function residentWait(
   b: Backend,
   residence?: 'host' | 'device',
 ): { wait?: () => Promise<void>; how: string } | { unavailable: string } {
-  const waiter = (b as { onSubmittedWorkDone?: unknown }).onSubmittedWorkDone;
-  if (typeof waiter === 'function') {
-    return { wait: () => (waiter as () => Promise<void>).call(b), how: "waits for the GPU queue (onSubmittedWorkDone())" };
+  if (b.completion === 'on-return') return { how: 'synchronous kernels (the backend completes its work in the call)' };
+  // the capability itself says the work can be awaited, whether or not `completion` says queued
+  if (b.onSubmittedWorkDone !== undefined) {
+    return { wait: () => b.onSubmittedWorkDone!(), how: 'waits for the queued work (onSubmittedWorkDone())' };
   }
-  const sync = SYNCHRONOUS[b.name];
-  if (sync !== undefined) return { how: sync };
-  // A host backend's outputs are in host memory when its call returns (its manifest's residence).
-  if (residence === 'host') return { how: 'synchronous kernels (a host-resident backend: outputs in host memory when the call returns)' };
-  if (b.name === 'gpujs' && b.details.mode === 'cpu') return { how: 'synchronous kernels (gpu.js in its CPU mode)' };
+  if (b.completion === undefined && residence === 'host') {
+    return { how: 'synchronous kernels (a host-resident backend: outputs in host memory when the call returns)' };
+  }
   return {
-    unavailable:
-      b.name === 'gpujs'
-        ? 'not timed resident: gpu.js on WebGL queues its draws and offers no way to wait for them but a pixel read (the read-back)'
-        : `not timed resident: the bench knows no way to wait for ${b.name}'s work without reading it`,
+    unavailable: `not timed resident: ${b.name} ${b.completion === 'queued' ? 'queues its work' : 'says not how its calls complete'} and offers no way to wait for it but a read (the read-back)`,
   };
 }
 
