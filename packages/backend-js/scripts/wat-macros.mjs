@@ -10,6 +10,9 @@
 //   (@rowStrides)   $rb, $rb2, $rb3: the byte offsets of rows 1, 2 and 3 of a channels-last block
 //   (@rows4 body…)  the body four times, for rows 0-3 of a block; in it, (@row $p) is $p moved
 //                   to that row ($p, $p + $rb, $p + $rb2, $p + $rb3)
+//   (@estrin T ($x $x2 $x4 …) c₀ … cₙ)  c₀ + c₁·x + … + cₙ·xⁿ by Estrin's scheme (pairs
+//                   a + b·x, then pairs of those with x², x⁴, …: a short dependency chain),
+//                   T f64 or f64x2 (constants splat); $x2, $x4, … hold x², x⁴, …
 import { readFileSync } from 'node:fs';
 import ts from 'typescript';
 
@@ -94,6 +97,22 @@ function expandMacro(form, context) {
           offset === null ? `(local.get ${p})` : `(i32.add (local.get ${p}) (local.get ${offset}))`,
         ),
       ).join('\n');
+    }
+    case 'estrin': {
+      const [type, powersForm, ...coefficients] = args;
+      if (type !== 'f64' && type !== 'f64x2') throw new Error(`(@estrin T …) takes f64 or f64x2, not ${type}`);
+      const powers = powersForm.slice(1, -1).trim().split(/\s+/);
+      let terms = coefficients.map((c) => (type === 'f64' ? `(f64.const ${c})` : `(v128.const f64x2 ${c} ${c})`));
+      for (const power of powers) {
+        if (terms.length === 1) break;
+        const next = [];
+        for (let i = 0; i < terms.length; i += 2) {
+          next.push(i + 1 < terms.length ? `(${type}.add ${terms[i]} (${type}.mul ${terms[i + 1]} ${local(power, '@estrin')}))` : terms[i]);
+        }
+        terms = next;
+      }
+      if (terms.length !== 1) throw new Error(`(@estrin …): ${coefficients.length} coefficients need more powers than ${powers.join(' ')}`);
+      return terms[0];
     }
     default:
       throw new Error(`unknown macro (@${head} …)`);

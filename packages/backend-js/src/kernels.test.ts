@@ -132,6 +132,27 @@ describe.each(variants)('js backend ($name) against the reference', ({ backend }
       expectAllClose(backend.readSync(got), reference.readSync(want), 1e-5 * Math.sqrt(k), 1e-5);
     });
 
+    // Mostly zero rows, like MNIST pixels: the SIMD loop leaves zero steps out only when every
+    // value of b is finite, since 0·∞ is NaN.
+    it.each([false, true])('matMul of a mostly zero a: the same bits with zero steps left out, NaN kept for 0·∞ (transposeA=%s)', (transposeA) => {
+      const [m, k, n] = [60, 784, 100];
+      const a = randomFloat32(21, m * k).map((v, i) => (i % 7 < 5 || v < 0 ? 0 : v));
+      const b = randomFloat32(22, k * n);
+      const aShape = transposeA ? [k, m] : [m, k];
+      const product = (bValues: Float32Array) => ({
+        got: backend.readSync(backend.matMul(backend.upload(a, aShape), backend.upload(bValues, [k, n]), { transposeA })),
+        want: reference.readSync(reference.matMul(reference.upload(a, aShape), reference.upload(bValues, [k, n]), { transposeA })),
+      });
+      const finite = product(b);
+      expectAllClose(finite.got, finite.want, 1e-5 * Math.sqrt(k), 1e-5);
+      // b[0, 3] = ∞ meets a[0, 0] = 0, so c[0, 3] is NaN.
+      const withInfinity = b.slice();
+      withInfinity[3] = Infinity;
+      const { got, want } = product(withInfinity);
+      expect(Number.isNaN(want[3]!)).toBe(true);
+      expect(Array.from(got, Number.isNaN)).toEqual(Array.from(want, Number.isNaN));
+    });
+
     const x = randomFloat32(11, 6 * 10, 3);
     const y01 = randomFloat32(12, 6 * 10).map((v) => 1 / (1 + Math.exp(-v)));
     const dy = randomFloat32(13, 6 * 10);

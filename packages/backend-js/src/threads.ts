@@ -44,6 +44,8 @@ const ROW_ALIGN: Readonly<Record<LoopName, number>> = {
   backwardApply: 1,
   matMulPanels: 4,
   matMulDots: 1,
+  sigmoid: 1,
+  sgdUpdate: 1,
 };
 
 /** How long the main thread waits for a worker's share before giving up (a dead worker). */

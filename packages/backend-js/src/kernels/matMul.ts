@@ -1,5 +1,6 @@
 import type { MatMulAttrs } from '@batchnorm/core';
 import type { KernelContext } from '../context.js';
+import type { LoopArgs } from '../loops/index.js';
 import type { JsTensor } from '../tensor.js';
 
 /** Products with at least this many multiply-adds are split by output rows across threads. */
@@ -75,7 +76,8 @@ function panels(
     if (simd !== undefined) {
       simd.loops.widen(as.byteOffset, a64.byteOffset, as.length);
       if (transposeB) transpose(bs, b64, cols, depth);
-      else simd.loops.widen(bs.byteOffset, b64.byteOffset, bs.length);
+      // With every b finite, a zero in a adds exact zeros: the SIMD loop may skip it (same bits).
+      else if (simd.loops.widen(bs.byteOffset, b64.byteOffset, bs.length) === 1) mode |= 4;
       [left, right, mode] = [a64, b64, mode | 2];
     }
   }
@@ -84,8 +86,12 @@ function panels(
     transpose(bs, right, cols, depth);
   }
   const [l, r, m] = [left, right, mode];
-  if (parallel) ctx.split('matMulPanels', rows, (r0, r1) => [l, r, cs, rows, depth, cols, m, r0, r1]);
-  else ctx.run('matMulPanels', [l, r, cs, rows, depth, cols, m, 0, rows]);
+  // Each thread's depth list (48 bytes per step), for the SIMD loop.
+  const lists: Float64Array[] = [];
+  const argsFor = (part: number, r0: number, r1: number): LoopArgs<'matMulPanels'> =>
+    [l, r, cs, rows, depth, cols, m, (lists[part] ??= ctx.vector(6 * depth)), r0, r1];
+  if (parallel) ctx.team.run('matMulPanels', rows, argsFor, ctx.simdFor('matMulPanels', argsFor(0, 0, rows)));
+  else ctx.run('matMulPanels', argsFor(0, 0, rows));
   for (const buffer of scratch) ctx.pool.give(buffer);
 }
 

@@ -3,7 +3,7 @@ import type { JsTensor } from '../tensor.js';
 
 /** `param − learningRate·grad`, in place: returns `param` itself (no new buffer per step). */
 export function sgdUpdate(
-  _ctx: KernelContext,
+  ctx: KernelContext,
   param: JsTensor,
   grad: JsTensor,
   { learningRate }: { readonly learningRate: number },
@@ -20,6 +20,9 @@ export function sgdUpdate(
     return param;
   }
   const gs = grad.data;
-  for (let i = 0; i < ps.length; i++) ps[i] -= learningRate * gs[i]!;
+  const rate = ctx.vector(1);
+  rate[0] = learningRate;
+  if (ctx.parallel(ps.length)) ctx.split('sgdUpdate', ps.length, (r0, r1) => [ps, gs, rate, r0, r1]);
+  else ctx.run('sgdUpdate', [ps, gs, rate, 0, ps.length]);
   return param;
 }

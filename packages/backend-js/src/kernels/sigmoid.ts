@@ -1,11 +1,12 @@
 import type { KernelContext } from '../context.js';
 import type { JsTensor } from '../tensor.js';
 
-/** `1/(1 + e^(−x))`, elementwise. */
+/** `1/(1 + e^(−x))`, elementwise (`loops/sigmoid`: float64, rounded once). */
 export function sigmoid(ctx: KernelContext, x: JsTensor): JsTensor {
   const xs = x.data;
   const out = ctx.output(x.shape, xs.length);
   const ys = out.data;
-  for (let i = 0; i < xs.length; i++) ys[i] = 1 / (1 + Math.exp(-xs[i]!));
+  if (ctx.parallel(xs.length)) ctx.split('sigmoid', xs.length, (r0, r1) => [xs, ys, r0, r1]);
+  else ctx.run('sigmoid', [xs, ys, 0, xs.length]);
   return out;
 }

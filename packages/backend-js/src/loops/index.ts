@@ -13,6 +13,8 @@ import { backwardSums } from './backwardSums.js';
 import { matMulDots } from './matMulDots.js';
 import { matMulPanels } from './matMulPanels.js';
 import { shiftedSums } from './shiftedSums.js';
+import { sgdUpdate } from './sgdUpdate.js';
+import { sigmoid } from './sigmoid.js';
 import type { LoopArgs, LoopName } from './signatures.js';
 
 export const LOOPS = {
@@ -22,6 +24,8 @@ export const LOOPS = {
   backwardApply,
   matMulPanels,
   matMulDots,
+  sigmoid,
+  sgdUpdate,
 } as const satisfies { readonly [K in LoopName]: (...args: LoopArgs<K>) => void };
 
 export { LOOP_PARAMETERS, ROW_ARGUMENT, type LoopArgs, type LoopName } from './signatures.js';

@@ -2,8 +2,8 @@
  * Rows `[r0, r1)` of `c = op(a)·b` (`b` stored `[depth, cols]`), i-k-j order: two output rows at
  * a time share each load of `b`, four `k` at a time share each float64 accumulator update.
  * `a[i, p]` is at `i·depth + p`, or at `p·rows + i` when `mode & 1` (transposeA; no transposed
- * copy). `mode & 2` says `a` and `b` are float64 copies of the float32 operands, which only the
- * SIMD twin needs to know.
+ * copy). `mode & 2` says `a` and `b` are float64 copies of the float32 operands, `mode & 4` that
+ * zero values of `a` may be left out, and `list` is scratch: only the SIMD twin uses them.
  */
 export function matMulPanels(
   a: Float32Array | Float64Array,
@@ -13,6 +13,7 @@ export function matMulPanels(
   depth: number,
   cols: number,
   mode: number,
+  _list: Float64Array,
   r0: number,
   r1: number,
 ): void {

@@ -12,8 +12,10 @@ export const LOOP_PARAMETERS = {
   affine: ['x:f32', 'y:f32', 'channels', 'inner', 'r0', 'r1', 'scale:f64', 'offset:f64'],
   backwardSums: ['dy:f32', 'x:f32', 'channels', 'inner', 'r0', 'r1', 'mean:f64', 'sumDy:f64', 'sumDyCentered:f64'],
   backwardApply: ['dy:f32', 'x:f32', 'dx:f32', 'channels', 'inner', 'r0', 'r1', 'a:f64', 'b:f64', 'd:f64'],
-  matMulPanels: ['a:f32|f64', 'b:f32|f64', 'c:f32', 'rows', 'depth', 'cols', 'mode', 'r0', 'r1'],
+  matMulPanels: ['a:f32|f64', 'b:f32|f64', 'c:f32', 'rows', 'depth', 'cols', 'mode', 'list:f64', 'r0', 'r1'],
   matMulDots: ['a:f32', 'b:f32', 'c:f32', 'depth', 'cols', 'r0', 'r1'],
+  sigmoid: ['x:f32', 'y:f32', 'r0', 'r1'],
+  sgdUpdate: ['param:f32', 'grad:f32', 'rate:f64', 'r0', 'r1'],
 } as const;
 
 export type LoopName = keyof typeof LOOP_PARAMETERS;

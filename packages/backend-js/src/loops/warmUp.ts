@@ -26,8 +26,10 @@ export function warmUp(loops: Readonly<Record<LoopName, (...args: never[]) => vo
       call(loops.backwardApply, x, x, y, 3, inner, 0, rows, v, v, v);
     }
     // 5×6 · 6×7 (an odd row, a remainder of k), both storage orders of a; 5×6 · (7×6)ᵀ.
-    call(loops.matMulPanels, x, z, y, 5, 6, 7, 0, 0, 5);
-    call(loops.matMulPanels, x, z, y, 5, 6, 7, 1, 0, 5);
+    call(loops.matMulPanels, x, z, y, 5, 6, 7, 0, v, 0, 5);
+    call(loops.matMulPanels, x, z, y, 5, 6, 7, 1, v, 0, 5);
     call(loops.matMulDots, x, z, y, 6, 7, 0, 5);
+    call(loops.sigmoid, x, y, 0, 42);
+    call(loops.sgdUpdate, y, x, v, 0, 42);
   }
 }

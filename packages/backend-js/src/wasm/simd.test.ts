@@ -167,6 +167,19 @@ describe('WebAssembly SIMD matMulPanels', () => {
     expect(to[values.length]).toBe(-9);
   });
 
+  it('widen says whether every value is finite, in the vector part and in the tail', () => {
+    const widenFinite = (values: number[]): unknown => {
+      const from = inHeap(values);
+      const to = heap.float64(heap.allocate(values.length * 8)!, values.length);
+      return simd.loops.widen(from.byteOffset, to.byteOffset, values.length);
+    };
+    const finite = [1, -0, 0, 2 ** -149, -(2 ** 127), 3, 4, 5, 6];
+    expect(widenFinite(finite)).toBe(1);
+    for (const special of [Infinity, -Infinity, NaN]) {
+      for (const at of [0, 3, 8]) expect(widenFinite(finite.map((v, i) => (i === at ? special : v)))).toBe(0);
+    }
+  });
+
   // Odd row counts (a lone last row), columns not a multiple of 4, depth 1, both storages of a;
   // r0 = 1 leaves 1 to 7 rows: four-row groups with every remainder (1, 2, 3 rows).
   it.each([
@@ -181,11 +194,12 @@ describe('WebAssembly SIMD matMulPanels', () => {
     const b64 = heap.float64(heap.allocate(bValues.length * 8)!, bValues.length);
     a64.set(aValues);
     b64.set(bValues);
+    const list = heap.float64(heap.allocate(48 * depth)!, 6 * depth);
     const r0 = 1;
     for (const [left, right, wide] of [[a, b, 0], [a64, b64, 2]] as const) {
       const c = inHeap(new Float32Array(rows * cols).fill(-9));
       const mode = (transposeA ? 1 : 0) | wide;
-      simd.loops.matMulPanels(left.byteOffset, right.byteOffset, c.byteOffset, rows, depth, cols, mode, r0, rows);
+      simd.loops.matMulPanels(left.byteOffset, right.byteOffset, c.byteOffset, rows, depth, cols, mode, list.byteOffset, r0, rows);
       for (let i = 0; i < rows; i++) {
         for (let j = 0; j < cols; j++) {
           const got = c[i * cols + j]!;
@@ -201,5 +215,88 @@ describe('WebAssembly SIMD matMulPanels', () => {
         }
       }
     }
+  });
+
+  // Zero runs shared by a four-row group (left out), zeros in only some rows (kept), -0 and NaN.
+  it.each([
+    [9, 40, 10, false], [9, 40, 10, true], [4, 33, 7, false], [6, 17, 100, true],
+  ] as const)('[%i×%i]·[%i] transposeA=%s, zero steps left out (mode 4): the bits of the full sum', (rows, depth, cols, transposeA) => {
+    const aValues = Array.from({ length: rows * depth }, (_, k) => {
+      const [i, p] = transposeA ? [k % rows, Math.floor(k / rows)] : [Math.floor(k / depth), k % depth];
+      if (p % 5 < 3) return p % 7 === 0 ? -0 : 0; // whole steps of zeros
+      if ((i + p) % 3 === 0) return 0; // a zero in some rows only
+      return Math.fround(Math.sin(k * 0.37));
+    });
+    aValues[transposeA ? 4 * rows + 1 : depth + 4] = NaN; // kept: NaN is not zero
+    const bValues = Array.from({ length: depth * cols }, (_, k) => Math.fround(Math.cos(k * 0.11) * 1e3));
+    const a64 = heap.float64(heap.allocate(aValues.length * 8)!, aValues.length);
+    const b64 = heap.float64(heap.allocate(bValues.length * 8)!, bValues.length);
+    a64.set(aValues);
+    b64.set(bValues);
+    const list = heap.float64(heap.allocate(48 * depth)!, 6 * depth);
+    const c = inHeap(new Float32Array(rows * cols));
+    const mode = (transposeA ? 1 : 0) | 2 | 4;
+    simd.loops.matMulPanels(a64.byteOffset, b64.byteOffset, c.byteOffset, rows, depth, cols, mode, list.byteOffset, 0, rows);
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < cols; j++) {
+        let want = 0;
+        for (let p = 0; p < depth; p++) want += aValues[transposeA ? p * rows + i : i * depth + p]! * bValues[p * cols + j]!;
+        expect(Object.is(c[i * cols + j], Math.fround(want))).toBe(true);
+      }
+    }
+  });
+});
+
+describe('WebAssembly SIMD sigmoid', () => {
+  const simd = simdRuntime()!;
+  const heap = simd.heap;
+  const specials = [0, -0, NaN, Infinity, -Infinity, 88.7, -88.7, 103.9, -103.9, 200, -200, 201, -201, 1e-30, 3.4e38, -3.4e38];
+
+  it.each([1, 2, 3, 4, 5, 16, 4097])('%i values from r0 = 1: the bits of its JavaScript twin, NaN kept', (count) => {
+    const n = count + 1;
+    const x = heap.float32(heap.allocate(n * 4)!, n);
+    for (let i = 0; i < n; i++) x[i] = i < specials.length ? specials[i]! : Math.fround(Math.sin(i * 12.9898) * 40);
+    const y = heap.float32(heap.allocate(n * 4)!, n).fill(-9);
+    const twin = new Float32Array(n).fill(-9);
+    simd.loops.sigmoid(x.byteOffset, y.byteOffset, 1, n);
+    LOOPS.sigmoid(x, twin, 1, n);
+    expect(Array.from(y)).toEqual(Array.from(twin));
+    expect(y[0]).toBe(-9);
+  });
+
+  // e^t by range reduction and a degree-13 polynomial, rounded to float32 once: on these million
+  // values not one result differs from Math.exp's.
+  it('gives the float32 of 1/(1 + Math.exp(−x)) on a million values across the range', () => {
+    const n = 1 << 20;
+    const x = heap.float32(heap.allocate(n * 4)!, n);
+    const y = heap.float32(heap.allocate(n * 4)!, n);
+    for (let i = 0; i < n; i++) x[i] = Math.fround(Math.sin(i * 78.233) * [1, 8, 30, 110][i % 4]!);
+    x.set(specials);
+    simd.loops.sigmoid(x.byteOffset, y.byteOffset, 0, n);
+    let differing = 0;
+    for (let i = 0; i < n; i++) if (!Object.is(y[i], Math.fround(1 / (1 + Math.exp(-x[i]!))))) differing++;
+    expect(differing).toBe(0);
+  });
+});
+
+describe('WebAssembly SIMD sgdUpdate', () => {
+  const simd = simdRuntime()!;
+  const heap = simd.heap;
+
+  it.each([1, 2, 3, 7, 1000])('%i values from r0 = 1: the bits of its JavaScript twin (float64, rounded once)', (count) => {
+    const n = count + 1;
+    const start = Array.from({ length: n }, (_, i) => Math.fround(Math.sin(i * 1.7) * 3));
+    const grad = heap.float32(heap.allocate(n * 4)!, n);
+    for (let i = 0; i < n; i++) grad[i] = Math.fround(Math.cos(i * 0.3) * 1e-3);
+    const rate = heap.float64(heap.allocate(8)!, 1);
+    rate[0] = 0.1; // not a float32: the product is formed in float64
+    const param = heap.float32(heap.allocate(n * 4)!, n);
+    param.set(start);
+    const twin = Float32Array.from(start);
+    simd.loops.sgdUpdate(param.byteOffset, grad.byteOffset, rate.byteOffset, 1, n);
+    LOOPS.sgdUpdate(twin, grad, rate, 1, n);
+    expect(Array.from(param)).toEqual(Array.from(twin));
+    expect(param[0]).toBe(start[0]);
+    for (let i = 1; i < n; i++) expect(param[i]).toBe(Math.fround(start[i]! - 0.1 * grad[i]!));
   });
 });

@@ -3,7 +3,8 @@ import { WasmHeap } from './heap.js';
 import { WASM_MODULES } from './modules.generated.js';
 
 export type SimdLoopName = keyof typeof WASM_MODULES;
-type SimdLoop = (...args: number[]) => void;
+/** A loop returns nothing, except `widen` (1 when every value it copied is finite). */
+type SimdLoop = (...args: number[]) => unknown;
 
 /**
  * The WebAssembly SIMD versions of the batch-norm loops, over one shared memory. Each takes the

@@ -20,6 +20,18 @@ describe('the .wat macros (scripts/wat-macros.mjs)', () => {
     );
   });
 
+  it('(@estrin T ($x $x2) c0 c1 c2 c3 c4) pairs terms with x, then with x², …', () => {
+    expect(squash(expandWat('f', module('(@estrin f64 ($r $r2) 0 1 2 3)'), table))).toContain(
+      '(f64.add (f64.add (f64.const 0) (f64.mul (f64.const 1) (local.get $r))) (f64.mul (f64.add (f64.const 2) (f64.mul (f64.const 3) (local.get $r))) (local.get $r2)))',
+    );
+    // An odd count: the last term waits for the next level.
+    expect(squash(expandWat('f', module('(@estrin f64x2 ($r $r2) 0.5 1 2)'), table))).toContain(
+      '(f64x2.add (f64x2.add (v128.const f64x2 0.5 0.5) (f64x2.mul (v128.const f64x2 1 1) (local.get $r))) (f64x2.mul (v128.const f64x2 2 2) (local.get $r2)))',
+    );
+    expect(() => expandWat('f', module('(@estrin f64 ($r) 1 2 3)'), table)).toThrow('need more powers');
+    expect(() => expandWat('f', module('(@estrin f32 ($r) 1 2)'), table)).toThrow('f64 or f64x2');
+  });
+
   it('(@high $v), (@join a b) and (@narrow $a $b) are the lane shuffles, written once', () => {
     const out = squash(expandWat('f', module('(@high $v) (@join (local.get $a) (local.get $b)) (@narrow $s $t)'), table));
     expect(out).toContain('(i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v))');
