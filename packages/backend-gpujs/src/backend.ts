@@ -1,4 +1,4 @@
-import { assertTensorData, checkedOptions, HandleRegistry, SPECIFICATION_VERSION, type SyncBackend } from '@batchnorm/core';
+import { assertTensorData, bindKernels, checkedOptions, HandleRegistry, SPECIFICATION_VERSION, type SyncBackend } from '@batchnorm/core';
 import { KernelContext } from './context.js';
 import { addBias } from './kernels/addBias.js';
 import { batchNormBackward } from './kernels/batchNormBackward.js';
@@ -93,18 +93,20 @@ export function createBackend(options: GpuJsBackendOptions = {}): GpuJsBackend {
     dispose: (t) => ctx.release(t),
     disposeSaved: (saved) => disposeSaved(ctx, saved),
     destroy: () => ctx.destroy(),
-    batchNormForwardTraining: (inputs, attrs) => batchNormForwardTraining(ctx, inputs, attrs),
-    batchNormForwardInference: (inputs, attrs) => batchNormForwardInference(ctx, inputs, attrs),
-    batchNormBackward: (inputs, attrs) => batchNormBackward(ctx, inputs, attrs),
-    runningAverage: (inputs, attrs) => runningAverage(ctx, inputs, attrs),
-    matMul: (a, b, attrs) => matMul(ctx, a, b, attrs),
-    addBias: (x, bias) => addBias(ctx, x, bias),
-    sumRows: (x) => sumRows(ctx, x),
-    sigmoid: (x) => sigmoid(ctx, x),
-    sigmoidBackward: (dy, y) => sigmoidBackward(ctx, dy, y),
-    relu: (x) => relu(ctx, x),
-    reluBackward: (dy, x) => reluBackward(ctx, dy, x),
-    softmaxCrossEntropy: (logits, labels) => softmaxCrossEntropy(ctx, logits, labels),
-    sgdUpdate: (param, grad, attrs) => sgdUpdate(ctx, param, grad, attrs),
+    ...bindKernels(ctx, {
+      batchNormForwardTraining,
+      batchNormForwardInference,
+      batchNormBackward,
+      runningAverage,
+      matMul,
+      addBias,
+      sumRows,
+      sigmoid,
+      sigmoidBackward,
+      relu,
+      reluBackward,
+      softmaxCrossEntropy,
+      sgdUpdate,
+    }),
   } satisfies Omit<GpuJsBackend, 'isTensor'>) satisfies GpuJsBackend;
 }

@@ -1,6 +1,7 @@
 import {
   assertTensorData,
   BatchNormError,
+  bindKernels,
   checkedOptions,
   describeValue,
   HandleRegistry,
@@ -139,7 +140,8 @@ export type JsBackendDetails = {
 /**
  * The js backend, as `createBackend` returns it: the `Backend` contract over `JsTensor` handles,
  * with the synchronous reads (`readSync`, `readInto`), so a `BatchNorm` layer over it has
- * `stateSync()` and `foldSync()`; plus statistics of its buffer pool and helper threads.
+ * `stateSync()` and `foldSync()`, and the float64 reads (`readFloat64`, `readFloat64Sync`), so its
+ * `state()` holds the running statistics as computed; plus statistics of its pool and threads.
  * `details` is `{ precision: 'float32', threads, simd }`, and `threadsReason` when the host
  * allows no helper threads (a browser page that is not cross-origin isolated).
  */
@@ -151,6 +153,12 @@ export interface JsBackend extends SyncBackend<JsTensor, JsSaved> {
   readSync(t: JsTensor): Float32Array;
   /** Copies `t` into `out` (same length, checked by core's `readInto`). */
   readInto(t: JsTensor, out: TensorData): void;
+  /**
+   * A `Float64Array` copy of the float64 values `t` keeps (the running statistics, batch
+   * statistics, a 1-D `Float64Array` upload), else of its float32 values widened.
+   */
+  readFloat64(t: JsTensor): Promise<Float64Array>;
+  readFloat64Sync(t: JsTensor): Float64Array;
   /** Pool statistics, for tests and tuning. */
   poolStats(): { buffers: number; bytes: number };
   /** Resolves once the helper threads are up (they otherwise start on first large tensor). */
@@ -228,6 +236,9 @@ export function createBackend(options: JsBackendOptions = {}): JsBackend {
     readSync: (t) => t.data.slice(),
     // core's readInto checked the length; set() into memory the caller already touched is a memcpy.
     readInto: (t, out) => out.set(t.data),
+    // copied in the call, as read is; so BatchNorm's state() holds the running statistics' float64
+    readFloat64: async (t) => t.float64Values(),
+    readFloat64Sync: (t) => t.float64Values(),
     dispose: (t) => ctx.dispose(t),
     // Plain float64 arrays, no pooled buffer: releasing marks it so backward refuses it.
     disposeSaved: (saved) => JsSaved.release(assertJsSaved(saved)),
@@ -236,19 +247,27 @@ export function createBackend(options: JsBackendOptions = {}): JsBackend {
       ctx.destroy();
       pool.clear();
     },
-    batchNormForwardTraining: (inputs, attrs) => batchNormForwardTraining(ctx.beginKernel(), inputs, attrs),
-    batchNormForwardInference: (inputs, attrs) => batchNormForwardInference(ctx.beginKernel(), inputs, attrs),
-    batchNormBackward: (inputs, attrs) => batchNormBackward(ctx.beginKernel(), inputs, attrs),
-    runningAverage: (inputs, attrs) => runningAverage(ctx, inputs, attrs),
-    matMul: (a, b, attrs) => matMul(ctx.beginKernel(), a, b, attrs),
-    addBias: (x, bias) => addBias(ctx, x, bias),
-    sumRows: (x) => sumRows(ctx, x),
-    sigmoid: (x) => sigmoid(ctx, x),
-    sigmoidBackward: (dy, y) => sigmoidBackward(ctx, dy, y),
-    relu: (x) => relu(ctx, x),
-    reluBackward: (dy, x) => reluBackward(ctx, dy, x),
-    softmaxCrossEntropy: (logits, labels) => softmaxCrossEntropy(ctx, logits, labels),
-    sgdUpdate: (param, grad, attrs) => sgdUpdate(ctx, param, grad, attrs),
+    ...bindKernels(ctx, {
+      batchNormForwardTraining,
+      batchNormForwardInference,
+      batchNormBackward,
+      runningAverage,
+      matMul,
+      addBias,
+      sumRows,
+      sigmoid,
+      sigmoidBackward,
+      relu,
+      reluBackward,
+      softmaxCrossEntropy,
+      sgdUpdate,
+    }, {
+      // scratch vectors live for one kernel call: each call may reuse the previous one's
+      around: (_kernel, run) => {
+        ctx.beginKernel();
+        return run();
+      },
+    }),
   } satisfies Omit<SyncBackend<JsTensor, JsSaved>, 'isTensor'>) satisfies SyncBackend<JsTensor, JsSaved>;
 
   warmUpKernels(backend);

@@ -41,6 +41,11 @@ export class JsTensor implements TensorHandle {
     return this.float64Copy ?? this.data;
   }
 
+  /** A new float64 array of the values: the float64 copy when there is one, else `data` widened. */
+  float64Values(): Float64Array {
+    return Float64Array.from(this.valuesForMath());
+  }
+
   /** Marks the tensor disposed and hands its buffer back; `undefined` when already disposed. */
   static detach(t: JsTensor): Float32Array | undefined {
     const data = t.#data;

@@ -1,4 +1,4 @@
-import { assertTensorData, checkedOptions, HandleRegistry, SPECIFICATION_VERSION, type SyncBackend } from '@batchnorm/core';
+import { assertTensorData, bindKernels, checkedOptions, HandleRegistry, SPECIFICATION_VERSION, type SyncBackend } from '@batchnorm/core';
 import { createTensorFlowOps } from './tensorFlowOps.js';
 import { addBias } from './kernels/addBias.js';
 import { batchNormBackward } from './kernels/batchNormBackward.js';
@@ -91,18 +91,20 @@ export function createBackend(options: TfjsNodeBackendOptions = {}): TfjsNodeBac
     // Tensors belong to their callers and tfjs-node's engine is process-wide (shared with the
     // user's own tfjs code): there is nothing of ours to release.
     destroy() {},
-    batchNormForwardTraining: (inputs, attrs) => batchNormForwardTraining(ops, inputs, attrs),
-    batchNormForwardInference: (inputs, attrs) => batchNormForwardInference(ops, inputs, attrs),
-    batchNormBackward: (inputs, attrs) => batchNormBackward(ops, inputs, attrs),
-    runningAverage: (inputs, attrs) => runningAverage(ops, inputs, attrs),
-    matMul: (a, b, attrs) => matMul(ops, a, b, attrs),
-    addBias: (x, bias) => addBias(ops, x, bias),
-    sumRows: (x) => sumRows(ops, x),
-    sigmoid: (x) => sigmoid(ops, x),
-    sigmoidBackward: (dy, y) => sigmoidBackward(ops, dy, y),
-    relu: (x) => relu(ops, x),
-    reluBackward: (dy, x) => reluBackward(ops, dy, x),
-    softmaxCrossEntropy: (logits, labels) => softmaxCrossEntropy(ops, logits, labels),
-    sgdUpdate: (param, grad, attrs) => sgdUpdate(ops, param, grad, attrs),
+    ...bindKernels(ops, {
+      batchNormForwardTraining,
+      batchNormForwardInference,
+      batchNormBackward,
+      runningAverage,
+      matMul,
+      addBias,
+      sumRows,
+      sigmoid,
+      sigmoidBackward,
+      relu,
+      reluBackward,
+      softmaxCrossEntropy,
+      sgdUpdate,
+    }),
   } satisfies Omit<InternalBackend, 'isTensor'>) satisfies InternalBackend;
 }

@@ -1,6 +1,8 @@
 import {
   assertTensorData,
+  bindKernels,
   HandleRegistry,
+  KERNEL_NAMES,
   SPECIFICATION_VERSION,
   type BackendDetails,
   type KernelName,
@@ -24,6 +26,11 @@ import * as sumRows from './kernels/sumRows.js';
 import { gpuSaved, gpuTensor } from './tensor.js';
 import type { WebGpuBackend, WebGpuSaved, WebGpuTensor } from './types.js';
 
+/** A kernel's module: its shaders, and its function under the kernel's name. */
+type KernelModule<N extends KernelName> = { readonly shaders: readonly Shader[] } & {
+  readonly [K in N]: (ctx: KernelContext, ...args: never[]) => unknown;
+};
+
 /** The kernels by contract name: a kernel missing here, or misnamed, is a type error. */
 const KERNEL_MODULES = {
   batchNormForwardTraining,
@@ -39,10 +46,15 @@ const KERNEL_MODULES = {
   reluBackward,
   softmaxCrossEntropy,
   sgdUpdate,
-} as const satisfies Record<KernelName, { readonly shaders: readonly Shader[] }>;
+} as const satisfies { readonly [N in KernelName]: KernelModule<N> };
 
 /** Every shader of the backend, compiled when it is created. */
 export const SHADERS: readonly Shader[] = Object.values(KERNEL_MODULES).flatMap((m) => m.shaders);
+
+/** Each module's kernel function by name (the type above checks that each module has it). */
+const KERNELS = Object.fromEntries(
+  KERNEL_NAMES.map((name) => [name, (KERNEL_MODULES[name] as unknown as Record<KernelName, unknown>)[name]]),
+) as { readonly [N in KernelName]: (typeof KERNEL_MODULES)[N] extends Record<N, infer F> ? F : never };
 
 /** The largest power of two ≤ `n`. */
 function powerOfTwoAtMost(n: number): number {
@@ -110,19 +122,7 @@ export function backendOn(ctx: KernelContext, details: BackendDetails): WebGpuBa
     dispose: (t) => ctx.dispose(gpuTensor(t, 't', ctx)),
     disposeSaved: (saved) => ctx.disposeSaved(gpuSaved(saved, ctx)),
     destroy: () => ctx.destroy(),
-    batchNormForwardTraining: (inputs, attrs) => ctx.timed('batchNormForwardTraining', () => batchNormForwardTraining.batchNormForwardTraining(ctx, inputs, attrs)),
-    batchNormForwardInference: (inputs, attrs) => ctx.timed('batchNormForwardInference', () => batchNormForwardInference.batchNormForwardInference(ctx, inputs, attrs)),
-    batchNormBackward: (inputs, attrs) => ctx.timed('batchNormBackward', () => batchNormBackward.batchNormBackward(ctx, inputs, attrs)),
-    runningAverage: (inputs, attrs) => ctx.timed('runningAverage', () => runningAverage.runningAverage(ctx, inputs, attrs)),
-    matMul: (a, b, attrs) => ctx.timed('matMul', () => matMul.matMul(ctx, a, b, attrs)),
-    addBias: (x, bias) => ctx.timed('addBias', () => addBias.addBias(ctx, x, bias)),
-    sumRows: (x) => ctx.timed('sumRows', () => sumRows.sumRows(ctx, x)),
-    sigmoid: (x) => ctx.timed('sigmoid', () => sigmoid.sigmoid(ctx, x)),
-    sigmoidBackward: (dy, y) => ctx.timed('sigmoidBackward', () => sigmoidBackward.sigmoidBackward(ctx, dy, y)),
-    relu: (x) => ctx.timed('relu', () => relu.relu(ctx, x)),
-    reluBackward: (dy, x) => ctx.timed('reluBackward', () => reluBackward.reluBackward(ctx, dy, x)),
-    softmaxCrossEntropy: (logits, labels) => ctx.timed('softmaxCrossEntropy', () => softmaxCrossEntropy.softmaxCrossEntropy(ctx, logits, labels)),
-    sgdUpdate: (param, grad, attrs) => ctx.timed('sgdUpdate', () => sgdUpdate.sgdUpdate(ctx, param, grad, attrs)),
+    ...bindKernels(ctx, KERNELS, { around: (kernel, run) => ctx.timed(kernel, run) }),
     stats: () => ctx.stats(),
     resetStats: () => ctx.resetStats(),
     onSubmittedWorkDone: () => ctx.onSubmittedWorkDone(),

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { writeFileAtomic } from './files.js';
+import { writeFileAtomic } from '@batchnorm/core/node';
 import { buildGrid } from './grid.js';
 import { caseTolerances, FLOAT32_PROFILE } from './tolerances.js';
 import type { ConformanceCase, Tolerance } from './types.js';

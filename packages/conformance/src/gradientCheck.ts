@@ -1,4 +1,5 @@
 import {
+  compareClose,
   createRandom,
   createReferenceBackend,
   geometryOf,
@@ -9,7 +10,6 @@ import {
   type TensorHandle,
   type ToleranceProfileName,
 } from '@batchnorm/core';
-import { compareClose } from './compare.js';
 import { EPSILON, seedOf } from './grid.js';
 import { compareOutputs, hostData, tallyResult, thrownResult } from './runner.js';
 import { caseTolerances, FLOAT64_UNIT_ROUNDOFF, resolveProfile, toleranceOf, type ToleranceProfile } from './tolerances.js';

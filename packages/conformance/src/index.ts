@@ -1,5 +1,6 @@
 export * from './types.js';
-export * from './compare.js';
+// The comparison lives in core (interop's ONNX runner uses it too); re-exported as this package's API.
+export { compareClose, formatNumber, type Comparison } from '@batchnorm/core';
 export * from './tolerances.js';
 export * from './grid.js';
 export * from './runner.js';

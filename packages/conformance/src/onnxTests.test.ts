@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KNOWN_BACKENDS } from '@batchnorm/core';
-import { decodeOnnxModel, decodeOnnxTensor, encodeOnnxModel, encodeOnnxTensor } from '@batchnorm/interop';
-import { afterAll, describe, expect, it } from 'vitest';
+import { decodeOnnxModel, decodeOnnxTensor, encodeOnnxModel, encodeOnnxTensor, type OnnxCaseResult } from '@batchnorm/interop';
+import { afterAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { loadOnnxTestCases, onnxTestDirectories, OnnxTestInputError } from './onnxTests.js';
+import type { CaseResult } from './types.js';
 
 /** `--onnx-test` as users run it: the built dist/cli.js in a child process (turbo builds before test). */
 const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -42,6 +43,12 @@ function copyOf(test: string, as: string): string {
 
 /** What a stack trace or an unhandled error looks like on stderr. */
 const STACK = /RangeError|TypeError|\n\s+at /;
+
+// interop's layer runner gives this package's result shape; it declares its own copy because it
+// cannot import this package (which imports interop): the typecheck keeps the two in step
+it("interop's OnnxCaseResult is a CaseResult", () => {
+  expectTypeOf<OnnxCaseResult>().toExtend<CaseResult>();
+});
 
 describe('onnxTestDirectories / loadOnnxTestCases', () => {
   it('a directory with model.onnx is one test; a folder of them is each, sorted, once', () => {

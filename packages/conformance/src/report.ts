@@ -1,5 +1,4 @@
-import type { BackendDetails, ToleranceProfileName } from '@batchnorm/core';
-import { formatNumber } from './compare.js';
+import { formatNumber, type BackendDetails, type ToleranceProfileName } from '@batchnorm/core';
 import type { CaseResult } from './types.js';
 
 /** One backend of a CLI run: what it was judged with, or why it did not run. */

@@ -11,7 +11,6 @@ import {
   type ToleranceProfileName,
 } from '@batchnorm/core';
 import { describe, expect, it } from 'vitest';
-import { compareClose } from './compare.js';
 import { errorScenarios } from './errorCheck.js';
 import { gradientCheckCases } from './gradientCheck.js';
 import { buildGrid } from './grid.js';
@@ -26,29 +25,6 @@ import {
   profileFor,
   TOLERANCE_PROFILES,
 } from './tolerances.js';
-
-describe('compareClose', () => {
-  const tol = { atol: 1e-3, rtol: 1e-2 };
-  it('is numpy allclose: |got − want| ≤ atol + rtol·|want|', () => {
-    expect(compareClose([1.011], [1], tol).mismatches).toBe(0);
-    expect(compareClose([1.0111], [1], tol).mismatches).toBe(1);
-    expect(compareClose([0.0009], [0], tol).mismatches).toBe(0);
-    const r = compareClose([2, 5], [1, 5], tol, 'y');
-    expect(r).toMatchObject({ maxAbsError: 1, maxRelError: 1, mismatches: 1 });
-    expect(r.firstMismatch).toMatch(/^y\[0\]: got 2, expected 1/);
-  });
-  it('passes NaN only where NaN is expected, and an infinity only on the same infinity', () => {
-    expect(compareClose([Number.NaN], [Number.NaN], tol).mismatches).toBe(0);
-    expect(compareClose([0], [Number.NaN], tol).mismatches).toBe(1);
-    expect(compareClose([Number.NaN], [0], tol)).toMatchObject({ mismatches: 1, maxAbsError: Infinity });
-    expect(compareClose([Infinity], [Infinity], tol).mismatches).toBe(0);
-    expect(compareClose([-Infinity], [Infinity], tol).mismatches).toBe(1);
-    expect(compareClose([Infinity], [1e30], { atol: 1e40, rtol: 1 }).mismatches).toBe(1);
-  });
-  it('fails a length mismatch', () => {
-    expect(compareClose([1, 2], [1], tol)).toMatchObject({ mismatches: 2, firstMismatch: 'value has 2 values, expected 1' });
-  });
-});
 
 describe('matchesAny', () => {
   it('matches exact names and * wildcards', () => {

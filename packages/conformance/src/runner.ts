@@ -1,6 +1,5 @@
-import type { Backend, TensorHandle, ToleranceProfileName } from '@batchnorm/core';
+import { compareClose, type Backend, type TensorHandle, type ToleranceProfileName } from '@batchnorm/core';
 import { execute, Handles } from './caseExecution.js';
-import { compareClose } from './compare.js';
 import { caseTolerances, resolveProfile, toleranceOf, type ToleranceProfile } from './tolerances.js';
 import type { CaseResult, ConformanceCase, Tolerance } from './types.js';
 

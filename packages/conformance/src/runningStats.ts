@@ -1,5 +1,6 @@
 import {
   BatchNorm,
+  compareClose,
   createRandom,
   createReferenceBackend,
   geometryOf,
@@ -11,7 +12,6 @@ import {
   type ToleranceProfileName,
   type VarianceCorrection,
 } from '@batchnorm/core';
-import { compareClose } from './compare.js';
 import { seedOf } from './grid.js';
 import { hostData, tallyResult, thrownResult } from './runner.js';
 import { reductionDepth, resolveProfile, type ToleranceProfile } from './tolerances.js';

@@ -1,10 +1,7 @@
-import { KERNEL_NAMES, type KernelName, type Layout, type VarianceCorrection } from '@batchnorm/core';
+import { KERNEL_NAMES, type KernelName, type Layout, type Tolerance, type VarianceCorrection } from '@batchnorm/core';
 
-/** numpy's `allclose`: a value passes when `|got − want| ≤ atol + rtol·|want|`. */
-export interface Tolerance {
-  readonly atol: number;
-  readonly rtol: number;
-}
+// numpy's allclose tolerance: core's, which compareClose takes
+export type { Tolerance } from '@batchnorm/core';
 
 /** The ops of the public schema `batchnorm-vectors/1`. */
 export const BATCH_NORM_OPS = ['forwardTraining', 'forwardInference', 'backward'] as const;

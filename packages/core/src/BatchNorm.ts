@@ -21,9 +21,9 @@ export type { BatchNormState, FoldedBatchNorm } from './layerState.js';
  * throws `INVALID_HANDLE` naming `x`). Every tensor handed to the layer must be a live tensor of
  * its backend instance (`backend.isTensor`), else `INVALID_HANDLE`, and nothing changes.
  *
- * Reads: the layer only reads through `backend.read`, so it works on backends that read
- * asynchronously (WebGPU). `state()` and `fold()` are asynchronous; `stateSync()` and
- * `foldSync()` compile only for a backend whose type declares `readSync`.
+ * Reads: the layer only reads through `backend.read` (and `readFloat64` where declared), so it
+ * works on backends that read asynchronously (WebGPU). `state()` and `fold()` are asynchronous;
+ * `stateSync()` and `foldSync()` compile only for a backend whose type declares `readSync`.
  */
 export class BatchNorm<T extends TensorHandle = TensorHandle, B extends Backend<T> = Backend<T>> {
   readonly backend: B;
@@ -231,14 +231,16 @@ export class BatchNorm<T extends TensorHandle = TensorHandle, B extends Backend<
 
   /**
    * The layer's parameters and statistics as plain JSON (`batchnorm-state/1`), read after every
-   * pending finite check has settled (so it never holds a rejected batch).
+   * pending finite check has settled (so it never holds a rejected batch). The running statistics
+   * are read through `readFloat64` on a backend that declares it (js keeps them in float64), so
+   * `load()` of this state continues them bit for bit.
    */
   async state(): Promise<BatchNormState> {
     await this.settle();
     return stateOf(this.#scalars, await this.#t.read());
   }
 
-  /** `state()`, synchronously: only on a backend that declares `readSync`. */
+  /** `state()`, synchronously: only on a backend that declares `readSync` (`readFloat64Sync` too, where declared). */
   stateSync(this: BatchNorm<T, SyncBackend<T>>): BatchNormState {
     const b = syncBackendFor<T>(this.backend, 'stateSync');
     this.#pending.throwFailure();
@@ -247,7 +249,8 @@ export class BatchNorm<T extends TensorHandle = TensorHandle, B extends Backend<
 
   /**
    * Restores `state()` output. Everything is validated before anything changes: a rejected
-   * state leaves the layer as it was.
+   * state leaves the layer as it was. The running statistics are uploaded as `Float64Array` to a
+   * backend that declares `readFloat64`, γ and β in the backend's dtype.
    */
   load(state: BatchNormState): void {
     const loaded = checkedState(state, this.numFeatures, this.layout, this.backend.dtype);

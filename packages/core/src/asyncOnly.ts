@@ -6,10 +6,11 @@ function nextMacrotask(): Promise<void> {
 }
 
 /**
- * `inner` as a backend that only reads asynchronously, as WebGPU does: `readSync` and
- * `readInto` are hidden, and every `read` settles on a later macrotask (with the values as they
- * were when `read` was called). For testing that code works on such backends; the kernels are
- * `inner`'s own, so results are bit-identical to it.
+ * `inner` as a backend that only reads asynchronously, as WebGPU does: `readSync`, `readInto`
+ * and `readFloat64Sync` are hidden, and every `read` (and `readFloat64`, where `inner` has it)
+ * settles on a later macrotask (with the values as they were when it was called). For testing
+ * that code works on such backends; the kernels are `inner`'s own, so results are bit-identical
+ * to it.
  */
 export function asyncOnly<T extends TensorHandle, S>(inner: Backend<T, S>): Backend<T, S> {
   const methods = ['isTensor', 'upload', 'dispose', 'disposeSaved', 'destroy', ...KERNEL_NAMES] as const;
@@ -30,5 +31,14 @@ export function asyncOnly<T extends TensorHandle, S>(inner: Backend<T, S>): Back
       await nextMacrotask();
       return values;
     },
+    ...(inner.readFloat64 === undefined
+      ? {}
+      : {
+          async readFloat64(t: T) {
+            const values = await inner.readFloat64!(t);
+            await nextMacrotask();
+            return values;
+          },
+        }),
   };
 }

@@ -180,6 +180,21 @@ export interface Backend<T extends TensorHandle = TensorHandle, S = unknown> {
    */
   readInto?(t: T, out: TensorData): void;
   /**
+   * Optional capability of a float32 backend that keeps float64 values beside some tensors (js
+   * keeps the per-feature vectors its kernels compute in float64): a new `Float64Array` of those
+   * values where `t` has them, else of `read`'s values widened. Declaring it also promises that a
+   * 1-D `Float64Array` given to `upload` is kept whole, so this returns it bit for bit.
+   * `BatchNorm`'s `state()` reads the running statistics through it and `load()` uploads them as
+   * `Float64Array`, so a saved state holds what the kernels compute with. A backend that keeps no
+   * float64 values omits it (a float64 backend's `read` is already exact).
+   */
+  readFloat64?(t: T): Promise<Float64Array>;
+  /**
+   * Optional capability: `readFloat64`, synchronously. A backend with both `readSync` and
+   * `readFloat64` declares it too, so `stateSync()` holds what `state()` holds.
+   */
+  readFloat64Sync?(t: T): Float64Array;
+  /**
    * Releases a tensor. Disposing twice is allowed and does nothing; a tensor this instance never
    * made is refused (`INVALID_HANDLE`).
    */

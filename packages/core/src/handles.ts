@@ -5,7 +5,8 @@ import { invalid } from './validate.js';
 import { Brand } from './brand.js';
 
 /** The methods of a backend whose arguments or results are its tensors or its `saved`. */
-export type GuardedMethodName = 'upload' | 'read' | 'readSync' | 'readInto' | 'dispose' | 'disposeSaved' | KernelName;
+export type GuardedMethodName = ReadMethodName | 'upload' | 'dispose' | 'disposeSaved' | KernelName;
+type ReadMethodName = 'read' | 'readSync' | 'readInto' | 'readFloat64' | 'readFloat64Sync';
 
 /** Those methods, each optional: what `HandleRegistry.guard` wraps. */
 export type GuardableMethods<T extends TensorHandle, S> = Partial<Pick<Backend<T, S>, GuardedMethodName>>;
@@ -143,19 +144,13 @@ export class HandleRegistry<T extends TensorHandle, S = unknown> {
       if (typeof inputs !== 'object' || inputs === null) throw invalid('inputs', 'an object of tensors', inputs);
       return inputs;
     };
-    const { upload, read, readSync, readInto, dispose, disposeSaved } = m;
+    const { upload, read, readSync, readInto, readFloat64, readFloat64Sync, dispose, disposeSaved } = m;
     if (upload) w.upload = (data: TensorData, shape: Shape) => this.add(upload(data, shape));
-    if (read) {
-      w.read = (value) => {
-        try {
-          return read(t(value, 't'));
-        } catch (error) {
-          return Promise.reject(error);
-        }
-      };
-    }
+    if (read) w.read = rejecting((value: T) => read(t(value, 't')));
     if (readSync) w.readSync = (value) => readSync(t(value, 't'));
     if (readInto) w.readInto = (value, out) => readInto(t(value, 't'), out);
+    if (readFloat64) w.readFloat64 = rejecting((value: T) => readFloat64(t(value, 't')));
+    if (readFloat64Sync) w.readFloat64Sync = (value) => readFloat64Sync(t(value, 't'));
     if (dispose) {
       w.dispose = (value) => {
         if (this.release(value)) dispose(value);
@@ -270,7 +265,19 @@ export class HandleRegistry<T extends TensorHandle, S = unknown> {
   }
 }
 
-const GUARDED: readonly GuardedMethodName[] = ['upload', 'read', 'readSync', 'readInto', 'dispose', 'disposeSaved', ...KERNEL_NAMES];
+const READS: readonly ReadMethodName[] = ['read', 'readSync', 'readInto', 'readFloat64', 'readFloat64Sync'];
+const GUARDED: readonly GuardedMethodName[] = ['upload', ...READS, 'dispose', 'disposeSaved', ...KERNEL_NAMES];
+
+/** `read` as an asynchronous read: a refused handle rejects the promise instead of throwing. */
+function rejecting<A, R>(read: (value: A) => Promise<R>): (value: A) => Promise<R> {
+  return (value) => {
+    try {
+      return read(value);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+}
 
 /** The guardable methods of `methods`, bound to it (a backend's methods may use `this`). */
 function pick<T extends TensorHandle, S>(methods: GuardableMethods<T, S>): GuardableMethods<T, S> {

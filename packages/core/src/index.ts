@@ -3,6 +3,8 @@ export * from './errors.js';
 export * from './backend.js';
 export * from './reads.js';
 export * from './handles.js';
+export * from './bindKernels.js';
+export * from './compare.js';
 export * from './layout.js';
 export * from './validate.js';
 export * from './options.js';

@@ -26,8 +26,8 @@ export class LayerTensors<T extends TensorHandle> {
     this.#backend = backend;
     this.gamma = this.#upload(vectors.gamma);
     this.beta = this.#upload(vectors.beta);
-    this.runningMean = this.#upload(vectors.runningMean);
-    this.runningVar = this.#upload(vectors.runningVar);
+    this.runningMean = this.#uploadRunning(vectors.runningMean);
+    this.runningVar = this.#uploadRunning(vectors.runningVar);
   }
 
   /** The four vectors' tensors, in `LayerVectors` order. */
@@ -42,8 +42,8 @@ export class LayerTensors<T extends TensorHandle> {
     this.releaseGradients();
     this.gamma = this.#upload(vectors.gamma);
     this.beta = this.#upload(vectors.beta);
-    this.runningMean = this.#upload(vectors.runningMean);
-    this.runningVar = this.#upload(vectors.runningVar);
+    this.runningMean = this.#uploadRunning(vectors.runningMean);
+    this.runningVar = this.#uploadRunning(vectors.runningVar);
   }
 
   /** Puts back what a failed finite check kept, and releases the batch and gradients. */
@@ -65,14 +65,28 @@ export class LayerTensors<T extends TensorHandle> {
     this.releaseGradients();
   }
 
+  /** The four vectors; the running statistics through `readFloat64` where the backend has it. */
   async read(): Promise<LayerVectors> {
-    const [gamma, beta, runningMean, runningVar] = await Promise.all(this.#vectors.map((t) => this.#backend.read(t)));
-    return { gamma: gamma!, beta: beta!, runningMean: runningMean!, runningVar: runningVar! };
+    const b = this.#backend;
+    const exact = (t: T) => (b.readFloat64 === undefined ? b.read(t) : b.readFloat64(t));
+    const [gamma, beta, runningMean, runningVar] = await Promise.all([
+      b.read(this.gamma),
+      b.read(this.beta),
+      exact(this.runningMean),
+      exact(this.runningVar),
+    ]);
+    return { gamma, beta, runningMean, runningVar };
   }
 
+  /** `read()`, synchronously: the running statistics through `readFloat64Sync` where declared. */
   readSync(b: SyncBackend<T>): LayerVectors {
-    const [gamma, beta, runningMean, runningVar] = this.#vectors.map((t) => b.readSync(t));
-    return { gamma: gamma!, beta: beta!, runningMean: runningMean!, runningVar: runningVar! };
+    const exact = (t: T) => (b.readFloat64Sync === undefined ? b.readSync(t) : b.readFloat64Sync(t));
+    return {
+      gamma: b.readSync(this.gamma),
+      beta: b.readSync(this.beta),
+      runningMean: exact(this.runningMean),
+      runningVar: exact(this.runningVar),
+    };
   }
 
   releaseSaved(): void {
@@ -98,5 +112,14 @@ export class LayerTensors<T extends TensorHandle> {
   #upload(values: Float64Array): T {
     const data = this.#backend.dtype === 'float64' ? values : Float32Array.from(values);
     return this.#backend.upload(data, [values.length]);
+  }
+
+  /**
+   * A running statistic: in float64 where the backend keeps float64 values (it declares
+   * `readFloat64`), so a loaded state continues with the digits its kernels computed.
+   */
+  #uploadRunning(values: Float64Array): T {
+    if (this.#backend.readFloat64 === undefined) return this.#upload(values);
+    return this.#backend.upload(values, [values.length]);
   }
 }

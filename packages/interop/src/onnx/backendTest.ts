@@ -1,4 +1,4 @@
-import type { BatchNormState, Layout, VarianceCorrection } from '@batchnorm/core';
+import type { BatchNormState, Layout, Tolerance, VarianceCorrection } from '@batchnorm/core';
 import { InteropError, malformed, unsupported, type InteropLocation } from '../errors.js';
 import { onnxBatchNormState, readOnnxBatchNorms } from './batchNorm.js';
 import { decodeOnnxModel } from './decode.js';
@@ -14,11 +14,8 @@ import { decodeOnnxTensor } from './tensor.js';
  * `@batchnorm/conformance`'s `runCases` runs kernel by kernel.
  */
 
-/** numpy's `allclose` tolerance: a value passes when `|got − want| ≤ atol + rtol·|want|`. */
-export interface Tolerance {
-  readonly atol: number;
-  readonly rtol: number;
-}
+// numpy's allclose tolerance: core's, which compareClose takes
+export type { Tolerance } from '@batchnorm/core';
 
 /** The tolerance ONNX's own backend-test runner judges every backend with (onnx/backend/test/runner). */
 export const ONNX_TEST_TOLERANCE: Tolerance = { atol: 1e-7, rtol: 1e-3 };

@@ -1,5 +1,5 @@
-import { BatchNorm, type Backend, type Layout, type TensorHandle } from '@batchnorm/core';
-import { ONNX_TEST_TOLERANCE, type OnnxVectorCase, type Tolerance } from './backendTest.js';
+import { BatchNorm, compareClose, type Backend, type Layout, type TensorHandle, type Tolerance } from '@batchnorm/core';
+import { ONNX_TEST_TOLERANCE, type OnnxVectorCase } from './backendTest.js';
 
 /** The outcome of one case on one backend: the shape of `@batchnorm/conformance`'s `CaseResult`. */
 export interface OnnxCaseResult {
@@ -21,47 +21,6 @@ export interface RunOnnxOptions {
   readonly tolerance?: Tolerance;
   /** The name results carry; default `backend.name`. */
   readonly backendName?: string;
-}
-
-/** numpy's allclose, NaN and ±Infinity handled explicitly (expected NaN passes only on NaN). */
-function compare(got: ArrayLike<number>, want: ArrayLike<number>, tol: Tolerance, label: string) {
-  let maxAbsError = 0;
-  let maxRelError = 0;
-  let toleranceRatio = 0;
-  let mismatches = 0;
-  let first: string | undefined;
-  if (got.length !== want.length) {
-    return { maxAbsError: Infinity, maxRelError: Infinity, toleranceRatio: Infinity, mismatches: want.length, first: `${label} has ${got.length} values, expected ${want.length}` };
-  }
-  for (let i = 0; i < want.length; i++) {
-    const g = got[i]!;
-    const w = want[i]!;
-    let error: number;
-    let pass: boolean;
-    if (Number.isNaN(w) || !Number.isFinite(w)) {
-      pass = Object.is(g, w) || (Number.isNaN(w) && Number.isNaN(g));
-      error = pass ? 0 : Infinity;
-    } else if (!Number.isFinite(g)) {
-      pass = false;
-      error = Infinity;
-    } else {
-      error = Math.abs(g - w);
-      const allowed = tol.atol + tol.rtol * Math.abs(w);
-      pass = error <= allowed;
-      toleranceRatio = Math.max(toleranceRatio, error === 0 ? 0 : error / allowed);
-      if (w !== 0) maxRelError = Math.max(maxRelError, error / Math.abs(w));
-    }
-    if (error === Infinity) {
-      maxRelError = Infinity;
-      toleranceRatio = Infinity;
-    }
-    maxAbsError = Math.max(maxAbsError, error);
-    if (!pass) {
-      mismatches++;
-      first ??= `${label}[${i}]: got ${g}, expected ${w} (atol ${tol.atol}, rtol ${tol.rtol})`;
-    }
-  }
-  return { maxAbsError, maxRelError, toleranceRatio, mismatches, first };
 }
 
 /**
@@ -114,13 +73,13 @@ export async function runOnnxCases<T extends TensorHandle>(
       for (const [key, want] of Object.entries(c.expected)) {
         const output = got[key];
         if (output === undefined) throw new Error(`no output "${key}" to compare`);
-        const r = compare(output, want, options.tolerance ?? c.tolerance ?? ONNX_TEST_TOLERANCE, key);
+        const r = compareClose(output, want, options.tolerance ?? c.tolerance ?? ONNX_TEST_TOLERANCE, key);
         tally = {
           maxAbsError: Math.max(tally.maxAbsError, r.maxAbsError),
           maxRelError: Math.max(tally.maxRelError, r.maxRelError),
           toleranceRatio: Math.max(tally.toleranceRatio, r.toleranceRatio),
           mismatches: tally.mismatches + r.mismatches,
-          message: tally.message ?? (r.first === undefined ? undefined : `${r.mismatches} of ${want.length} values outside tolerance; first: ${r.first}`),
+          message: tally.message ?? (r.firstMismatch === undefined ? undefined : `${r.mismatches} of ${want.length} values outside tolerance; first: ${r.firstMismatch}`),
         };
       }
       results.push({

@@ -1,4 +1,8 @@
-import type { Tolerance } from './types.js';
+/** numpy's `allclose`: a value passes when `|got − want| ≤ atol + rtol·|want|`. */
+export interface Tolerance {
+  readonly atol: number;
+  readonly rtol: number;
+}
 
 export interface Comparison {
   readonly maxAbsError: number;
@@ -11,7 +15,8 @@ export interface Comparison {
 }
 
 /**
- * numpy's `allclose`, element by element: `|got − want| ≤ atol + rtol·|want|`. Non-finite values
+ * numpy's `allclose`, element by element (the one comparison of `@batchnorm/conformance` and of
+ * `@batchnorm/interop`'s ONNX runner): `|got − want| ≤ atol + rtol·|want|`. Non-finite values
  * are handled explicitly: an expected NaN passes only on NaN, an expected ±Infinity only on the
  * same infinity, and a NaN or infinity where a finite value was expected always fails.
  */
@@ -74,6 +79,7 @@ export function compareClose(
     : { maxAbsError, maxRelError, mismatches, toleranceRatio, firstMismatch };
 }
 
+/** A number for a message: three significant digits, exponent form outside [1e-3, 1e4). */
 export function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return String(value);
   if (value === 0) return '0';
