@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatchNorm, type BatchNormAttrs } from '@batchnorm/core';
 import type { GpuTensor } from './tensor.js';
-import { backendFor, randomValues, reference, TESTED_MODES } from './__tests__/helpers.js';
+import { randomValues } from '@batchnorm/conformance/testing';
+import { backendFor, reference, TESTED_MODES } from './__tests__/helpers.js';
 
 // Issue 13, item 8 on the gpujs backend (conformance's errors/handles/* run every kind on every
 // kernel): the hazards particular to this backend, each of which failed before the fix.

@@ -1,16 +1,12 @@
 import type { Shape } from '@batchnorm/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { backendFor, closeness, randomValues, reference, sizeOf, TESTED_MODES } from './__tests__/helpers.js';
+import { expectAllClose, randomValues } from '@batchnorm/conformance/testing';
+import { backendFor, reference, sizeOf, TESTED_MODES } from './__tests__/helpers.js';
 import type { GpuJsBackend } from './backend.js';
 import type { GpuTensor } from './tensor.js';
 
 const ATOL = 1e-4;
 const RTOL = 1e-3;
-
-function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, atol = ATOL, rtol = RTOL): void {
-  const { ok, message } = closeness(got, want, atol, rtol);
-  expect(ok, message).toBe(true);
-}
 
 for (const mode of TESTED_MODES) {
   // What is particular to gpujs: its modes, textures that outlive or are consumed, the tree
@@ -57,8 +53,8 @@ for (const mode of TESTED_MODES) {
         attrs,
       );
       // The shifted statistics keep x̂'s digits at 1e4 though mean and variance were disposed.
-      expectClose(b.readSync(first.dx), want.dx.data);
-      expectClose(b.readSync(first.dgamma), want.dgamma.data);
+      expectAllClose(b.readSync(first.dx), want.dx.data, ATOL, RTOL);
+      expectAllClose(b.readSync(first.dgamma), want.dgamma.data, ATOL, RTOL);
       for (const k of ['dx', 'dgamma', 'dbeta'] as const) {
         expect(Array.from(b.readSync(second[k]))).toEqual(Array.from(b.readSync(first[k])));
       }
@@ -124,7 +120,7 @@ for (const mode of TESTED_MODES) {
       const b = open();
       const shape = [5000, 3];
       const data = randomValues(12, sizeOf(shape), 1, 100);
-      expectClose(b.readSync(b.sumRows(upload(data, shape))), reference.sumRows(refUpload(data, shape)).data);
+      expectAllClose(b.readSync(b.sumRows(upload(data, shape))), reference.sumRows(refUpload(data, shape)).data, ATOL, RTOL);
     });
 
     it('sgdUpdate consumes param and returns the update', () => {
@@ -134,7 +130,7 @@ for (const mode of TESTED_MODES) {
       const param = upload(p, [4, 5]);
       const got = b.sgdUpdate(param, upload(gr, [4, 5]), { learningRate: 0.3 });
       const want = reference.sgdUpdate(refUpload(p, [4, 5]), refUpload(gr, [4, 5]), { learningRate: 0.3 });
-      expectClose(b.readSync(got), want.data);
+      expectAllClose(b.readSync(got), want.data, ATOL, RTOL);
       expect(param.value).toBeNull();
     });
   });

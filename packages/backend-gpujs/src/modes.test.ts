@@ -1,23 +1,13 @@
 import { createRequire } from 'node:module';
-import { BatchNormError } from '@batchnorm/core';
+import { thrownBatchNormError } from '@batchnorm/conformance/testing';
 import { describe, expect, it } from 'vitest';
 import { createBackend } from './backend.js';
 import { describeHeadlessGlProblem, resolveMode } from './modes.js';
 
-function errorOf(run: () => unknown): BatchNormError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(BatchNormError);
-    return error as BatchNormError;
-  }
-  throw new Error('expected a BatchNormError');
-}
-
 describe('modes', () => {
   it('rejects an unknown mode, naming the option and the modes', () => {
     // an unknown mode is a type error too: cast past it to check the run-time rejection
-    const error = errorOf(() => createBackend({ mode: 'webgpu' as never }));
+    const error = thrownBatchNormError(() => createBackend({ mode: 'webgpu' as never }));
     expect(error.code).toBe('INVALID_ARGUMENT');
     expect(error.argument).toBe('options.mode');
     expect(error.message).toContain('"headlessgl"');
@@ -25,7 +15,7 @@ describe('modes', () => {
 
   it('refuses the browser modes in Node, saying what to use instead', () => {
     for (const mode of ['webgl', 'webgl2'] as const) {
-      const error = errorOf(() => resolveMode(mode));
+      const error = thrownBatchNormError(() => resolveMode(mode));
       expect(error.code).toBe('BACKEND_UNAVAILABLE');
       expect(error.message).toContain('outside a browser');
       expect(error.message).toContain('headlessgl');
@@ -64,7 +54,7 @@ describe('modes', () => {
   // core's checkedOptions is tested in core: here only that this factory calls it with its keys
   it('refuses an unknown option key, naming it and the known one', () => {
     // @ts-expect-error -- `mdoe` is not an option: the type says so too
-    const error = errorOf(() => createBackend({ mdoe: 'cpu' }));
+    const error = thrownBatchNormError(() => createBackend({ mdoe: 'cpu' }));
     expect(error.argument).toBe('options.mdoe');
     expect(error.expected).toContain('"mode"');
   });
@@ -79,7 +69,7 @@ describe('modes', () => {
     } else {
       expect(mode).toBe('cpu');
       expect(fallbackReason).toContain('DISPLAY is unset');
-      const error = errorOf(() => resolveMode('headlessgl'));
+      const error = thrownBatchNormError(() => resolveMode('headlessgl'));
       expect(error.code).toBe('BACKEND_UNAVAILABLE');
       expect(error.message).toContain('xvfb-run -a');
     }
@@ -90,8 +80,8 @@ describe('modes', () => {
     const t = backend.upload(new Float32Array([1, 2]), [2]);
     backend.dispose(t);
     backend.dispose(t);
-    expect(errorOf(() => backend.readSync(t)).code).toBe('INVALID_HANDLE');
+    expect(thrownBatchNormError(() => backend.readSync(t)).code).toBe('INVALID_HANDLE');
     backend.destroy();
-    expect(errorOf(() => backend.upload(new Float32Array([1]), [1])).code).toBe('INVALID_STATE');
+    expect(thrownBatchNormError(() => backend.upload(new Float32Array([1]), [1])).code).toBe('INVALID_STATE');
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { backendFor, closeness, reference, TESTED_MODES } from './__tests__/helpers.js';
+import { allClose } from '@batchnorm/conformance/testing';
+import { backendFor, reference, TESTED_MODES } from './__tests__/helpers.js';
 import { trainingStep } from './__tests__/trainingStep.js';
 import type { GpuJsBackend } from './backend.js';
 
@@ -26,7 +27,7 @@ for (const mode of TESTED_MODES) {
         ['w2', backend.readSync(step.w2), want.w2.data],
         ['b2', backend.readSync(step.b2), want.b2.data],
       ] as const) {
-        const { ok, message } = closeness(got, expected, 1e-4, 1e-3);
+        const { ok, message } = allClose(got, expected, 1e-4, 1e-3);
         expect(ok, `${name}: ${message}`).toBe(true);
       }
     });

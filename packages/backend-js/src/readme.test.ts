@@ -1,33 +1,19 @@
 import { readmeExamples } from '@batchnorm/readme-example';
 import { afterAll, describe, expect, it } from 'vitest';
 
-/** The README's usage example, type-checked and run against the built package. */
-const packageName = '@batchnorm/backend-js';
+/** The README's examples, type-checked and run against the built package (imported by name). */
 const readme = readmeExamples(import.meta.url, { allowUnusedLocals: true });
-const { examples } = readme;
 afterAll(readme.cleanup);
 
 describe('README.md', () => {
-  it('has a usage example importing the package by name', () => {
-    expect(examples.length).toBeGreaterThan(0);
-    expect(examples[0]).toContain(`from '${packageName}'`);
-  });
-
-  it('usage example type-checks and runs to completion against the built package', () => {
-    const { typeErrors, status, stderr } = readme.run(1, examples[0]!);
-    expect(typeErrors).toEqual([]);
-    // exit 0 also shows destroy() leaves nothing keeping the process alive
-    expect(stderr).toBe('');
-    expect(status).toBe(0);
+  it('usage example type-checks and runs to completion (exit 0: destroy() leaves nothing keeping the process alive)', () => {
+    readme.runClean(1, readme.exampleImporting(0, '@batchnorm/backend-js'));
   }, 60_000);
 
   it('browser example type-checks and runs (in Node: helper threads, no threadsReason)', () => {
-    const example = examples.find((source) => source.includes('works in any page'));
+    const example = readme.examples.find((source) => source.includes('works in any page'));
     expect(example, 'the "In a browser" example').toBeDefined();
-    const { typeErrors, status, stdout, stderr } = readme.run(2, example!);
-    expect(typeErrors).toEqual([]);
-    expect(stderr).toBe('');
-    expect(status).toBe(0);
+    const stdout = readme.runClean(2, example!);
     expect(stdout).toContain("precision: 'float32'");
     expect(stdout).not.toContain('threadsReason');
   }, 60_000);

@@ -3,7 +3,8 @@ import { BatchNorm, type BatchNormAttrs } from '@batchnorm/core';
 import { createBackend } from './backend.js';
 import { loadTensorFlow } from './loader.js';
 import type { TfjsNodeTensor } from './types.js';
-import { randomValues, reference, tfjs } from './__tests__/helpers.js';
+import { randomValues } from '@batchnorm/conformance/testing';
+import { reference, tfjs } from './__tests__/helpers.js';
 
 // Issue 13, item 8 on the tfjs-node backend (conformance's errors/handles/* run every kind on
 // every kernel): the hazards particular to this backend, each of which failed before the fix.

@@ -1,6 +1,7 @@
 import { BatchNorm } from '@batchnorm/core';
 import { describe, expect, it } from 'vitest';
-import { randomValues, tfjs } from './__tests__/helpers.js';
+import { randomValues } from '@batchnorm/conformance/testing';
+import { tfjs } from './__tests__/helpers.js';
 import { loadTensorFlow } from './loader.js';
 
 const { tf } = loadTensorFlow();

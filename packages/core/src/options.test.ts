@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { BatchNormError } from './errors.js';
+import { expectBatchNormError } from './__tests__/helpers.js';
 import { checkedOptions } from './options.js';
 
-function caught(run: () => unknown): BatchNormError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(BatchNormError);
-    return error as BatchNormError;
-  }
-  throw new Error('expected a BatchNormError, nothing was thrown');
-}
+const invalidArgument = (run: () => unknown) => expectBatchNormError(run, 'INVALID_ARGUMENT');
 
 describe('checkedOptions', () => {
   const known = ['threads', 'simd'];
@@ -24,20 +16,19 @@ describe('checkedOptions', () => {
   });
 
   it('names the first unknown key, lists every unknown and known key, and suggests a near one', () => {
-    const error = caught(() => checkedOptions({ thread: 2, simD: true, mode: 'cpu' }, known, '{ threads: 2 }'));
-    expect(error.code).toBe('INVALID_ARGUMENT');
+    const error = invalidArgument(() => checkedOptions({ thread: 2, simD: true, mode: 'cpu' }, known, '{ threads: 2 }'));
     expect(error.argument).toBe('options.thread');
     expect(error.message).toContain('unknown options "thread", "simD", "mode"');
     expect(error.message).toContain('only the options "threads", "simd"');
     expect(error.hint).toBe('Did you mean "threads"?');
     // no near key: the known ones; none known: says so
-    expect(caught(() => checkedOptions({ colour: 1 }, known, '{}')).hint).toBe('The known options: "threads", "simd".');
-    expect(caught(() => checkedOptions({ mode: 'cpu' }, [], 'createBackend()')).hint).toBe('It takes no options.');
+    expect(invalidArgument(() => checkedOptions({ colour: 1 }, known, '{}')).hint).toBe('The known options: "threads", "simd".');
+    expect(invalidArgument(() => checkedOptions({ mode: 'cpu' }, [], 'createBackend()')).hint).toBe('It takes no options.');
   });
 
   it('refuses options that are not an object, with the example', () => {
     for (const bad of [null, 3, 'threads', [1]]) {
-      const error = caught(() => checkedOptions(bad, known, '{ threads: 2 }'));
+      const error = invalidArgument(() => checkedOptions(bad, known, '{ threads: 2 }'));
       expect(error.argument).toBe('options');
       expect(error.message).toContain('an object such as { threads: 2 }');
     }

@@ -10,10 +10,13 @@ export const toolDir = fileURLToPath(new URL('..', import.meta.url));
 export const artifactsDir = join(toolDir, 'artifacts');
 
 export const CHROMIUM = '/usr/bin/chromium';
-// No network chatter, no updates: the test runs offline.
+// No network chatter, no updates: the test runs offline. SwiftShader gives it a software WebGL2
+// (gpujs's page).
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',

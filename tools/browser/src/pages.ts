@@ -7,7 +7,8 @@ import type { ConformanceReport } from './report.js';
 const pageDir = join(toolDir, 'src', 'conformance-page');
 /** Where the conformance pages are built, one folder per backend. */
 export const pagesDir = join(artifactsDir, 'conformance');
-export const BACKENDS = ['reference', 'js'] as const;
+export const BACKENDS = ['reference', 'js', 'gpujs'] as const;
+export type PageBackendName = (typeof BACKENDS)[number];
 
 /**
  * Builds one backend's conformance page with Vite, capturing the log; returns the problems (build
@@ -36,6 +37,9 @@ export async function buildConformancePage(backend: string): Promise<string | un
         outDir: join(pagesDir, backend),
         emptyOutDir: true,
         target: 'es2022',
+        // gpu.js compiles kernels from their JavaScript source text: minified code would not parse
+        // the same (and names like `this.thread` must survive)
+        minify: false,
         // the page carries the shipped vectors (JSON): large by design
         chunkSizeWarningLimit: 4096,
         rollupOptions: { input: join(pageDir, 'index.html') },
@@ -68,6 +72,12 @@ export function checkConformanceReport(report: ConformanceReport | undefined, ba
   // every grid and vector case, plus the layer-level checks, produced a result
   expect(r.cases.length).toBeGreaterThan(r.gridCases + r.vectorCases);
   expect(r.passed).toBeGreaterThan(0);
+  if (backend === 'gpujs') {
+    // the GPU path ran (SwiftShader's WebGL), not gpu.js's CPU fallback
+    expect(['webgl2', 'webgl'], JSON.stringify(r.details)).toContain(r.details['mode']);
+    const step = r.cases.find((c) => c.name.startsWith('MLP training step'));
+    expect(step?.passed, step?.detail ?? 'the page ran no training-step case').toBe(true);
+  }
   if (backend === 'js') {
     if (crossOriginIsolated) {
       expect(r.details['threads'], JSON.stringify(r.details)).toBeGreaterThan(1);

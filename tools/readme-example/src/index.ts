@@ -23,7 +23,27 @@ export interface ReadmeExamples {
   typeErrors(file: string): string[];
   /** Writes example `index`, type-checks it, and runs it with node from the package folder. */
   run(index: number, source: string): ExampleRun;
+  /**
+   * `run`, then throws unless the example type-checks, exits 0 and writes nothing to stderr but
+   * the lines `options.ignoreStderr` passes over; returns its stdout.
+   */
+  runClean(index: number, source: string, options?: CleanRunOptions): string;
+  /**
+   * The README's `position`th ts block (0-based), which must import `specifier` by name as a
+   * user would (`from 'specifier'` or one of its subpaths); throws when it is missing or does not.
+   */
+  exampleImporting(position: number, specifier: string): string;
   cleanup(): void;
+}
+
+export interface CleanRunOptions {
+  /** A stderr line the example may write (an engine's own log line); `true` for any line. */
+  readonly ignoreStderr?: true | ((line: string) => boolean);
+}
+
+/** Thrown by `runClean` and `exampleImporting`: what the README's example got wrong. */
+export class ReadmeExampleError extends Error {
+  override readonly name = 'ReadmeExampleError';
 }
 
 /**
@@ -76,6 +96,38 @@ export function readmeExamples(
     return { typeErrors: [], status: result.status, stdout: result.stdout, stderr: result.stderr };
   };
 
+  const label = (index: number): string => `README example ${index} (example-${index}.mts)`;
+
+  const runClean = (index: number, source: string, runOptions: CleanRunOptions = {}): string => {
+    const { typeErrors: errors, status, stdout, stderr } = run(index, source);
+    if (errors.length > 0) throw new ReadmeExampleError(`${label(index)} has type errors:\n${errors.join('\n')}`);
+    const ignore = runOptions.ignoreStderr;
+    const unexpected =
+      ignore === undefined
+        ? stderr
+        : ignore === true
+          ? ''
+          : stderr
+              .split('\n')
+              .filter((line) => line.trim() !== '' && !ignore(line))
+              .join('\n');
+    if (status !== 0 || unexpected !== '') {
+      throw new ReadmeExampleError(`${label(index)} exited with status ${status}; stderr:\n${stderr}\nstdout:\n${stdout}`);
+    }
+    return stdout;
+  };
+
+  const exampleImporting = (position: number, specifier: string): string => {
+    const example = examples[position];
+    if (example === undefined) {
+      throw new ReadmeExampleError(`README.md has ${examples.length} ts example(s), no example ${position + 1}`);
+    }
+    if (!example.includes(`from '${specifier}'`) && !example.includes(`from '${specifier}/`)) {
+      throw new ReadmeExampleError(`README example ${position + 1} does not import '${specifier}' by name:\n${example}`);
+    }
+    return example;
+  };
+
   return {
     packageDir,
     readme,
@@ -83,6 +135,8 @@ export function readmeExamples(
     workDir,
     typeErrors,
     run,
+    runClean,
+    exampleImporting,
     cleanup: () => rmSync(workDir, { recursive: true, force: true }),
   };
 }

@@ -2,9 +2,6 @@ import { createReferenceBackend, type Shape } from '@batchnorm/core';
 import { createBackend, type GpuJsBackend } from '../backend.js';
 import type { GpuJsMode } from '../modes.js';
 
-// seeded data and numpy's allclose, shared by every backend's tests
-export { allClose as closeness, randomValues } from '@batchnorm/conformance/testing';
-
 export const reference = createReferenceBackend();
 
 /** The modes every test runs in: the GPU path for real (under `xvfb-run -a`) and gpu.js's CPU fallback. */

@@ -1,9 +1,5 @@
-import { BatchNorm, createRandom, type Backend, type TensorHandle } from '@batchnorm/core';
-
-function randomValues(seed: number, length: number, scale = 1): Float64Array {
-  const random = createRandom(seed);
-  return Float64Array.from({ length }, () => scale * random.normal());
-}
+import { BatchNorm, type Backend, type TensorHandle } from '@batchnorm/core';
+import { randomValues } from '@batchnorm/conformance/testing';
 
 const [BATCH, INPUTS, HIDDEN, CLASSES] = [32, 24, 16, 10];
 const LEARNING_RATE = 0.5;

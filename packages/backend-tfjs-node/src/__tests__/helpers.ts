@@ -7,9 +7,6 @@ import {
 } from '@batchnorm/core';
 import { createBackend } from '../backend.js';
 
-// seeded data and numpy's allclose, shared by every backend's tests
-export { expectAllClose as expectClose, randomValues } from '@batchnorm/conformance/testing';
-
 export const tfjs = createBackend();
 export const reference = createReferenceBackend();
 

@@ -38,6 +38,8 @@ export interface PageBackend {
   create(): Backend;
   /** After the suite: a large tensor through the backend, and how many chunks helper threads ran. */
   helperChunks?(backend: Backend): Promise<number>;
+  /** The backend's own checks after the suite's, as rows of the report. */
+  extraChecks?(): CaseResult[];
 }
 
 /**
@@ -84,6 +86,7 @@ export async function runConformancePage(spec: PageBackend): Promise<void> {
     for (const c of runningStatsCases()) onResult(await checkRunningStats(backend, c, options));
     for (const c of gradientCheckCases()) for (const r of await checkGradients(backend, c, options)) onResult(r);
     for (const r of await checkErrors(backend, { backendName: spec.name, createBackend: spec.create })) onResult(r);
+    for (const r of spec.extraChecks?.() ?? []) onResult(r);
     const helperChunks = spec.helperChunks === undefined ? undefined : await spec.helperChunks(backend);
     publish({ ...base, details, cases, ...tally(), ...(helperChunks === undefined ? {} : { helperChunks }) });
   } catch (error) {
