@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +15,19 @@ const runFailing = (args: string[]) =>
     () => undefined,
     (e: { code?: number; stderr?: string }) => e,
   );
+
+/** The state field of /proc/PID/stat (after the command name, which may hold spaces). */
+function procState(pid: number | string): { state: string; parent: number } | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop()!.split(' ');
+    return { state: fields[0]!, parent: Number(fields[1]) };
+  } catch {
+    return undefined;
+  }
+}
+const childrenOf = (pid: number) => readdirSync('/proc').filter((d) => /^\d+$/.test(d) && procState(d)?.parent === pid).map(Number);
+/** Running, not a zombie left unreaped. */
+const isRunning = (pid: number) => ![undefined, 'Z', 'X'].includes(procState(pid)?.state);
 
 describe('the CLI (built dist/cli.js)', () => {
   it('--quick --json --only js prints exactly one parseable document', async () => {
@@ -77,6 +90,25 @@ describe('the CLI (built dist/cli.js)', () => {
     expect(doc.skipped).toEqual([{ backend: 'pytorch', reason: expect.stringMatching(/^\/nonexistent\/python3 not found: set BATCHNORM_BENCH_PYTHON/) }]);
     expect(doc.results.map((r) => r.backend)).toEqual(['memory']);
   }, 120_000);
+
+  it.runIf(process.platform === 'linux')('SIGTERM mid-run stops the subjects\' child processes too, and exits 143', async () => {
+    // many rounds: the run is still timing when the signal comes
+    const bench = spawn(process.execPath, [cli, '--only', 'reference', '--no-mnist', '--shapes', 'NC:60x100', '--rounds', '1000'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    await new Promise<void>((resolve) =>
+      bench.stderr.setEncoding('utf8').on('data', (text: string) => {
+        stderr += text;
+        if (stderr.includes('generating inputs')) resolve(); // the children are loaded by then
+      }),
+    );
+    const children = childrenOf(bench.pid!);
+    expect(children.length).toBeGreaterThan(0);
+    bench.kill('SIGTERM');
+    const status = await new Promise<number | null>((resolve) => bench.on('close', resolve));
+    expect(status).toBe(143);
+    for (let wait = 0; wait < 50 && children.some(isRunning); wait++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(children.filter(isRunning)).toEqual([]);
+  }, 60_000);
 
   it('refuses an --out path it could not write before running anything', async () => {
     // a missing directory is made (even as root), so the path runs through a file instead

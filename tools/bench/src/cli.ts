@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 import { BatchNormError } from '@batchnorm/core';
-import { EXIT_CODES, handleClosedOutput, outputPathProblem, runCli, UsageError, writeFileAtomic } from '@batchnorm/core/node';
+import { EXIT_CODES, exitOnSignals, handleClosedOutput, outputPathProblem, runCli, UsageError, writeFileAtomic } from '@batchnorm/core/node';
 import { parseArgs, TOOL, USAGE } from './args.js';
 import { hasFailures, runBench } from './bench.js';
+import { stopSubjectChildren } from './remote/subjectChild.js';
 import { renderReport } from './report.js';
 
-// TensorFlow reads this when it loads (tfjs-node is imported later, dynamically): oneDNN's
-// reordering makes results and timings vary between runs.
+// TensorFlow reads this when it loads (in the children, which inherit it): oneDNN's reordering
+// makes results and timings vary between runs.
 process.env.TF_ENABLE_ONEDNN_OPTS ??= '0';
 
 /** The options, or a `UsageError` for bad ones (an `--out` that cannot be written included). */
@@ -48,4 +49,6 @@ async function main(): Promise<number> {
 // `pnpm -s bench --json | head`: the document is written last (and to --out first), so a reader
 // that went away ends the run quietly with its own status.
 handleClosedOutput();
+// The subjects' child processes end with the run, whichever way it ends.
+exitOnSignals(() => stopSubjectChildren());
 await runCli(TOOL, main);

@@ -20,7 +20,7 @@ export interface TimedModes {
 
 export const BOTH_MODES: TimedModes = { readBack: true, resident: true };
 
-/** Something timed on a whole shape outside this process (the PyTorch child): its results. */
+/** Something timed on a whole shape in another process (a subject's child, PyTorch's): its results. */
 export type ShapeRunner = (inputs: KernelInputs, ops: readonly KernelOp[], copyMs: number) => Promise<{
   results: BenchResult[];
   skipped: SkippedEntry[];
@@ -171,10 +171,51 @@ function describeResult(r: BenchResult): string {
   return `${r.medianMs!.toFixed(3)} ms (${r.ratioToCopy?.toFixed(2) ?? '?'}× copy, ${r.ratioToFloor?.toFixed(2) ?? '?'}× floor${spread})`;
 }
 
-/** Every shape: the copy, then every subject's kernels, then `afterSubjects` (PyTorch). */
+/**
+ * Every op of every subject on one shape, against the copy measured for it (`copyMs`). The
+ * inputs (made here when not given) and float64 expectations are computed only when a subject
+ * runs on the shape.
+ */
+export async function runSubjectsOnShape(
+  subjects: readonly KernelSubject[],
+  shape: BenchShape,
+  copyMs: number,
+  options: KernelRunOptions,
+  given?: KernelInputs,
+): Promise<{ results: BenchResult[]; skipped: SkippedEntry[] }> {
+  const results: BenchResult[] = [];
+  const skipped: SkippedEntry[] = [];
+  const label = describeShape(shape);
+  let prepared: { inputs: KernelInputs; expected: Expectations } | undefined;
+  for (const subject of subjects) {
+    const reason = skipReason(subject, shape, options.quick);
+    if (reason !== undefined) {
+      skipped.push({ backend: subject.name, layout: shape.layout, shape: [...shape.shape], reason });
+      continue;
+    }
+    if (prepared === undefined) {
+      const inputs = given ?? makeInputs(shape);
+      prepared = { inputs, expected: expectationsFor(inputs) };
+    }
+    for (const op of options.ops ?? KERNEL_OPS) {
+      const outcome = await runKernelCase(subject, op, prepared.inputs, prepared.expected, copyMs, options);
+      results.push(...outcome.results);
+      skipped.push(...outcome.skipped);
+      for (const r of outcome.results) {
+        options.log(`${label}: ${subject.name} ${op} ${r.error === undefined ? (r.readBack ? 'read back ' : 'resident ') : ''}${describeResult(r)}`);
+      }
+    }
+  }
+  return { results, skipped };
+}
+
+/**
+ * Every shape: the copy, then each runner in turn (one per child process, which logs its own
+ * cases), then `afterSubjects` (PyTorch). Nothing else runs while a runner times.
+ */
 export async function runKernels(
   shapes: readonly BenchShape[],
-  subjects: readonly KernelSubject[],
+  runners: readonly ShapeRunner[],
   options: KernelRunOptions,
 ): Promise<{ results: BenchResult[]; skipped: SkippedEntry[] }> {
   const results: BenchResult[] = [];
@@ -182,26 +223,15 @@ export async function runKernels(
   const ops = options.ops ?? KERNEL_OPS;
   for (const shape of shapes) {
     const label = describeShape(shape);
-    options.log(`${label}: generating inputs and float64 expectations`);
+    options.log(`${label}: generating inputs`);
     const inputs = makeInputs(shape);
-    const expected = expectationsFor(inputs);
     const copy = await measureCopy(inputs, options);
     results.push(copy);
     options.log(`${label}: copy ${describeResult(copy)}`);
-    for (const subject of subjects) {
-      const reason = skipReason(subject, shape, options.quick);
-      if (reason !== undefined) {
-        skipped.push({ backend: subject.name, layout: shape.layout, shape: [...shape.shape], reason });
-        continue;
-      }
-      for (const op of ops) {
-        const outcome = await runKernelCase(subject, op, inputs, expected, copy.medianMs, options);
-        results.push(...outcome.results);
-        skipped.push(...outcome.skipped);
-        for (const r of outcome.results) {
-          options.log(`${label}: ${subject.name} ${op} ${r.error === undefined ? (r.readBack ? 'read back ' : 'resident ') : ''}${describeResult(r)}`);
-        }
-      }
+    for (const runner of runners) {
+      const outcome = await runner(inputs, ops, copy.medianMs!);
+      results.push(...outcome.results);
+      skipped.push(...outcome.skipped);
     }
     if (options.afterSubjects !== undefined) {
       const outcome = await options.afterSubjects(inputs, ops, copy.medianMs!);

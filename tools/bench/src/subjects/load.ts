@@ -42,23 +42,6 @@ export interface LoadedBackend {
   readonly restore?: () => Promise<void>;
 }
 
-/**
- * `names` with the backends that load a native binding first (their manifests say so): a native
- * addon loaded after headless-gl's can crash the process (seen with TensorFlow's). Importing a
- * package loads its manifest only; the engines load when a backend is created. (webgpu stays
- * after gpujs: created first, Dawn's EGL context makes headless-gl's GLX MakeCurrent fail with
- * an X error that ends the process; created after, Dawn gets no adapter, a skip. See bench.ts.)
- */
-export async function inLoadOrder(names: readonly string[]): Promise<string[]> {
-  const native = new Set<string>();
-  for (const name of names) {
-    if (name === referenceBackendModule.name) continue;
-    const module = await loadBackendModule(name, importBackendPackage).catch(() => undefined);
-    if (module?.traits.requires.includes('native-binding') === true) native.add(name);
-  }
-  return [...names.filter((n) => native.has(n)), ...names.filter((n) => !native.has(n))];
-}
-
 /** Loads one of our backends by registry name; a missing package or engine becomes a skip. */
 export async function loadOurBackend(name: string): Promise<Loaded<LoadedBackend>> {
   if (name === referenceBackendModule.name) return { subject: { backend: createReferenceBackend(), residence: referenceBackendModule.traits.residence } };
