@@ -6,10 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { KNOWN_BACKENDS } from '@batchnorm/core';
+import { EXIT_CODES, usageLine } from '@batchnorm/core/node';
 import { QUICK, runCli } from './__tests__/cliProcess.js';
 import { BACKEND_NAMES } from './backends.js';
 import { defaultDataDirectory, IDX_FILE_NAMES } from './data.js';
-import { DEFAULTS, HELP, parseCommand, UsageError } from './options.js';
+import { DEFAULTS, HELP, parseCommand, TOOL, UsageError } from './options.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
 
@@ -21,28 +22,34 @@ function run(...args: string[]) {
 describe('the mnist CLI', () => {
   it.each([
     [['--bogus'], /Unknown option '--bogus'/],
-    [['--steps', 'abc'], /--steps: expected an integer ≥ 1, got "abc"/],
+    [['--steps', 'abc'], /--steps: expected an integer ≥ 1, received "abc"/],
     [['--steps', '0'], /--steps: expected an integer ≥ 1/],
-    [['--bn', 'maybe'], /--bn: expected one of on, off, both, got "maybe"/],
-    [['--backend', 'cuda'], new RegExp(`--backend: expected one of ${BACKEND_NAMES.join(', ')}, got "cuda"`)],
-    [['--lr=-1'], /--lr: expected a number > 0, got "-1"/],
+    [['--bn', 'maybe'], /--bn: expected one of on, off, both, received "maybe"/],
+    [['--backend', 'cuda'], new RegExp(`--backend: expected one of ${BACKEND_NAMES.join(', ')}, received "cuda"`)],
+    [['--lr=-1'], /--lr: expected a number > 0, received "-1"/],
     [['--lr', '0.1', '--lr-bn', '1'], /either --lr or --lr-bn\/--lr-plain/],
     [['--population', 'sometimes'], /--population: expected one of exact, moving/],
     [['--init', 'zeros'], /--init: expected one of glorot, gaussian/],
     [['--resume', 'somewhere', '--seed', '3'], /--resume .* not --seed/],
     [['--resume', 'somewhere', '--overwrite'], /--resume .* not --overwrite/],
-    [['--test-limit', '0'], /--test-limit: expected an integer ≥ 1, got "0"/],
+    [['--test-limit', '0'], /--test-limit: expected an integer ≥ 1, received "0"/],
     [['stray-positional'], /Unexpected argument 'stray-positional'/],
-  ])('rejects %j with exit code 2 and a clear message', (args, message) => {
+  ])('rejects %j with exit code 2: core\'s error line, the usage line, where the options are', (args, message) => {
     const result = run(...args);
-    expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(message);
-    expect(result.stderr).toMatch(/--help/);
+    expect(result.status).toBe(EXIT_CODES.usage);
+    expect(EXIT_CODES.usage).toBe(2);
+    const [error, ...rest] = result.stderr.split('\n');
+    expect(error).toMatch(/^batchnorm-mnist: error: \S/);
+    expect(error).toMatch(message);
+    expect(rest).toEqual(['Usage: batchnorm-mnist [options]', "Run 'batchnorm-mnist --help' for the options.", '']);
+    expect(result.stdout).toBe('');
   });
 
-  it('documents every flag in --help', () => {
+  it('documents every flag in --help, after one usage line', () => {
     const result = run('--help');
-    expect(result.status).toBe(0);
+    expect(result.status).toBe(EXIT_CODES.ok);
+    expect(result.stdout.split('\n')[0]).toBe(usageLine(TOOL));
+    expect(result.stdout.match(/Usage:/g)).toHaveLength(1);
     for (const flag of ['--backend', '--backend-mode', '--bn', '--steps', '--batch', '--lr', '--lr-bn', '--lr-plain',
       '--seed', '--init', '--init-std', '--eval-every', '--population', '--population-batches', '--momentum', '--probe-unit', '--data',
       '--test-limit', '--out', '--overwrite', '--resume', '--help']) {
@@ -51,11 +58,17 @@ describe('the mnist CLI', () => {
     expect(result.stdout).toBe(HELP);
   });
 
-  it('fails with exit code 1 naming the file when the data directory has no MNIST files', () => {
+  it('fails with exit code 1 in one error line naming the file when the data directory has no MNIST files', () => {
     const empty = mkdtempSync(join(tmpdir(), 'mnist-cli-'));
     const result = run('--backend', 'reference', '--data', empty, '--out', join(empty, 'out'), '--steps', '1');
-    expect(result.status).toBe(1);
-    expect(result.stderr).toContain(join(empty, 'train-images-idx3-ubyte'));
+    expect(result.status).toBe(EXIT_CODES.failed);
+    expect(EXIT_CODES.failed).toBe(1);
+    const errors = result.stderr.split('\n').filter((line) => line.includes('error'));
+    expect(errors).toEqual([`batchnorm-mnist: error: data file ${join(empty, 'train-images-idx3-ubyte')}: ` +
+      `expected train-images-idx3-ubyte or train-images-idx3-ubyte.gz in ${empty}, received no such file.`]);
+    expect(result.stderr.endsWith(`${errors[0]}\n`)).toBe(true);
+    // not a usage error: no usage line, and no stack
+    expect(result.stderr).not.toMatch(/Usage:|--help|^\s+at /m);
   });
 
   // Issue 13, item 20: a path on the command line that is not there is a usage error.
@@ -64,8 +77,10 @@ describe('the mnist CLI', () => {
     const missing = join(base, 'no-such-dir');
     const missingRun = run('--backend', 'reference', '--data', missing, '--out', join(base, 'out'), '--steps', '1');
     expect(missingRun.status).toBe(2);
-    expect(missingRun.stderr).toContain(`--data ${missing}`);
-    expect(missingRun.stderr).toMatch(/does not exist/);
+    expect(missingRun.stderr).toBe(
+      `batchnorm-mnist: error: --data ${missing}: no such directory (it does not exist)\n` +
+        "Usage: batchnorm-mnist [options]\nRun 'batchnorm-mnist --help' for the options.\n",
+    );
     expect(existsSync(join(base, 'out'))).toBe(false);
     const file = join(base, 'a-file');
     writeFileSync(file, '');
@@ -128,7 +143,7 @@ describe('the mnist CLI on bad data and checkpoints', () => {
     writeFileSync(join(dir, 'checkpoint.json'), text);
     const result = run('--resume', dir);
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain(join(dir, 'checkpoint.json'));
+    expect(result.stderr).toMatch(new RegExp(`^batchnorm-mnist: error: ${join(dir, 'checkpoint.json')}: not a checkpoint`, 'm'));
     expect(result.stderr).not.toMatch(/^\s+at /m);
   });
 

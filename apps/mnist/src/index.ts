@@ -5,6 +5,6 @@ export * from './trainer.js';
 export * from './figure.js';
 export * from './report.js';
 export { main } from './main.js';
-export { parseCommand, UsageError, DEFAULTS, HELP } from './options.js';
+export { parseCommand, UsageError, DEFAULTS, HELP, TOOL } from './options.js';
 export * from './export.js';
 export * from './provenance.js';

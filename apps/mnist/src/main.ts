@@ -1,11 +1,12 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BatchNormError, type Backend } from '@batchnorm/core';
+import { errorLine, EXIT_CODES, exitOnSignals, usageErrorText } from '@batchnorm/core/node';
 import { cheapFiniteCheck, openBackend, variantWorkers, type OpenedBackend } from './backends.js';
 import { exportModel, modelFileNames } from './export.js';
 import { RunLock } from './lock.js';
 import type { Variant } from './model.js';
-import { HELP, parseCommand, UsageError, type Command, type NewRun, type ResumeRun } from './options.js';
+import { HELP, parseCommand, TOOL, UsageError, type Command, type NewRun, type ResumeRun } from './options.js';
 import { Progress } from './progress.js';
 import { startSession } from './provenance.js';
 import { outDirectoryOf, removeIfEmpty, requireDirectory, RUN_FILES, shellWord } from './runDirectory.js';
@@ -13,9 +14,7 @@ import { CHECKPOINT_FILE, Experiment, stepsDoneOf, type ExperimentConfig, type M
 
 export { defaultRunsDirectory } from './runDirectory.js';
 
-/** Exit codes of a run stopped by a signal: 128 + the signal's number, as shells report it. */
-const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
-type StopSignal = keyof typeof SIGNAL_EXIT_CODES;
+type StopSignal = 'SIGINT' | 'SIGTERM';
 
 interface Io {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -113,17 +112,21 @@ async function train(
 ): Promise<number> {
   const stop = new AbortController();
   let stoppedBy: StopSignal | undefined;
+  const removeHandlers = () => {
+    process.removeListener('SIGINT', onInt);
+    process.removeListener('SIGTERM', onTerm);
+  };
+  // The first signal stops at the next step; from then on the kit's handler ends the process at
+  // the next one. The last checkpoint stays (writes are atomic); the lock goes with the process.
   const onSignal = (signal: StopSignal) => {
-    if (stoppedBy !== undefined) {
-      // A second Ctrl-C: leave now. The last checkpoint stays (writes are atomic); the lock goes
-      // with the process ('exit' handler).
-      const again = signal === stoppedBy ? `${signal} again` : `${signal} after ${stoppedBy}`;
-      io.stderr.write(`\n${again}: stopping at once; the last checkpoint in ${outDir} is intact.\n`);
-      process.exit(SIGNAL_EXIT_CODES[signal]);
-    }
+    removeHandlers();
     stoppedBy = signal;
     stop.abort();
     io.stderr.write(`\n${signal}: stopping at the next step (press Ctrl-C again to stop at once)…\n`);
+    exitOnSignals((next) => {
+      const again = next === signal ? `${next} again` : `${next} after ${signal}`;
+      io.stderr.write(`\n${again}: stopping at once; the last checkpoint in ${outDir} is intact.\n`);
+    });
   };
   const onInt = () => onSignal('SIGINT');
   const onTerm = () => onSignal('SIGTERM');
@@ -210,16 +213,15 @@ async function train(
     const { writeReport } = await import('./report.js');
     await writeReport(metrics, outDir);
     io.stdout.write(summary(metrics, outDir, models));
-    if (stoppedBy === undefined) return 0;
+    if (stoppedBy === undefined) return EXIT_CODES.ok;
     io.stderr.write(
       metrics.finished
         ? `Interrupted by ${stoppedBy} after all ${metrics.config.steps} steps were done: the run is complete.\n`
         : `Interrupted by ${stoppedBy}. Continue with: pnpm mnist --resume ${shellWord(outDir)}\n`,
     );
-    return SIGNAL_EXIT_CODES[stoppedBy];
+    return EXIT_CODES[stoppedBy];
   } finally {
-    process.removeListener('SIGINT', onInt);
-    process.removeListener('SIGTERM', onTerm);
+    removeHandlers();
     experiment?.dispose();
     backend?.destroy();
   }
@@ -230,28 +232,31 @@ const NOT_INSTALLED_HINT =
   ' (in this repository: is it built (pnpm build), and a dependency of the root package.json ' +
   '(node scripts/sync-backends.mjs --write, then pnpm install)?)';
 
-/** Runs the CLI; returns the exit code. */
+/**
+ * Runs the CLI; returns the exit code. Errors are printed in the form all batchnorm CLIs share
+ * (docs/cli.md); a run-time error's stack only with BATCHNORM_DEBUG set.
+ */
 export async function main(argv: readonly string[], io: Io = process): Promise<number> {
   let command: Command;
   try {
     command = parseCommand(argv);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr.write(`error: ${error.message}\nRun with --help for the options.\n`);
-      return 2;
+      io.stderr.write(`${usageErrorText(TOOL, error.message)}\n`);
+      return EXIT_CODES.usage;
     }
     throw error;
   }
   if (command.kind === 'help') {
     io.stdout.write(HELP);
-    return 0;
+    return EXIT_CODES.ok;
   }
   try {
     return await execute(command, io, argv);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr.write(`error: ${error.message}\nRun with --help for the options.\n`);
-      return 2;
+      io.stderr.write(`${usageErrorText(TOOL, error.message)}\n`);
+      return EXIT_CODES.usage;
     }
     const message =
       error instanceof BatchNormError
@@ -259,10 +264,10 @@ export async function main(argv: readonly string[], io: Io = process): Promise<n
         : error instanceof Error
           ? error.message
           : String(error);
-    io.stderr.write(`error: ${message}\n`);
+    io.stderr.write(`${errorLine(TOOL, message)}\n`);
     if (!(error instanceof BatchNormError) && error instanceof Error && process.env.BATCHNORM_DEBUG) {
       io.stderr.write(`${error.stack}\n`);
     }
-    return 1;
+    return EXIT_CODES.failed;
   }
 }

@@ -1,12 +1,14 @@
 import { parseArgs } from 'node:util';
+import { EXIT_CODES, UsageError, usageLine } from '@batchnorm/core/node';
 import { BACKEND_NAMES } from './backends.js';
 import type { Variant, WeightInit } from './model.js';
 import type { PopulationMode } from './trainer.js';
 
-/** A command line we refuse: the CLI prints it and exits with code 2. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+// core's, so a command line we refuse reads as in every batchnorm CLI (exit code 2)
+export { UsageError };
+
+/** The command's name, as installed (`pnpm mnist` runs it). */
+export const TOOL = 'batchnorm-mnist';
 
 /**
  * Defaults: the paper's experiment, with its "small random Gaussian" initial weights. Learning
@@ -30,7 +32,8 @@ export const DEFAULTS = {
   initStd: 0.01,
 } as const;
 
-export const HELP = `Usage: pnpm mnist [options]
+export const HELP = `${usageLine(TOOL)}
+(pnpm mnist from the repository root)
 
 Trains the paper's MNIST network (Ioffe & Szegedy 2015, §4.1): 784-100-100-100-10 sigmoid
 units, softmax cross-entropy, SGD on mini-batches, with and without Batch Normalization after
@@ -77,8 +80,8 @@ A run locks its directory (DIR/run.lock) until it ends: a second run on the same
 at once, naming the first one's pid. Ctrl-C (SIGINT) or SIGTERM stops the run at the next step:
 it writes the checkpoint and the report, and --resume DIR continues exactly where it stopped.
 
-Exit codes: 0 done, 1 failed (e.g. unreadable data, a directory locked by another run),
-2 bad command line, 130 stopped by SIGINT, 143 stopped by SIGTERM.
+Exit codes: ${EXIT_CODES.ok} done, ${EXIT_CODES.failed} failed (e.g. unreadable data, a directory locked by another
+run), ${EXIT_CODES.usage} bad command line, ${EXIT_CODES.SIGINT} stopped by SIGINT, ${EXIT_CODES.SIGTERM} stopped by SIGTERM.
 `;
 
 export interface NewRun {
@@ -140,7 +143,7 @@ const OPTIONS = {
 function integer(flag: string, text: string | undefined, fallback: number, min = 1): number {
   if (text === undefined) return fallback;
   if (!/^\d+$/.test(text.replace(/_/g, '')) || Number(text.replace(/_/g, '')) < min) {
-    throw new UsageError(`--${flag}: expected an integer ≥ ${min}, got ${JSON.stringify(text)}`);
+    throw new UsageError(`--${flag}: expected an integer ≥ ${min}, received ${JSON.stringify(text)}`);
   }
   return Number(text.replace(/_/g, ''));
 }
@@ -149,7 +152,7 @@ function positiveNumber(flag: string, text: string | undefined): number | undefi
   if (text === undefined) return undefined;
   const value = Number(text);
   if (text.trim() === '' || !Number.isFinite(value) || value <= 0) {
-    throw new UsageError(`--${flag}: expected a number > 0, got ${JSON.stringify(text)}`);
+    throw new UsageError(`--${flag}: expected a number > 0, received ${JSON.stringify(text)}`);
   }
   return value;
 }
@@ -157,7 +160,7 @@ function positiveNumber(flag: string, text: string | undefined): number | undefi
 function oneOf<T extends string>(flag: string, text: string | undefined, allowed: readonly T[], fallback: T): T {
   if (text === undefined) return fallback;
   if (!(allowed as readonly string[]).includes(text)) {
-    throw new UsageError(`--${flag}: expected one of ${allowed.join(', ')}, got ${JSON.stringify(text)}`);
+    throw new UsageError(`--${flag}: expected one of ${allowed.join(', ')}, received ${JSON.stringify(text)}`);
   }
   return text as T;
 }
@@ -199,10 +202,10 @@ export function parseCommand(argv: readonly string[]): Command {
   }
   const momentum = v.momentum === undefined ? DEFAULTS.momentum : Number(v.momentum);
   if (v.momentum !== undefined && !(v.momentum.trim() !== '' && momentum > 0 && momentum <= 1)) {
-    throw new UsageError(`--momentum: expected a number in (0, 1], got ${JSON.stringify(v.momentum)}`);
+    throw new UsageError(`--momentum: expected a number in (0, 1], received ${JSON.stringify(v.momentum)}`);
   }
   const probeUnit = integer('probe-unit', v['probe-unit'], DEFAULTS.probeUnit, 0);
-  if (probeUnit >= 100) throw new UsageError(`--probe-unit: expected 0..99 (the last hidden layer has 100 units), got ${probeUnit}`);
+  if (probeUnit >= 100) throw new UsageError(`--probe-unit: expected 0..99 (the last hidden layer has 100 units), received ${probeUnit}`);
   const seed = integer('seed', v.seed, DEFAULTS.seed, 0);
   const initKind = oneOf('init', v.init, ['glorot', 'gaussian'], DEFAULTS.init);
   const initStd = positiveNumber('init-std', v['init-std']);
@@ -210,7 +213,7 @@ export function parseCommand(argv: readonly string[]): Command {
     throw new UsageError('--init-std applies to --init gaussian only');
   }
   const init: WeightInit = initKind === 'glorot' ? { kind: 'glorot' } : { kind: 'gaussian', std: initStd ?? DEFAULTS.initStd };
-  if (seed > 0xffffffff) throw new UsageError(`--seed: expected an integer in 0..4294967295, got ${seed}`);
+  if (seed > 0xffffffff) throw new UsageError(`--seed: expected an integer in 0..4294967295, received ${seed}`);
   if (v.overwrite === true && v.out === undefined) {
     throw new UsageError('--overwrite replaces the run in --out DIR: give --out too (the default directory is always new)');
   }
