@@ -136,7 +136,9 @@ it('passes the conformance suite on SwiftShader WebGPU, with subgroupAdd and wit
     expect(run.details['gpuTime'], run.label).toBe('timestamp-query');
     expect(timing.pendingGpuTimes, run.label).toBe(0);
     expect(timing.forward.calls, run.label).toBe(1);
-    expect(timing.forward.submitMs, run.label).toBeGreaterThan(0);
+    // A page's performance.now() is coarsened (100 µs without cross-origin isolation): one
+    // submit may read 0, never less.
+    expect(timing.forward.submitMs, run.label).toBeGreaterThanOrEqual(0);
     expect(timing.forward.gpuMs, run.label).toBeGreaterThan(0);
     expect(timing.backward.gpuMs, run.label).toBeGreaterThan(0);
     expect(timing.matMul).toEqual({ calls: 0, gpuMs: 0 });
@@ -153,5 +155,6 @@ it('passes the conformance suite on SwiftShader WebGPU, with subgroupAdd and wit
   expect(untimed.gpuTime).toBe('unavailable: option timestamps: false');
   expect(untimed.timing.gpuTime).toBe('unavailable: option timestamps: false');
   expect(untimed.timing.forward.gpuMs).toBe('unavailable: option timestamps: false');
-  expect(untimed.timing.forward.submitMs).toBeGreaterThan(0);
+  expect(untimed.timing.forward.calls).toBe(1);
+  expect(untimed.timing.forward.submitMs).toBeGreaterThanOrEqual(0);
 });
