@@ -95,9 +95,12 @@ export class KernelContext {
     return simd !== undefined && isSimdLoop(loop) && inHeap(simd.heap, args) ? simd : undefined;
   }
 
-  /** Runs a loop over rows `[0, rows)` split across the team (its SIMD twin when it can). */
-  split<K extends LoopName>(loop: K, rows: number, argsFor: (r0: number, r1: number) => LoopArgs<K>): void {
-    this.team.run(loop, rows, (_p, r0, r1) => argsFor(r0, r1), this.simdFor(loop, argsFor(0, rows)));
+  /**
+   * Runs a loop over rows `[0, rows)` split across the team (its SIMD twin when it can). `part`
+   * is the thread that runs the rows (0: this one), for a loop that needs scratch of its own.
+   */
+  split<K extends LoopName>(loop: K, rows: number, argsFor: (r0: number, r1: number, part: number) => LoopArgs<K>): void {
+    this.team.run(loop, rows, (part, r0, r1) => argsFor(r0, r1, part), this.simdFor(loop, argsFor(0, rows, 0)));
   }
 
   /** Runs a loop on the calling thread (its SIMD twin when it can). */
@@ -166,14 +169,16 @@ export function reduceRows<K extends 'shiftedSums' | 'backwardSums'>(
   return [first, second];
 }
 
-/** Runs an elementwise loop over all rows, split across the team when the tensor is large. */
-export function mapRows<K extends 'affine' | 'backwardApply'>(
+/**
+ * Runs an elementwise loop over all `v.outer` rows (`v.size` values), split across the team when
+ * the tensor is large. A flat tensor is `{ outer: size, size }`.
+ */
+export function mapRows<K extends 'affine' | 'backwardApply' | 'sigmoid' | 'sgdUpdate'>(
   ctx: KernelContext,
   loop: K,
-  v: RowView,
+  v: Pick<RowView, 'outer' | 'size'>,
   argsFor: (r0: number, r1: number) => LoopArgs<K>,
 ): void {
-  const simd = ctx.simdFor(loop, argsFor(0, v.outer));
-  if (ctx.parallel(v.size)) ctx.team.run(loop, v.outer, (_p, r0, r1) => argsFor(r0, r1), simd);
-  else runLoop(loop, argsFor(0, v.outer), simd);
+  if (ctx.parallel(v.size)) ctx.split(loop, v.outer, argsFor);
+  else ctx.run(loop, argsFor(0, v.outer));
 }

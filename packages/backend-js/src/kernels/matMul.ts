@@ -88,10 +88,10 @@ function panels(
   const [l, r, m] = [left, right, mode];
   // Each thread's depth list (48 bytes per step), for the SIMD loop.
   const lists: Float64Array[] = [];
-  const argsFor = (part: number, r0: number, r1: number): LoopArgs<'matMulPanels'> =>
+  const argsFor = (r0: number, r1: number, part = 0): LoopArgs<'matMulPanels'> =>
     [l, r, cs, rows, depth, cols, m, (lists[part] ??= ctx.vector(6 * depth)), r0, r1];
-  if (parallel) ctx.team.run('matMulPanels', rows, argsFor, ctx.simdFor('matMulPanels', argsFor(0, 0, rows)));
-  else ctx.run('matMulPanels', argsFor(0, 0, rows));
+  if (parallel) ctx.split('matMulPanels', rows, argsFor);
+  else ctx.run('matMulPanels', argsFor(0, rows));
   for (const buffer of scratch) ctx.pool.give(buffer);
 }
 

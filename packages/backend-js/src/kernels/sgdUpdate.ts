@@ -1,4 +1,4 @@
-import type { KernelContext } from '../context.js';
+import { mapRows, type KernelContext } from '../context.js';
 import type { JsTensor } from '../tensor.js';
 
 /** `param − learningRate·grad`, in place: returns `param` itself (no new buffer per step). */
@@ -22,7 +22,6 @@ export function sgdUpdate(
   const gs = grad.data;
   const rate = ctx.vector(1);
   rate[0] = learningRate;
-  if (ctx.parallel(ps.length)) ctx.split('sgdUpdate', ps.length, (r0, r1) => [ps, gs, rate, r0, r1]);
-  else ctx.run('sgdUpdate', [ps, gs, rate, 0, ps.length]);
+  mapRows(ctx, 'sgdUpdate', { outer: ps.length, size: ps.length }, (r0, r1) => [ps, gs, rate, r0, r1]);
   return param;
 }

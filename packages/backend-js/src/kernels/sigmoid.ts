@@ -1,4 +1,4 @@
-import type { KernelContext } from '../context.js';
+import { mapRows, type KernelContext } from '../context.js';
 import type { JsTensor } from '../tensor.js';
 
 /** `1/(1 + e^(−x))`, elementwise (`loops/sigmoid`: float64, rounded once). */
@@ -6,7 +6,6 @@ export function sigmoid(ctx: KernelContext, x: JsTensor): JsTensor {
   const xs = x.data;
   const out = ctx.output(x.shape, xs.length);
   const ys = out.data;
-  if (ctx.parallel(xs.length)) ctx.split('sigmoid', xs.length, (r0, r1) => [xs, ys, r0, r1]);
-  else ctx.run('sigmoid', [xs, ys, 0, xs.length]);
+  mapRows(ctx, 'sigmoid', { outer: xs.length, size: xs.length }, (r0, r1) => [xs, ys, r0, r1]);
   return out;
 }
