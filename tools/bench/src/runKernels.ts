@@ -173,15 +173,13 @@ function describeResult(r: BenchResult): string {
 
 /**
  * Every op of every subject on one shape, against the copy measured for it (`copyMs`). The
- * inputs (made here when not given) and float64 expectations are computed only when a subject
- * runs on the shape.
+ * inputs and float64 expectations are made only when a subject runs on the shape.
  */
 export async function runSubjectsOnShape(
   subjects: readonly KernelSubject[],
   shape: BenchShape,
   copyMs: number,
   options: KernelRunOptions,
-  given?: KernelInputs,
 ): Promise<{ results: BenchResult[]; skipped: SkippedEntry[] }> {
   const results: BenchResult[] = [];
   const skipped: SkippedEntry[] = [];
@@ -194,7 +192,7 @@ export async function runSubjectsOnShape(
       continue;
     }
     if (prepared === undefined) {
-      const inputs = given ?? makeInputs(shape);
+      const inputs = makeInputs(shape);
       prepared = { inputs, expected: expectationsFor(inputs) };
     }
     for (const op of options.ops ?? KERNEL_OPS) {

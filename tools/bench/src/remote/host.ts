@@ -51,6 +51,12 @@ export async function loadGroup(group: SubjectGroup, log: (line: string) => void
   return hosted(group.kernels ? [loaded.subject] : [], group.layers ? [tfjsLayersSubject(group.engine)] : [], [describeSubject(loaded.subject)], []);
 }
 
+/** What a child keeps between requests: the group the first request loaded, and the run's settings. */
+export interface ChildState {
+  group?: HostedGroup;
+  settings?: ChildSettings;
+}
+
 /** Where a child's messages go: `process.send` in a child process, anything in tests. */
 export type Send = (message: ChildMessage) => void;
 
@@ -58,7 +64,7 @@ export type Send = (message: ChildMessage) => void;
  * Answers one request. Requests come one at a time (the parent awaits each answer), so
  * `state` holds the group loaded by the first.
  */
-export async function answer(message: ParentMessage, state: { group?: HostedGroup; settings?: ChildSettings }, send: Send): Promise<void> {
+export async function answer(message: ParentMessage, state: ChildState, send: Send): Promise<void> {
   const log = (line: string) => send({ type: 'log', line });
   switch (message.type) {
     case 'load': {
@@ -89,7 +95,7 @@ export async function answer(message: ParentMessage, state: { group?: HostedGrou
   }
 }
 
-function loaded(state: { group?: HostedGroup; settings?: ChildSettings }): { group: HostedGroup; settings: ChildSettings } {
+function loaded(state: ChildState): { group: HostedGroup; settings: ChildSettings } {
   if (state.group === undefined || state.settings === undefined) throw new Error('no group loaded: the first request must be load');
   return { group: state.group, settings: state.settings };
 }
@@ -98,7 +104,7 @@ function loaded(state: { group?: HostedGroup; settings?: ChildSettings }): { gro
 export function serveParent(): void {
   if (process.send === undefined) throw new Error('the bench child runs only as a child process with an IPC channel (see remote/subjectChild.ts)');
   const send: Send = (message) => void process.send!(message);
-  const state: { group?: HostedGroup; settings?: ChildSettings } = {};
+  const state: ChildState = {};
   process.on('message', (message: ParentMessage) => {
     answer(message, state, send).then(
       () => {
