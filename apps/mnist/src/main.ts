@@ -6,7 +6,7 @@ import { cheapFiniteCheck, openBackend, variantWorkers, type OpenedBackend } fro
 import { exportModel, modelFileNames } from './export.js';
 import { RunLock } from './lock.js';
 import type { Variant } from './model.js';
-import { HELP, parseCommand, TOOL, UsageError, type Command, type NewRun, type ResumeRun } from './options.js';
+import { HELP, parseCommand, TOOL, UsageError, type NewRun, type ResumeRun } from './options.js';
 import { Progress } from './progress.js';
 import { startSession } from './provenance.js';
 import { outDirectoryOf, removeIfEmpty, requireDirectory, RUN_FILES, shellWord } from './runDirectory.js';
@@ -237,21 +237,13 @@ const NOT_INSTALLED_HINT =
  * (docs/cli.md); a run-time error's stack only with BATCHNORM_DEBUG set.
  */
 export async function main(argv: readonly string[], io: Io = process): Promise<number> {
-  let command: Command;
   try {
-    command = parseCommand(argv);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      io.stderr.write(`${usageErrorText(TOOL, error.message)}\n`);
-      return EXIT_CODES.usage;
+    // parseCommand throws UsageError only; execute also refuses bad paths with it
+    const command = parseCommand(argv);
+    if (command.kind === 'help') {
+      io.stdout.write(HELP);
+      return EXIT_CODES.ok;
     }
-    throw error;
-  }
-  if (command.kind === 'help') {
-    io.stdout.write(HELP);
-    return EXIT_CODES.ok;
-  }
-  try {
     return await execute(command, io, argv);
   } catch (error) {
     if (error instanceof UsageError) {
