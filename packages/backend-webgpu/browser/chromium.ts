@@ -108,13 +108,20 @@ export class Chromium {
     return (reply['result'] as { value?: unknown }).value;
   }
 
-  /** Ends the browser and removes its profile once it has exited (it writes there until then). */
+  /**
+   * Ends the browser and removes its profile once it has exited. `Browser.close` shuts down in
+   * order (helper processes first, the profile flushed); a SIGTERM alone let a helper still write
+   * there after the main process exited (a CI run saw ENOTEMPTY), so the removal also retries.
+   */
   async close(): Promise<void> {
     if (this.#child.exitCode === null && this.#child.signalCode === null) {
       const exited = new Promise((done) => this.#child.once('exit', done));
-      this.#child.kill();
+      // its reply may never come: the process exits first
+      this.send('Browser.close', {}).catch(() => undefined);
+      const kill = setTimeout(() => this.#child.kill(), 5000);
       await exited;
+      clearTimeout(kill);
     }
-    rmSync(this.#profile, { recursive: true, force: true });
+    rmSync(this.#profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }

@@ -141,6 +141,7 @@ export class Firefox {
       this.process.kill('SIGTERM');
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
     }
-    rmSync(this.profile, { recursive: true, force: true });
+    // content processes may still write there just after the main one exits: retried
+    rmSync(this.profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }
